@@ -1,0 +1,127 @@
+# casebook: a static site generator for handbooks of co-production case studies.
+#
+#   make site     install missing packages, build ./casebook, build the handbook into site/
+#   make test     the whole test suite (unit tests under ASan+UBSan, Mustache spec, end-to-end, browser)
+#   make bench    benchmarks (see bench/README.md)
+#   make fuzz     libFuzzer targets (FUZZ_SECONDS=60 each)
+#   make install  PREFIX=/usr/local
+#
+# Objects go to build/<variant>/; nothing is built beside the sources.
+
+PREFIX      ?= /usr/local
+DESTDIR     ?=
+CC          ?= cc
+PKG_CONFIG  ?= pkg-config
+VERSION     := 0.1.0
+
+PKGS        := libcmark-gfm libgit2 lua5.4 yaml-0.1 libutf8proc libmicrohttpd
+TEST_PKGS   := cmocka
+
+WARN        := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+               -Wwrite-strings -Wformat=2 -Wundef
+# Recursively expanded on purpose: pkg-config runs only when a recipe needs it,
+# after `deps` has had the chance to install what is missing.
+PKG_CFLAGS   = $(shell $(PKG_CONFIG) --cflags $(PKGS))
+PKG_LIBS     = $(shell $(PKG_CONFIG) --libs $(PKGS)) -lcmark-gfm-extensions -lpthread -lm
+TEST_CFLAGS  = $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS))
+TEST_LIBS    = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS))
+
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -DCB_VERSION='"$(VERSION)"' -DCB_SHAREDIR='"$(PREFIX)/share/casebook"' $(WARN) -MMD -MP
+REL_CFLAGS  := -O2 -DNDEBUG
+SAN_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SAN_CFLAGS  := -O1 -g $(SAN_FLAGS) -DCB_DEBUG_CHECKS
+CFLAGS      ?=
+LDFLAGS     ?=
+
+SRCS        := $(filter-out src/main.c,$(wildcard src/*.c))
+UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
+
+REL_OBJS    := $(SRCS:src/%.c=build/rel/%.o)
+SAN_OBJS    := $(SRCS:src/%.c=build/san/%.o)
+UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=build/san/tests/%)
+
+MUSTACHE_SPEC_DIR ?= ../shared/mustache-spec
+export MUSTACHE_SPEC_DIR
+
+.PHONY: all deps site test unit e2e browser bench fuzz install uninstall clean format lint
+.DEFAULT_GOAL := all
+
+all: casebook
+
+# Install missing Debian packages when pkg-config cannot find a library.
+deps:
+	@$(PKG_CONFIG) --exists $(PKGS) $(TEST_PKGS) 2>/dev/null && command -v xmllint >/dev/null || scripts/install-deps
+
+site: deps
+	@$(MAKE) --no-print-directory casebook
+	./casebook build
+
+test: deps
+	@$(MAKE) --no-print-directory unit build/san/casebook
+	@$(MAKE) --no-print-directory e2e
+	@$(MAKE) --no-print-directory browser
+
+# ---- release build -------------------------------------------------------
+casebook: $(REL_OBJS) build/rel/main.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+build/rel/%.o: src/%.c | build/rel
+	$(CC) $(BASE_CFLAGS) $(REL_CFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+# ---- sanitizer build (tests) ---------------------------------------------
+build/san/casebook: $(SAN_OBJS) build/san/main.o
+	$(CC) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+build/san/%.o: src/%.c | build/san
+	$(CC) $(BASE_CFLAGS) $(SAN_CFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+build/san/tests/%: tests/unit/%.c $(SAN_OBJS) | build/san/tests
+	$(CC) $(BASE_CFLAGS) $(SAN_CFLAGS) $(PKG_CFLAGS) $(TEST_CFLAGS) -Isrc $(CFLAGS) \
+	    -o $@ $< $(SAN_OBJS) $(SAN_FLAGS) $(PKG_LIBS) $(TEST_LIBS)
+
+build/rel build/san build/san/tests:
+	@mkdir -p $@
+
+unit: $(UNIT_BINS)
+	@fail=0; for t in $(UNIT_BINS); do \
+	    echo "== $$t"; \
+	    ASAN_OPTIONS=detect_leaks=1 $$t || fail=1; \
+	done; exit $$fail
+
+e2e: build/san/casebook
+	@CASEBOOK=build/san/casebook tests/e2e/run
+
+browser: casebook
+	@tests/browser/run
+
+bench: deps
+	@$(MAKE) --no-print-directory casebook
+	@bench/run
+
+fuzz:
+	@tests/fuzz/run $(FUZZ_SECONDS)
+
+# ---- install -------------------------------------------------------------
+install: casebook
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/casebook \
+	    $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 casebook $(DESTDIR)$(PREFIX)/bin/casebook
+	rm -rf $(DESTDIR)$(PREFIX)/share/casebook/themes $(DESTDIR)$(PREFIX)/share/casebook/plugins
+	cp -R themes plugins $(DESTDIR)$(PREFIX)/share/casebook/
+	test ! -d archetypes || cp -R archetypes $(DESTDIR)$(PREFIX)/share/casebook/
+	install -m 644 docs/casebook.1 $(DESTDIR)$(PREFIX)/share/man/man1/casebook.1
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/casebook $(DESTDIR)$(PREFIX)/share/man/man1/casebook.1
+	rm -rf $(DESTDIR)$(PREFIX)/share/casebook
+
+clean:
+	rm -rf build casebook
+
+format:
+	clang-format -i src/*.c src/*.h tests/unit/*.c
+
+lint:
+	clang-tidy src/*.c -- $(BASE_CFLAGS) $(PKG_CFLAGS)
+
+-include $(REL_OBJS:.o=.d) $(SAN_OBJS:.o=.d) build/rel/main.d build/san/main.d

@@ -1,0 +1,385 @@
+/*
+ * cb_load: the load stage (see cb_load.h).
+ */
+#include "cb_load.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cb_mem.h"
+#include "cb_path.h"
+#include "cb_schema.h"
+#include "cb_utf8.h"
+#include "cb_yaml.h"
+
+const char *const cb_load_reserved_ids[] = {
+    "main",    "content", "top",  "site-header", "site-footer", "site-nav", "search",
+    "facts",   "toc",     "sources", "related",  "backlinks",   "lessons",  "history",
+    "editions", NULL};
+
+typedef struct job {
+	char *path;
+	cb_doc_kind kind;
+	cb_doc *doc;
+} job;
+
+typedef struct jobs {
+	cb_site *site;
+	job *v;
+	size_t len, cap;
+	atomic_size_t next, done;
+	const cb_load_opts *opts;
+	cb_doc_opts dopts;
+	int failed;
+	pthread_mutex_t lock;
+} jobs;
+
+static void add_job(jobs *j, const char *path, cb_doc_kind kind)
+{
+	if (j->len == j->cap) {
+		j->cap = j->cap ? j->cap * 2 : 64;
+		j->v = cb_xreallocarray(j->v, j->cap, sizeof(job));
+	}
+	j->v[j->len].path = cb_xstrdup(path);
+	j->v[j->len].kind = kind;
+	j->v[j->len].doc = NULL;
+	j->len++;
+}
+
+static void run_job(jobs *j, job *jb)
+{
+	cb_site *site = j->site;
+	cb_diag_list *diags = cb_site_diags(site);
+	char *data = NULL;
+	size_t len;
+	char id[CB_OID_HEXSZ + 1];
+	int rc;
+
+	rc = cb_source_read(cb_site_source(site), jb->path, CB_DOC_MAX_SIZE, &data, &len);
+	if (rc == CB_FS_TOOBIG) {
+		cb_diag_add(diags, CB_ERROR, "file-too-large", jb->path, 0, 0,
+		            "split it, or move large material to a linked file",
+		            "the file is larger than %d KB", CB_DOC_MAX_SIZE / 1024);
+		goto fail;
+	}
+	if (rc < 0) {
+		cb_diag_error(diags, "io", jb->path, 0, 0, "cannot read: %s", cb_fs_strerror(rc));
+		goto fail;
+	}
+	rc = cb_doc_parse(&jb->doc, jb->kind, jb->path, data, len, &j->dopts, diags);
+	if (jb->doc && cb_source_blob_id(cb_site_source(site), jb->path, data, len, id) == 0)
+		cb_doc_set_blob_id(jb->doc, id);
+	if (jb->doc && jb->kind == CB_DOC_CASE && cb_schema_check(jb->doc, diags) < 0)
+		rc = -1;
+	free(data);
+	if (rc < 0)
+		goto fail;
+	return;
+fail:
+	pthread_mutex_lock(&j->lock);
+	j->failed = 1;
+	pthread_mutex_unlock(&j->lock);
+}
+
+static void *worker(void *arg)
+{
+	jobs *j = arg;
+	size_t i;
+
+	while ((i = atomic_fetch_add(&j->next, 1)) < j->len) {
+		size_t d;
+
+		run_job(j, &j->v[i]);
+		d = atomic_fetch_add(&j->done, 1) + 1;
+		if (j->opts && j->opts->progress && (d % 256 == 0 || d == j->len)) {
+			pthread_mutex_lock(&j->lock);
+			j->opts->progress(j->opts->progress_ctx, d, j->len);
+			pthread_mutex_unlock(&j->lock);
+		}
+	}
+	return NULL;
+}
+
+static void run_jobs(jobs *j)
+{
+	int n = j->opts && j->opts->threads > 0 ? j->opts->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+	pthread_t tids[16];
+	int i, started = 0;
+
+	if (n < 1)
+		n = 1;
+	if (n > 16)
+		n = 16;
+	if ((size_t)n > j->len)
+		n = (int)(j->len ? j->len : 1);
+	for (i = 1; i < n; i++)
+		if (pthread_create(&tids[started], NULL, worker, j) == 0)
+			started++;
+	worker(j);
+	for (i = 0; i < started; i++)
+		pthread_join(tids[i], NULL);
+}
+
+/* A valid slug made from a file name, for the hint on a bad one. */
+static char *suggest_slug(const char *name)
+{
+	cb_buf b = CB_BUF_INIT;
+	size_t len = strlen(name);
+
+	if (len > 3 && strcmp(name + len - 3, ".md") == 0)
+		len -= 3;
+	cb_utf8_slug(&b, name, len);
+	return cb_buf_detach(&b);
+}
+
+static int is_hidden(const char *name)
+{
+	return name[0] == '.';
+}
+
+/* ---- vocabularies -------------------------------------------------------- */
+
+static int load_taxonomy(cb_site *site, const char *path, const char *file)
+{
+	cb_diag_list *diags = cb_site_diags(site);
+	char *data = NULL, *name;
+	size_t len, i;
+	cb_value *tax = NULL;
+	const cb_value *terms;
+	int rc;
+
+	rc = cb_source_read(cb_site_source(site), path, 4 << 20, &data, &len);
+	if (rc < 0)
+		return cb_diag_error(diags, "io", path, 0, 0, "cannot read: %s", cb_fs_strerror(rc));
+	rc = cb_yaml_parse(&tax, data, len, path, 0, diags);
+	free(data);
+	if (rc < 0)
+		return -1;
+	if (cb_value_type(tax) != CB_MAP) {
+		cb_value_unref(tax);
+		return cb_diag_error(diags, "taxonomy", path, 1, 1,
+		                     "a vocabulary must be a mapping with name, title and terms");
+	}
+	name = cb_xstrndup(file, strlen(file) - strlen(cb_path_ext(file)));
+	if (!cb_value_getc(tax, "name"))
+		cb_value_set_str(tax, "name", name);
+	else if (!cb_value_cstr(cb_value_getc(tax, "name")) ||
+	         strcmp(cb_value_cstr(cb_value_getc(tax, "name")), name) != 0) {
+		const cb_value *v = cb_value_getc(tax, "name");
+		rc = cb_diag_error(diags, "taxonomy", path, cb_value_line(v), cb_value_col(v),
+		                   "name must be '%s', the file's name", name);
+	}
+	terms = cb_value_getc(tax, "terms");
+	if (cb_value_type(terms) != CB_LIST) {
+		rc = cb_diag_error(diags, "taxonomy", path, terms ? cb_value_line(terms) : 1, 1,
+		                   "terms must be a list of {id, label, definition}");
+	} else {
+		cb_value *seen = cb_value_new_map();
+		for (i = 0; i < cb_value_len(terms); i++) {
+			const cb_value *t = cb_value_at(terms, i);
+			const cb_value *id = cb_value_getc(t, "id");
+			const char *s = cb_value_cstr(id);
+
+			if (cb_value_type(t) != CB_MAP || !s) {
+				rc = cb_diag_error(diags, "taxonomy", path, cb_value_line(t), cb_value_col(t),
+				                   "each term needs an id");
+				continue;
+			}
+			if (!cb_path_is_slug(s, strlen(s)))
+				rc = cb_diag_error(diags, "taxonomy", path, cb_value_line(id),
+				                   cb_value_col(id),
+				                   "term id '%s' may only use a-z, 0-9 and '-'", s);
+			if (cb_value_getc(seen, s))
+				rc = cb_diag_error(diags, "taxonomy", path, cb_value_line(id),
+				                   cb_value_col(id), "term '%s' is defined twice", s);
+			cb_value_setc(seen, s, cb_value_new_null());
+			if (!cb_value_cstr(cb_value_getc(t, "label")))
+				cb_diag_warn(diags, "taxonomy", path, cb_value_line(t), cb_value_col(t),
+				             "term '%s' has no label", s);
+		}
+		cb_value_unref(seen);
+	}
+	cb_site_add_taxonomy(site, name, tax, path);
+	free(name);
+	return rc;
+}
+
+/* ---- walking content/ ---------------------------------------------------- */
+
+static int walk(cb_site *site, jobs *j, const char *dir)
+{
+	cb_diag_list *diags = cb_site_diags(site);
+	cb_fs_entry *e = NULL;
+	size_t n = 0, i;
+	int rc = 0, r;
+	int in_cases = strcmp(dir, "content/cases") == 0;
+	int in_pages = strcmp(dir, "content/pages") == 0;
+	int in_tax = strcmp(dir, "content/taxonomies") == 0;
+
+	r = cb_source_list(cb_site_source(site), dir, &e, &n);
+	if (r < 0)
+		return cb_diag_error(diags, "io", dir, 0, 0, "cannot list: %s", cb_fs_strerror(r));
+	for (i = 0; i < n; i++) {
+		const char *name = e[i].name;
+		char *path = cb_path_join(dir, name);
+		int md = strcmp(cb_path_ext(name), ".md") == 0;
+
+		if (is_hidden(name)) {
+			/* .gitkeep, .DS_Store: not content */
+		} else if (e[i].kind == CB_FS_LINK) {
+			if (in_cases && md)
+				rc = cb_diag_add(diags, CB_ERROR, "case-symlink", path, 0, 0,
+				                 "copy the file into content/cases instead of linking it",
+				                 "case files must be regular files, not symbolic links");
+			else
+				cb_diag_warn(diags, "symlink", path, 0, 0,
+				             "symbolic link skipped (content files are never followed "
+				             "outside the source)");
+		} else if (e[i].kind == CB_FS_DIR) {
+			if (walk(site, j, path) < 0)
+				rc = -1;
+		} else if (e[i].kind != CB_FS_FILE) {
+			cb_diag_warn(diags, "not-a-file", path, 0, 0, "skipped: not a regular file");
+		} else if (in_cases && md) {
+			size_t sl = strlen(name) - 3;
+			if (!cb_path_is_slug(name, sl)) {
+				char *s = suggest_slug(name);
+				char *hint = *s ? cb_xasprintf("rename it to %s.md", s) : NULL;
+				rc = cb_diag_add(diags, CB_ERROR, "bad-slug", path, 0, 0, hint,
+				                 "case file names may only use a-z, 0-9 and '-' (the name is "
+				                 "the page's address)");
+				free(hint);
+				free(s);
+			} else {
+				add_job(j, path, CB_DOC_CASE);
+			}
+		} else if (in_pages && md) {
+			size_t sl = strlen(name) - 3;
+			if (!cb_path_is_slug(name, sl)) {
+				char *s = suggest_slug(name);
+				char *hint = *s ? cb_xasprintf("rename it to %s.md", s) : NULL;
+				rc = cb_diag_add(diags, CB_ERROR, "bad-slug", path, 0, 0, hint,
+				                 "page file names may only use a-z, 0-9 and '-'");
+				free(hint);
+				free(s);
+			} else {
+				add_job(j, path, CB_DOC_PAGE);
+			}
+		} else if (in_tax && (strcmp(cb_path_ext(name), ".yml") == 0 ||
+		                      strcmp(cb_path_ext(name), ".yaml") == 0)) {
+			if (load_taxonomy(site, path, name) < 0)
+				rc = -1;
+		} else if (md && strncmp(dir, "content/cases", 13) == 0) {
+			rc = cb_diag_add(diags, CB_ERROR, "case-location", path, 0, 0,
+			                 "move it to content/cases/",
+			                 "case files must lie directly in content/cases, not in a "
+			                 "sub-folder");
+		} else {
+			char *to = cb_doc_output_path(path);
+			cb_site_add_file(site, path, to);
+			free(to);
+		}
+		free(path);
+	}
+	cb_fs_list_free(e, n);
+	return rc;
+}
+
+/* Links to files and images must point at something in the source. */
+static int check_file_links(cb_site *site, cb_doc *doc)
+{
+	const cb_md *md = cb_doc_md(doc);
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < cb_md_link_count(md); i++) {
+		const cb_md_link *l = cb_md_link_at(md, i);
+		cb_fs_kind kind;
+		char *to;
+
+		if (l->kind != CB_LINK_FILE || !l->target)
+			continue;
+		if (cb_source_kind(cb_site_source(site), l->target, &kind) < 0 || kind != CB_FS_FILE) {
+			rc = cb_diag_add(cb_site_diags(site), CB_ERROR, l->image ? "image-missing" : "file-missing",
+			                 cb_doc_path(doc), l->line, l->col, NULL, "%s '%s' not found (%s)",
+			                 l->image ? "image" : "linked file", l->url, l->target);
+			continue;
+		}
+		/* Files under content/ are copied anyway; others on demand. */
+		to = cb_doc_output_path(l->target);
+		cb_site_add_file(site, l->target, to);
+		free(to);
+	}
+	return rc;
+}
+
+int cb_load(cb_site *site, const cb_load_opts *opts)
+{
+	cb_diag_list *diags = cb_site_diags(site);
+	jobs j;
+	size_t i;
+	int rc = 0;
+	cb_fs_kind kind;
+	cb_value *titles;
+
+	memset(&j, 0, sizeof j);
+	j.site = site;
+	j.opts = opts;
+	j.dopts.unsafe_html = cb_config_unsafe_html(cb_site_config(site));
+	j.dopts.reserved_ids = cb_load_reserved_ids;
+	pthread_mutex_init(&j.lock, NULL);
+	atomic_init(&j.next, 0);
+	atomic_init(&j.done, 0);
+
+	if (cb_source_kind(cb_site_source(site), "content", &kind) < 0 || kind != CB_FS_DIR) {
+		rc = cb_diag_error(diags, "no-content", NULL, 0, 0,
+		                   "no content/ folder in the source (cases go in content/cases/)");
+		goto out;
+	}
+	if (walk(site, &j, "content") < 0)
+		rc = -1;
+	run_jobs(&j);
+	if (j.failed)
+		rc = -1;
+	for (i = 0; i < j.len; i++) {
+		if (j.v[i].doc)
+			cb_site_add_doc(site, j.v[i].doc);
+		free(j.v[i].path);
+	}
+	cb_site_seal(site);
+
+	/* Titles must tell cases apart. */
+	titles = cb_value_new_map();
+	for (i = 0; i < cb_site_case_count(site); i++) {
+		cb_doc *d = cb_site_case(site, i);
+		const cb_value *tv = cb_value_getc(cb_doc_meta(d), "title");
+		const char *t = cb_value_cstr(tv);
+		const cb_value *first;
+
+		if (!t)
+			continue;
+		first = cb_value_getc(titles, t);
+		if (first)
+			rc = cb_diag_add(diags, CB_ERROR, "duplicate-title", cb_doc_path(d),
+			                 cb_value_line(tv), cb_value_col(tv),
+			                 "give each case a title of its own",
+			                 "another case has the same title: %s", cb_value_cstr(first));
+		else
+			cb_value_setc(titles, t, cb_value_new_cstr(cb_doc_path(d)));
+	}
+	cb_value_unref(titles);
+	for (i = 0; i < cb_site_case_count(site); i++)
+		if (check_file_links(site, cb_site_case(site, i)) < 0)
+			rc = -1;
+	for (i = 0; i < cb_site_page_count(site); i++)
+		if (check_file_links(site, cb_site_page(site, i)) < 0)
+			rc = -1;
+out:
+	free(j.v);
+	pthread_mutex_destroy(&j.lock);
+	return rc;
+}

@@ -1,0 +1,718 @@
+/*
+ * cb_md: cmark-gfm adapter (see cb_md.h).
+ *
+ * One pass over the AST before rendering:
+ *  - headings are given ids: each heading node is replaced by a custom block
+ *    whose on_enter/on_exit carry <hN id="..."> and </hN> (cmark renders
+ *    custom blocks verbatim, in safe mode too). The replaced heading nodes
+ *    are kept alive until rendering is done, because their inline children
+ *    point into the heading's content buffer;
+ *  - links and images are collected and, for relative ones, resolved and
+ *    rewritten;
+ *  - raw HTML and dangerous URLs are reported (cmark's safe mode drops and
+ *    neutralises them when unsafe_html is off).
+ * Then each top-level block is rendered on its own.
+ */
+#include "cb_md.h"
+
+#include <cmark-gfm-core-extensions.h>
+#include <cmark-gfm-extension_api.h>
+#include <cmark-gfm.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cb_buf.h"
+#include "cb_path.h"
+#include "cb_utf8.h"
+#include "cb_value.h"
+
+typedef struct block {
+	char *html;
+	size_t len;
+	int section;
+} block;
+
+struct cb_md {
+	block *blocks;
+	size_t n_blocks;
+	cb_md_section *sections;
+	size_t n_sections;
+	cb_md_link *links;
+	size_t n_links, cap_links;
+	char *text;
+};
+
+/* Per-parse state. */
+typedef struct state {
+	const cb_md_opts *opts;
+	cb_diag_list *diags;
+	cb_md *md;
+	cb_value *ids;         /* ids taken so far (a map used as a set) */
+	cmark_node **graveyard; /* replaced heading nodes, freed after rendering */
+	size_t n_grave, cap_grave;
+	char *doc_dir;         /* folder of the document's source path */
+	int failed;
+} state;
+
+static const char *const default_reserved[] = {NULL};
+
+void cb_md_init(void)
+{
+	cmark_gfm_core_extensions_ensure_registered();
+}
+
+/* ---- plain text ---------------------------------------------------------- */
+
+static void node_text(cmark_node *root, cb_buf *out)
+{
+	cmark_iter *it = cmark_iter_new(root);
+	cmark_event_type ev;
+
+	while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
+		cmark_node *n = cmark_iter_get_node(it);
+		cmark_node_type t = cmark_node_get_type(n);
+		const char *lit;
+
+		if (ev == CMARK_EVENT_ENTER) {
+			switch (t) {
+			case CMARK_NODE_TEXT:
+			case CMARK_NODE_CODE:
+			case CMARK_NODE_CODE_BLOCK:
+				lit = cmark_node_get_literal(n);
+				if (lit)
+					cb_buf_puts(out, lit);
+				break;
+			case CMARK_NODE_SOFTBREAK:
+			case CMARK_NODE_LINEBREAK:
+				cb_buf_putc(out, ' ');
+				break;
+			default:
+				break;
+			}
+		} else if (ev == CMARK_EVENT_EXIT) {
+			/* Separate blocks (and table cells) by whitespace. */
+			if ((t & CMARK_NODE_TYPE_MASK) == CMARK_NODE_TYPE_BLOCK && out->len &&
+			    out->ptr[out->len - 1] != '\n' && out->ptr[out->len - 1] != ' ')
+				cb_buf_putc(out, t == CMARK_NODE_PARAGRAPH || t == CMARK_NODE_ITEM ||
+				                         t == CMARK_NODE_CODE_BLOCK
+				                     ? '\n'
+				                     : ' ');
+		}
+	}
+	cmark_iter_free(it);
+}
+
+static char *text_of(cmark_node *n)
+{
+	cb_buf b = CB_BUF_INIT;
+
+	node_text(n, &b);
+	while (b.len && (b.ptr[b.len - 1] == '\n' || b.ptr[b.len - 1] == ' '))
+		cb_buf_truncate(&b, b.len - 1);
+	return cb_buf_detach(&b);
+}
+
+/* ---- positions ----------------------------------------------------------- */
+
+static unsigned node_line(state *st, cmark_node *n)
+{
+	int line = 0;
+
+	/* Autolinks have no position: use the nearest ancestor that has one. */
+	for (; n && line == 0; n = cmark_node_parent(n))
+		line = cmark_node_get_start_line(n);
+	return line > 0 ? (unsigned)line + st->opts->line_offset : 0;
+}
+
+static unsigned node_col(cmark_node *n)
+{
+	int col = 0;
+
+	for (; n && col == 0; n = cmark_node_parent(n))
+		col = cmark_node_get_start_column(n);
+	return col > 0 ? (unsigned)col : 1;
+}
+
+/* ---- headings ------------------------------------------------------------ */
+
+static int id_taken(state *st, const char *id, size_t len)
+{
+	const char *const *r = st->opts->reserved_ids ? st->opts->reserved_ids : default_reserved;
+
+	for (; *r; r++)
+		if (strlen(*r) == len && memcmp(*r, id, len) == 0)
+			return 1;
+	return cb_value_get(st->ids, id, len) != NULL;
+}
+
+static char *unique_id(state *st, const char *title)
+{
+	cb_buf b = CB_BUF_INIT;
+	size_t base;
+	int n = 0;
+
+	cb_utf8_slug(&b, title, strlen(title));
+	if (b.len == 0)
+		cb_buf_puts(&b, "section");
+	base = b.len;
+	while (id_taken(st, b.ptr, b.len)) {
+		cb_buf_truncate(&b, base);
+		cb_buf_printf(&b, "-%d", ++n);
+	}
+	cb_value_set(st->ids, b.ptr, b.len, cb_value_new_null());
+	return cb_buf_detach(&b);
+}
+
+/* Replace heading h by a custom block carrying the id. Returns the new node. */
+static cmark_node *give_id(state *st, cmark_node *h, const char *id)
+{
+	int level = cmark_node_get_heading_level(h);
+	cmark_node *cb = cmark_node_new(CMARK_NODE_CUSTOM_BLOCK);
+	cmark_node *child;
+	char tag[64];
+
+	cb_buf attr = CB_BUF_INIT;
+	cb_buf_printf(&attr, "<h%d id=\"", level);
+	cb_buf_put_html(&attr, id, strlen(id));
+	cb_buf_puts(&attr, "\">");
+	cmark_node_set_on_enter(cb, attr.ptr);
+	cb_buf_dispose(&attr);
+	snprintf(tag, sizeof tag, "</h%d>", level);
+	cmark_node_set_on_exit(cb, tag);
+	while ((child = cmark_node_first_child(h)) != NULL) {
+		cmark_node_unlink(child);
+		cmark_node_append_child(cb, child);
+	}
+	cmark_node_replace(h, cb);
+	if (st->n_grave == st->cap_grave) {
+		st->cap_grave = st->cap_grave ? st->cap_grave * 2 : 8;
+		st->graveyard = cb_xreallocarray(st->graveyard, st->cap_grave, sizeof(cmark_node *));
+	}
+	st->graveyard[st->n_grave++] = h;
+	return cb;
+}
+
+/* ---- links --------------------------------------------------------------- */
+
+static int dangerous_url(const char *url)
+{
+	static const char *const bad[] = {"javascript:", "vbscript:", "file:", NULL};
+	static const char *const ok_data[] = {"data:image/png", "data:image/gif", "data:image/jpeg",
+	                                      "data:image/webp", NULL};
+	const char *const *p;
+
+	while (*url == ' ' || *url == '\t')
+		url++;
+	for (p = bad; *p; p++)
+		if (strncasecmp(url, *p, strlen(*p)) == 0)
+			return 1;
+	if (strncasecmp(url, "data:", 5) == 0) {
+		for (p = ok_data; *p; p++)
+			if (strncasecmp(url, *p, strlen(*p)) == 0)
+				return 0;
+		return 1;
+	}
+	return 0;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decode s[0..len) (cmark has already percent-encoded the URL). */
+static char *url_decode(const char *s, size_t len)
+{
+	cb_buf b = CB_BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == '%' && i + 2 < len && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+			cb_buf_putc(&b, (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2])));
+			i += 2;
+		} else {
+			cb_buf_putc(&b, s[i]);
+		}
+	}
+	return cb_buf_detach(&b);
+}
+
+/* Percent-encode what may not stand in a URL path (spaces, quotes, ...). */
+static void url_encode_path(cb_buf *out, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c <= 0x20 || c == '"' || c == '%' || c == '<' || c == '>' || c == '\\' ||
+		    c == '^' || c == '`' || c == '{' || c == '|' || c == '}' || c == '#' || c == '?' ||
+		    c >= 0x7f)
+			cb_buf_printf(out, "%%%02X", c);
+		else
+			cb_buf_putc(out, (char)c);
+	}
+}
+
+static void add_link(cb_md *md, const cb_md_link *l)
+{
+	if (md->n_links == md->cap_links) {
+		md->cap_links = md->cap_links ? md->cap_links * 2 : 8;
+		md->links = cb_xreallocarray(md->links, md->cap_links, sizeof(cb_md_link));
+	}
+	md->links[md->n_links++] = *l;
+}
+
+static void visit_link(state *st, cmark_node *n)
+{
+	const cb_md_opts *o = st->opts;
+	const char *url = cmark_node_get_url(n);
+	int image = cmark_node_get_type(n) == CMARK_NODE_IMAGE;
+	cb_md_link l;
+	const char *hash, *query, *end;
+	char *decoded = NULL, *joined = NULL, *norm = NULL;
+
+	memset(&l, 0, sizeof l);
+	l.image = image;
+	l.url = cb_xstrdup(url ? url : "");
+	l.text = text_of(n);
+	l.line = node_line(st, n);
+	l.col = node_col(n);
+	url = l.url;
+
+	if (dangerous_url(url)) {
+		l.kind = CB_LINK_EXTERNAL;
+		if (!o->unsafe_html)
+			cb_diag_add(st->diags, CB_WARNING, "unsafe-link", o->path, l.line, l.col,
+			            "set unsafe_html: true in casebook.yml to allow such links",
+			            "link to '%s' is neutralised", url);
+		goto done;
+	}
+	if (url[0] == '#' || url[0] == '\0') {
+		l.kind = CB_LINK_ANCHOR;
+		if (url[0] == '#' && url[1])
+			l.anchor = cb_xstrdup(url + 1);
+		goto done;
+	}
+	if (cb_path_is_absolute_url(url)) {
+		l.kind = CB_LINK_EXTERNAL;
+		goto done;
+	}
+	l.kind = CB_LINK_FILE;
+	if (url[0] == '/') {
+		cb_diag_add(st->diags, CB_WARNING, "absolute-path", o->path, l.line, l.col,
+		            "write the path relative to this file, e.g. 'other-case.md'",
+		            "'%s' starts with '/', which breaks when the site is opened from disk",
+		            url);
+		goto done;
+	}
+	/* Split off ?query and #fragment, then resolve the path. */
+	hash = strchr(url, '#');
+	query = strchr(url, '?');
+	end = url + strlen(url);
+	if (query && (!hash || query < hash))
+		end = query;
+	else if (hash)
+		end = hash;
+	if (hash && hash[1])
+		l.anchor = cb_xstrdup(hash + 1);
+	decoded = url_decode(url, (size_t)(end - url));
+	joined = cb_path_join(st->doc_dir, decoded);
+	norm = cb_path_normalize(joined, strlen(joined));
+	if (!norm) {
+		st->failed = 1;
+		cb_diag_error(st->diags, image ? "image-outside" : "link-outside", o->path, l.line,
+		              l.col, "%s '%s' leaves the source folder", image ? "image" : "link",
+		              url);
+		goto done;
+	}
+	l.target = norm;
+	norm = NULL;
+	if (strcmp(cb_path_ext(l.target), ".md") == 0 && !image)
+		l.kind = CB_LINK_DOC;
+	if (o->output_path) {
+		char *out_path = o->output_path(l.target);
+		cb_buf nu = CB_BUF_INIT;
+		cb_buf rel = CB_BUF_INIT;
+
+		cb_path_relative(&rel, o->output_dir ? o->output_dir : "", out_path);
+		url_encode_path(&nu, rel.ptr);
+		if (end != url + strlen(url))
+			cb_buf_puts(&nu, end); /* keep ?query#fragment as written */
+		cmark_node_set_url(n, nu.ptr);
+		cb_buf_dispose(&nu);
+		cb_buf_dispose(&rel);
+		free(out_path);
+	}
+done:
+	free(decoded);
+	free(joined);
+	free(norm);
+	add_link(st->md, &l);
+}
+
+/* ---- the pass over the tree ---------------------------------------------- */
+
+static void walk(state *st, cmark_node *doc)
+{
+	cmark_iter *it = cmark_iter_new(doc);
+	cmark_event_type ev;
+
+	while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
+		cmark_node *n = cmark_iter_get_node(it);
+		cmark_node_type t;
+
+		if (ev != CMARK_EVENT_ENTER)
+			continue;
+		t = cmark_node_get_type(n);
+		if (t == CMARK_NODE_LINK || t == CMARK_NODE_IMAGE) {
+			visit_link(st, n);
+		} else if ((t == CMARK_NODE_HTML_BLOCK || t == CMARK_NODE_HTML_INLINE) &&
+		           !st->opts->unsafe_html) {
+			cb_diag_add(st->diags, CB_WARNING, "raw-html", st->opts->path, node_line(st, n),
+			            node_col(n), "set unsafe_html: true in casebook.yml to keep it",
+			            "raw HTML is dropped");
+		}
+	}
+	cmark_iter_free(it);
+}
+
+/* Collect the list items of the lists among blocks [from, to) of doc. */
+static void collect_items(state *st, cmark_node **nodes, size_t from, size_t to,
+                          cb_md_section *sec, cmark_llist *exts)
+{
+	size_t i, cap = 0;
+
+	for (i = from; i < to; i++) {
+		cmark_node *item;
+
+		if (cmark_node_get_type(nodes[i]) != CMARK_NODE_LIST)
+			continue;
+		for (item = cmark_node_first_child(nodes[i]); item; item = cmark_node_next(item)) {
+			cb_md_item *it;
+			char *html = cmark_render_html(item, CMARK_OPT_SMART, exts);
+			size_t len = strlen(html);
+
+			if (sec->n_items == cap) {
+				cap = cap ? cap * 2 : 4;
+				sec->items = cb_xreallocarray(sec->items, cap, sizeof(cb_md_item));
+			}
+			it = &sec->items[sec->n_items++];
+			/* Strip the <li ...> ... </li>\n wrapper. */
+			{
+				const char *start = strchr(html, '>');
+				size_t skip = start ? (size_t)(start - html) + 1 : 0;
+				size_t endl = len;
+				while (endl > skip && (html[endl - 1] == '\n'))
+					endl--;
+				if (endl >= skip + 5 && memcmp(html + endl - 5, "</li>", 5) == 0)
+					endl -= 5;
+				while (endl > skip && html[endl - 1] == '\n')
+					endl--;
+				while (skip < endl && html[skip] == '\n')
+					skip++;
+				it->html = cb_xstrndup(html + skip, endl - skip);
+			}
+			free(html);
+			it->text = text_of(item);
+			it->line = node_line(st, item);
+		}
+	}
+}
+
+int cb_md_parse(cb_md **out, const char *text, size_t len, const cb_md_opts *opts,
+                cb_diag_list *diags)
+{
+	static const char *const ext_names[] = {"table", "autolink", "strikethrough", "tagfilter",
+	                                        NULL};
+	int options = CMARK_OPT_SMART | (opts->unsafe_html ? CMARK_OPT_UNSAFE : 0);
+	cmark_parser *parser = cmark_parser_new(options);
+	cmark_node *doc, *n;
+	cmark_node **nodes = NULL;
+	cmark_llist *exts;
+	state st;
+	cb_md *md = cb_xcalloc(1, sizeof *md);
+	size_t nb = 0, cap = 0, i, n_sec = 0, cap_sec = 0;
+	int *open = NULL; /* open section index per level 1..6 */
+	cb_buf all = CB_BUF_INIT;
+	const char *const *e;
+
+	for (e = ext_names; *e; e++) {
+		cmark_syntax_extension *ext = cmark_find_syntax_extension(*e);
+		if (ext)
+			cmark_parser_attach_syntax_extension(parser, ext);
+	}
+	cmark_parser_feed(parser, text, len);
+	doc = cmark_parser_finish(parser);
+	exts = cmark_parser_get_syntax_extensions(parser);
+
+	memset(&st, 0, sizeof st);
+	st.opts = opts;
+	st.diags = diags;
+	st.md = md;
+	st.ids = cb_value_new_map();
+	st.doc_dir = cb_path_dirname(opts->path ? opts->path : "");
+
+	walk(&st, doc);
+
+	/* Give every heading an id, top to bottom, so ids are stable. Collect
+	 * the top-level blocks and build sections from top-level headings. */
+	{
+		cmark_iter *it = cmark_iter_new(doc);
+		cmark_event_type ev;
+		cmark_node **heads = NULL;
+		size_t nh = 0, caph = 0;
+
+		while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
+			cmark_node *h = cmark_iter_get_node(it);
+			if (ev == CMARK_EVENT_ENTER && cmark_node_get_type(h) == CMARK_NODE_HEADING) {
+				if (nh == caph) {
+					caph = caph ? caph * 2 : 8;
+					heads = cb_xreallocarray(heads, caph, sizeof(cmark_node *));
+				}
+				heads[nh++] = h;
+			}
+		}
+		cmark_iter_free(it);
+		open = cb_xcalloc(7, sizeof(int));
+		for (i = 0; i < 7; i++)
+			open[i] = -1;
+		for (i = 0; i < nh; i++) {
+			cmark_node *h = heads[i];
+			int top = cmark_node_parent(h) == doc;
+			char *title = text_of(h);
+			char *id = unique_id(&st, title);
+			int level = cmark_node_get_heading_level(h);
+			unsigned line = node_line(&st, h);
+			char *html_title = NULL;
+
+			{
+				/* The heading's inline HTML: render it as a paragraph-less
+				 * fragment by rendering each inline child. */
+				cb_buf hb = CB_BUF_INIT;
+				cmark_node *c;
+				for (c = cmark_node_first_child(h); c; c = cmark_node_next(c)) {
+					char *frag = cmark_render_html(c, options, exts);
+					cb_buf_puts(&hb, frag);
+					free(frag);
+				}
+				html_title = cb_buf_detach(&hb);
+			}
+			n = give_id(&st, h, id);
+			if (top) {
+				cb_md_section *s;
+				int lv;
+
+				if (n_sec == cap_sec) {
+					cap_sec = cap_sec ? cap_sec * 2 : 8;
+					md->sections =
+					    cb_xreallocarray(md->sections, cap_sec, sizeof(cb_md_section));
+				}
+				s = &md->sections[n_sec];
+				memset(s, 0, sizeof *s);
+				s->title = title;
+				s->html_title = html_title;
+				s->id = id;
+				s->level = level;
+				s->line = line;
+				s->parent = -1;
+				for (lv = level - 1; lv >= 1; lv--)
+					if (open[lv] >= 0) {
+						s->parent = open[lv];
+						break;
+					}
+				open[level] = (int)n_sec;
+				for (lv = level + 1; lv <= 6; lv++)
+					open[lv] = -1;
+				/* Mark the node so the block pass finds its section. */
+				cmark_node_set_user_data(n, (void *)(intptr_t)(n_sec + 1));
+				n_sec++;
+			} else {
+				free(title);
+				free(id);
+				free(html_title);
+			}
+		}
+		free(heads);
+	}
+	md->n_sections = n_sec;
+
+	/* Blocks: render each top-level node; track which section it is in. */
+	for (n = cmark_node_first_child(doc); n; n = cmark_node_next(n)) {
+		if (nb == cap) {
+			cap = cap ? cap * 2 : 16;
+			nodes = cb_xreallocarray(nodes, cap, sizeof(cmark_node *));
+		}
+		nodes[nb++] = n;
+	}
+	md->blocks = cb_xcalloc(nb ? nb : 1, sizeof(block));
+	md->n_blocks = nb;
+	{
+		int cur = -1;
+		for (i = 0; i < nb; i++) {
+			intptr_t mark = (intptr_t)cmark_node_get_user_data(nodes[i]);
+			char *html;
+			size_t hl;
+
+			if (mark > 0) {
+				size_t si = (size_t)mark - 1;
+				/* Close sections that this heading ends. */
+				int k;
+				for (k = cur; k >= 0; k = md->sections[k].parent)
+					if (md->sections[k].level >= md->sections[si].level &&
+					    md->sections[k].end == 0)
+						md->sections[k].end = i;
+				md->sections[si].block = i;
+				cur = (int)si;
+				cmark_node_set_user_data(nodes[i], NULL);
+			}
+			html = cmark_render_html(nodes[i], options, exts);
+			hl = strlen(html);
+			if (mark > 0) {
+				/* Tidy "<hN id>\n...\n</hN>" from the custom block. */
+				char *gt = strchr(html, '>');
+				if (gt && gt[1] == '\n')
+					memmove(gt + 1, gt + 2, hl - (size_t)(gt + 2 - html) + 1), hl--;
+				if (hl >= 7 && html[hl - 7] == '\n' && html[hl - 6] == '<')
+					memmove(html + hl - 7, html + hl - 6, 7), hl--;
+			}
+			md->blocks[i].html = html;
+			md->blocks[i].len = hl;
+			md->blocks[i].section = cur;
+		}
+		for (i = 0; i < n_sec; i++)
+			if (md->sections[i].end == 0)
+				md->sections[i].end = nb;
+	}
+
+	/* Section text and list items, and the document text. */
+	for (i = 0; i < n_sec; i++) {
+		cb_md_section *s = &md->sections[i];
+		cb_buf tb = CB_BUF_INIT;
+		size_t b, own_end = s->end;
+
+		for (b = s->block + 1; b < s->end; b++) {
+			node_text(nodes[b], &tb);
+			if (tb.len && tb.ptr[tb.len - 1] != '\n')
+				cb_buf_putc(&tb, '\n');
+		}
+		while (tb.len && tb.ptr[tb.len - 1] == '\n')
+			cb_buf_truncate(&tb, tb.len - 1);
+		s->text = cb_buf_detach(&tb);
+		/* Own content: up to the first sub-heading. */
+		for (b = s->block + 1; b < s->end; b++)
+			if (md->blocks[b].section != (int)i) {
+				own_end = b;
+				break;
+			}
+		collect_items(&st, nodes, s->block + 1, own_end, s, exts);
+	}
+	for (i = 0; i < nb; i++) {
+		node_text(nodes[i], &all);
+		if (all.len && all.ptr[all.len - 1] != '\n')
+			cb_buf_putc(&all, '\n');
+	}
+	md->text = cb_buf_detach(&all);
+
+	free(open);
+	free(nodes);
+	cmark_node_free(doc);
+	for (i = 0; i < st.n_grave; i++)
+		cmark_node_free(st.graveyard[i]);
+	free(st.graveyard);
+	cmark_parser_free(parser);
+	cb_value_unref(st.ids);
+	free(st.doc_dir);
+	*out = md;
+	return st.failed ? -1 : 0;
+}
+
+void cb_md_free(cb_md *md)
+{
+	size_t i, j;
+
+	if (!md)
+		return;
+	for (i = 0; i < md->n_blocks; i++)
+		free(md->blocks[i].html);
+	free(md->blocks);
+	for (i = 0; i < md->n_sections; i++) {
+		cb_md_section *s = &md->sections[i];
+		free((char *)s->title);
+		free((char *)s->html_title);
+		free((char *)s->id);
+		free((char *)s->text);
+		for (j = 0; j < s->n_items; j++) {
+			free((char *)s->items[j].text);
+			free((char *)s->items[j].html);
+		}
+		free(s->items);
+	}
+	free(md->sections);
+	for (i = 0; i < md->n_links; i++) {
+		free((char *)md->links[i].url);
+		free((char *)md->links[i].target);
+		free((char *)md->links[i].anchor);
+		free((char *)md->links[i].text);
+	}
+	free(md->links);
+	free(md->text);
+	free(md);
+}
+
+size_t cb_md_block_count(const cb_md *md)
+{
+	return md->n_blocks;
+}
+
+const char *cb_md_block_html(const cb_md *md, size_t i, size_t *len)
+{
+	if (i >= md->n_blocks)
+		return NULL;
+	if (len)
+		*len = md->blocks[i].len;
+	return md->blocks[i].html;
+}
+
+int cb_md_block_section(const cb_md *md, size_t i)
+{
+	return i < md->n_blocks ? md->blocks[i].section : -1;
+}
+
+size_t cb_md_section_count(const cb_md *md)
+{
+	return md->n_sections;
+}
+
+const cb_md_section *cb_md_section_at(const cb_md *md, size_t i)
+{
+	return i < md->n_sections ? &md->sections[i] : NULL;
+}
+
+size_t cb_md_link_count(const cb_md *md)
+{
+	return md->n_links;
+}
+
+const cb_md_link *cb_md_link_at(const cb_md *md, size_t i)
+{
+	return i < md->n_links ? &md->links[i] : NULL;
+}
+
+const char *cb_md_text(const cb_md *md)
+{
+	return md->text;
+}
+
+void cb_md_html_range(const cb_md *md, size_t from, size_t to, cb_buf *out)
+{
+	size_t i;
+
+	for (i = from; i < to && i < md->n_blocks; i++)
+		cb_buf_put(out, md->blocks[i].html, md->blocks[i].len);
+}

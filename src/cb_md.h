@@ -1,0 +1,112 @@
+/*
+ * cb_md: the cmark-gfm adapter. Markdown in; HTML blocks, the section tree,
+ * links and plain text out.
+ *
+ * The document is parsed once with the table, autolink, strikethrough and
+ * tagfilter extensions and smart punctuation. Each top-level block is
+ * rendered to HTML on its own, so later stages can show, hide or reorder
+ * sections without parsing Markdown again. Every heading gets a unique,
+ * stable id. Links to other Markdown documents (`other.md#x`) are rewritten
+ * to relative links to their pages; images and other relative links are
+ * resolved against the document's folder and reported for copying.
+ *
+ * Raw HTML is dropped and javascript:/vbscript:/file:/data: links are
+ * neutralised unless opts.unsafe_html is set (a warning says so each time).
+ *
+ * This is the only module that includes the cmark-gfm headers.
+ */
+#ifndef CB_MD_H
+#define CB_MD_H
+
+#include <stddef.h>
+
+#include "cb_buf.h"
+#include "cb_diag.h"
+
+typedef struct cb_md cb_md;
+
+/* A list item of a section (see cb_md_section.items). */
+typedef struct cb_md_item {
+	const char *text; /* plain text */
+	const char *html; /* inner HTML, without <li> */
+	unsigned line;
+} cb_md_item;
+
+/* A heading and what follows it up to the next heading of the same or a
+ * higher level. Strings are owned by the cb_md. */
+typedef struct cb_md_section {
+	const char *title; /* heading as plain text */
+	const char *html_title; /* heading's inline HTML */
+	const char *id;    /* unique anchor id */
+	int level;         /* 1..6 */
+	unsigned line;     /* line of the heading in the file */
+	int parent;        /* index of the enclosing section, -1 at the top */
+	size_t block;      /* index of the heading's block */
+	size_t end;        /* one past the last block of the section */
+	const char *text;  /* plain text of the section's content */
+	cb_md_item *items; /* list items of the lists directly in this section */
+	size_t n_items;
+} cb_md_section;
+
+typedef enum cb_md_link_kind {
+	CB_LINK_EXTERNAL, /* has a scheme or starts with // */
+	CB_LINK_DOC,      /* another Markdown document (target = its source path) */
+	CB_LINK_FILE,     /* any other relative file (target = its source path) */
+	CB_LINK_ANCHOR    /* "#x" in the same document */
+} cb_md_link_kind;
+
+typedef struct cb_md_link {
+	cb_md_link_kind kind;
+	int image;          /* 1 for ![](...) */
+	const char *url;    /* as written */
+	const char *target; /* normalised source path (DOC, FILE) or NULL */
+	const char *anchor; /* fragment without '#', or NULL */
+	const char *text;   /* link text (or image alt) */
+	unsigned line, col;
+} cb_md_link;
+
+/* Maps a source path ("content/cases/b.md", "content/img/x.png") to its path
+ * in the site ("cases/b.html", "img/x.png"). Returns a malloc'd string. */
+typedef char *(*cb_md_output_path_fn)(const char *source_path);
+
+typedef struct cb_md_opts {
+	const char *path;            /* source path of this document, for messages and links */
+	unsigned line_offset;        /* lines before the Markdown (front matter) */
+	int unsafe_html;             /* keep raw HTML and every URL */
+	const char *output_dir;      /* site folder of this document's page ("cases", "") */
+	cb_md_output_path_fn output_path;
+	const char *const *reserved_ids; /* NULL-terminated ids headings must avoid, or NULL */
+} cb_md_opts;
+
+/* Call once before parsing (registers cmark-gfm's extensions). */
+void cb_md_init(void);
+
+/*
+ * Parse len bytes of Markdown. Always produces a result in *out (free with
+ * cb_md_free); problems (a link that leaves the source folder, raw HTML
+ * dropped) are appended to diags. Returns -1 if any of them is an error,
+ * else 0. Thread-safe (each call has its own parser).
+ */
+int cb_md_parse(cb_md **out, const char *text, size_t len, const cb_md_opts *opts,
+                cb_diag_list *diags);
+void cb_md_free(cb_md *md);
+
+/* Top-level blocks in document order and their HTML (borrowed). */
+size_t cb_md_block_count(const cb_md *md);
+const char *cb_md_block_html(const cb_md *md, size_t i, size_t *len);
+/* Index of the innermost section a block belongs to, or -1 (preamble). */
+int cb_md_block_section(const cb_md *md, size_t i);
+
+size_t cb_md_section_count(const cb_md *md);
+const cb_md_section *cb_md_section_at(const cb_md *md, size_t i);
+
+size_t cb_md_link_count(const cb_md *md);
+const cb_md_link *cb_md_link_at(const cb_md *md, size_t i);
+
+/* Plain text of the whole document (borrowed). */
+const char *cb_md_text(const cb_md *md);
+
+/* Append the HTML of blocks [from, to) to out. */
+void cb_md_html_range(const cb_md *md, size_t from, size_t to, cb_buf *out);
+
+#endif

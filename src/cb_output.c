@@ -1,0 +1,208 @@
+/*
+ * cb_output: atomic output folder (see cb_output.h).
+ */
+#include "cb_output.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "cb_fs.h"
+#include "cb_mem.h"
+#include "cb_path.h"
+
+#ifndef RENAME_EXCHANGE
+#define RENAME_EXCHANGE (1 << 1)
+#endif
+
+struct cb_output {
+	char *dir;    /* the output folder */
+	char *tmp;    /* the temporary folder */
+	cb_diag_list *diags;
+	atomic_size_t count;
+	int committed;
+	pthread_mutex_t lock; /* serialises folder creation */
+};
+
+int cb_output_open(cb_output **out, const char *dir, cb_diag_list *diags)
+{
+	cb_output *o;
+	char *parent, *tmpl;
+	const char *base;
+	size_t dl = strlen(dir);
+	int rc;
+
+	*out = NULL;
+	while (dl > 1 && dir[dl - 1] == '/')
+		dl--;
+	o = cb_xcalloc(1, sizeof *o);
+	o->dir = cb_xstrndup(dir, dl);
+	o->diags = diags;
+	pthread_mutex_init(&o->lock, NULL);
+	atomic_init(&o->count, 0);
+	parent = strrchr(o->dir, '/') ? cb_xstrndup(o->dir, (size_t)(strrchr(o->dir, '/') - o->dir))
+	                              : cb_xstrdup(".");
+	if (!*parent) {
+		free(parent);
+		parent = cb_xstrdup("/");
+	}
+	base = strrchr(o->dir, '/') ? strrchr(o->dir, '/') + 1 : o->dir;
+	if ((rc = cb_fs_mkdirs(parent)) < 0) {
+		cb_diag_error(diags, "output", NULL, 0, 0, "cannot create %s: %s", parent,
+		              cb_fs_strerror(rc));
+		free(parent);
+		cb_output_free(o);
+		return -1;
+	}
+	tmpl = cb_xasprintf("%s/.%s.tmp-XXXXXX", parent, base);
+	free(parent);
+	if (!mkdtemp(tmpl)) {
+		cb_diag_error(diags, "output", NULL, 0, 0, "cannot create a folder beside %s: %s",
+		              o->dir, strerror(errno));
+		free(tmpl);
+		cb_output_free(o);
+		return -1;
+	}
+	chmod(tmpl, 0755);
+	o->tmp = tmpl;
+	*out = o;
+	return 0;
+}
+
+/* Create the folders leading to site path `path` inside tmp. */
+static int make_parents(cb_output *o, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	int rc;
+
+	if (!slash)
+		return 0;
+	dir = cb_xasprintf("%s/%.*s", o->tmp, (int)(slash - path), path);
+	pthread_mutex_lock(&o->lock);
+	rc = cb_fs_mkdirs(dir);
+	pthread_mutex_unlock(&o->lock);
+	if (rc < 0)
+		cb_diag_error(o->diags, "output", path, 0, 0, "cannot create folder: %s",
+		              cb_fs_strerror(rc));
+	free(dir);
+	return rc < 0 ? -1 : 0;
+}
+
+static int check_path(cb_output *o, const char *path)
+{
+	char *norm = cb_path_normalize(path, strlen(path));
+	int ok = norm && *norm && strcmp(norm, path) == 0;
+
+	free(norm);
+	if (!ok)
+		return cb_diag_error(o->diags, "output", NULL, 0, 0,
+		                     "refusing to write '%s': not a plain path inside the site", path);
+	return 0;
+}
+
+int cb_output_write(cb_output *o, const char *path, const char *data, size_t len)
+{
+	char *full;
+	int rc;
+
+	if (check_path(o, path) < 0 || make_parents(o, path) < 0)
+		return -1;
+	full = cb_xasprintf("%s/%s", o->tmp, path);
+	rc = cb_fs_write(full, data, len);
+	free(full);
+	if (rc < 0)
+		return cb_diag_error(o->diags, "output", path, 0, 0, "cannot write: %s",
+		                     cb_fs_strerror(rc));
+	atomic_fetch_add(&o->count, 1);
+	return 0;
+}
+
+int cb_output_copy(cb_output *o, const char *path, cb_source *src, const char *from)
+{
+	char *data = NULL;
+	size_t len;
+	int rc = cb_source_read(src, from, 0, &data, &len);
+
+	if (rc < 0)
+		return cb_diag_error(o->diags, "io", from, 0, 0, "cannot read: %s", cb_fs_strerror(rc));
+	rc = cb_output_write(o, path, data, len);
+	free(data);
+	return rc;
+}
+
+size_t cb_output_count(const cb_output *o)
+{
+	return atomic_load(&((cb_output *)o)->count);
+}
+
+const char *cb_output_tmpdir(const cb_output *o)
+{
+	return o->tmp;
+}
+
+int cb_output_commit(cb_output *o)
+{
+	struct stat st;
+	char *keep = cb_xasprintf("%s/.gitignore", o->dir);
+	char *keep_to = cb_xasprintf("%s/.gitignore", o->tmp);
+	int rc = 0;
+
+	/* Carry a .gitignore over (site/ keeps one so its output stays out of git). */
+	if (lstat(keep, &st) == 0 && S_ISREG(st.st_mode) && lstat(keep_to, &st) < 0)
+		cb_fs_copy(keep, keep_to);
+	free(keep);
+	free(keep_to);
+
+	if (lstat(o->dir, &st) < 0) {
+		if (rename(o->tmp, o->dir) < 0)
+			rc = cb_diag_error(o->diags, "output", NULL, 0, 0, "cannot create %s: %s", o->dir,
+			                   strerror(errno));
+	} else if (syscall(SYS_renameat2, AT_FDCWD, o->tmp, AT_FDCWD, o->dir, RENAME_EXCHANGE) ==
+	           0) {
+		/* o->tmp now holds the previous site: remove it below. */
+	} else {
+		/* No atomic exchange here (old kernel, other filesystem): move the
+		 * old folder aside, move the new one in, then drop the old. */
+		char *old = cb_xasprintf("%s.old", o->tmp);
+		if (rename(o->dir, old) < 0) {
+			rc = cb_diag_error(o->diags, "output", NULL, 0, 0, "cannot replace %s: %s",
+			                   o->dir, strerror(errno));
+		} else if (rename(o->tmp, o->dir) < 0) {
+			rc = cb_diag_error(o->diags, "output", NULL, 0, 0, "cannot replace %s: %s",
+			                   o->dir, strerror(errno));
+			rename(old, o->dir);
+		} else {
+			cb_fs_remove_tree(old);
+		}
+		free(old);
+		if (rc < 0)
+			return rc;
+		o->committed = 1;
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	o->committed = 1;
+	cb_fs_remove_tree(o->tmp); /* the old site, or nothing after a rename */
+	return 0;
+}
+
+void cb_output_free(cb_output *o)
+{
+	if (!o)
+		return;
+	if (o->tmp && !o->committed)
+		cb_fs_remove_tree(o->tmp);
+	free(o->dir);
+	free(o->tmp);
+	pthread_mutex_destroy(&o->lock);
+	free(o);
+}

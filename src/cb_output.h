@@ -1,0 +1,46 @@
+/*
+ * cb_output: the output folder, written atomically.
+ *
+ * Pages are written into a temporary folder beside the output folder
+ * (".<name>.tmp-XXXXXX"). cb_output_commit swaps it in only when the build
+ * succeeded; otherwise cb_output_free removes it and the previous site stays
+ * byte for byte as it was. A .gitignore in the previous output folder is
+ * carried over. Paths given to the writer are site paths, normalised and
+ * relative: nothing is ever written outside the folder.
+ *
+ * Writes may come from several threads at once.
+ */
+#ifndef CB_OUTPUT_H
+#define CB_OUTPUT_H
+
+#include <stddef.h>
+
+#include "cb_diag.h"
+#include "cb_source.h"
+
+typedef struct cb_output cb_output;
+
+/* Start writing a new version of folder `dir` (its parent is created if
+ * needed). Returns 0, or -1 after reporting why to diags. */
+int cb_output_open(cb_output **out, const char *dir, cb_diag_list *diags);
+
+/* Write a file at site path `path`. Returns 0, or -1 after reporting. */
+int cb_output_write(cb_output *o, const char *path, const char *data, size_t len);
+
+/* Copy `from` out of src to site path `path`. */
+int cb_output_copy(cb_output *o, const char *path, cb_source *src, const char *from);
+
+/* Number of files written so far. */
+size_t cb_output_count(const cb_output *o);
+
+/* The temporary folder being written (borrowed), e.g. for a cache. */
+const char *cb_output_tmpdir(const cb_output *o);
+
+/* Swap the new folder in for the old one. Returns 0, or -1 after reporting
+ * (the old folder is then untouched). */
+int cb_output_commit(cb_output *o);
+
+/* Free the writer; removes the temporary folder unless it was committed. */
+void cb_output_free(cb_output *o);
+
+#endif

@@ -1,0 +1,73 @@
+/*
+ * cb_render: the render stage. Builds the page list and fills the theme's
+ * Mustache templates from value trees; cb_output writes the results.
+ *
+ * Every page is rendered with a root context of
+ *   site  - the handbook (title, language, taxonomies, pages, plugin values)
+ *   page  - this page: title, path, kind, root ("../" back to the site root)
+ *   nav   - the navigation, with `current` set on this page's entry
+ * plus the page's own data (case, cases, intro, ... or a plugin's data).
+ * All `url` values in data are site paths ("cases/a.html"); templates write
+ * {{page.root}}{{url}}, so the site works from disk and from any folder.
+ *
+ * Pages come from generators run in order: the core pages (home, case
+ * index, cases, free pages), pages plugins asked for, data files, and the
+ * generators of other modules (search, print, feeds). A generator adds pages
+ * with cb_render_add; they are then rendered on several threads.
+ */
+#ifndef CB_RENDER_H
+#define CB_RENDER_H
+
+#include <signal.h>
+#include <stddef.h>
+
+#include "cb_output.h"
+#include "cb_site.h"
+#include "cb_value.h"
+
+typedef struct cb_render cb_render;
+
+typedef struct cb_render_opts {
+	int threads; /* 0 = one per core */
+	void (*progress)(void *ctx, size_t done, size_t total);
+	void *progress_ctx;
+	volatile sig_atomic_t *stop; /* when set non-zero, stop early with an error */
+} cb_render_opts;
+
+#define CB_RENDER_OPTS_INIT { 0, NULL, NULL, NULL }
+
+/* Keys of a case's template context that casebook fills itself; plugins may
+ * not c:set them. NULL-terminated. */
+extern const char *const cb_render_case_keys[];
+
+/* Render the whole site into out. Returns 0, or -1 after reporting errors to
+ * the site's diagnostics. */
+int cb_render_site(cb_site *site, cb_output *out, const cb_render_opts *opts);
+
+/* ---- for page generators ------------------------------------------------- */
+
+const cb_site *cb_render_get_site(const cb_render *r);
+/* The template context of case i (borrowed), as case pages see it. */
+cb_value *cb_render_case(const cb_render *r, size_t i);
+/* All case contexts in site order (a list; borrowed). */
+cb_value *cb_render_cases(const cb_render *r);
+/* The `site` context (borrowed). */
+cb_value *cb_render_site_ctx(const cb_render *r);
+
+/* Queue a page at site path `path` rendered with template `tmpl`; data (a
+ * map, stolen; may be NULL) is merged into the root context. `kind` names the
+ * kind of page for templates ("case", "home", "lessons", ...); `title` is
+ * the page title. */
+void cb_render_add(cb_render *r, const char *path, const char *tmpl, const char *title,
+                   const char *kind, cb_value *data);
+/* Queue a file with fixed content (copied). */
+void cb_render_add_raw(cb_render *r, const char *path, const char *data, size_t len);
+
+/* Append html with every relative href/src rewritten from folder from_dir to
+ * folder to_dir (for content shown on another page than its own). Links to
+ * case pages become in-page anchors "#case-<slug>" when cases_inline is set
+ * (the print edition). */
+void cb_render_rebase_html(cb_buf *out, const char *html, size_t len, const char *from_dir,
+                           const char *to_dir, int cases_inline);
+
+#endif

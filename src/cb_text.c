@@ -1,0 +1,71 @@
+/*
+ * cb_text: edit distance and suggestions (see cb_text.h).
+ */
+#include "cb_text.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cb_mem.h"
+
+size_t cb_text_distance(const char *a, const char *b, size_t max)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j, best;
+	size_t *prev, *cur, *tmp;
+
+	if ((la > lb ? la - lb : lb - la) > max)
+		return max + 1;
+	prev = cb_xcalloc(lb + 1, sizeof(size_t));
+	cur = cb_xcalloc(lb + 1, sizeof(size_t));
+	for (j = 0; j <= lb; j++)
+		prev[j] = j;
+	for (i = 1; i <= la; i++) {
+		cur[0] = i;
+		best = cur[0];
+		for (j = 1; j <= lb; j++) {
+			size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+			size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+			cur[j] = del < ins ? del : ins;
+			if (sub < cur[j])
+				cur[j] = sub;
+			if (cur[j] < best)
+				best = cur[j];
+		}
+		tmp = prev;
+		prev = cur;
+		cur = tmp;
+		if (best > max) {
+			free(prev);
+			free(cur);
+			return max + 1;
+		}
+	}
+	best = prev[lb];
+	free(prev);
+	free(cur);
+	return best > max ? max + 1 : best;
+}
+
+const char *cb_text_suggest(const char *word, const char *const *candidates, size_t n)
+{
+	size_t len = strlen(word), max = len / 3 < 2 ? 2 : len / 3, i, best = max + 1;
+	const char *pick = NULL;
+
+	for (i = 0; i < n; i++) {
+		size_t d = cb_text_distance(word, candidates[i], max);
+		if (d < best) {
+			best = d;
+			pick = candidates[i];
+		}
+	}
+	if (pick || len < 3)
+		return pick;
+	/* "co-designing" -> "co-design": a candidate the word starts with. */
+	for (i = 0; i < n; i++) {
+		size_t cl = strlen(candidates[i]);
+		if (cl >= 3 && (strncmp(word, candidates[i], cl) == 0 ||
+		                strncmp(candidates[i], word, len) == 0))
+			return candidates[i];
+	}
+	return NULL;
+}

@@ -1,0 +1,18 @@
+/*
+ * cb_text: small text helpers: edit distance and "did you mean".
+ */
+#ifndef CB_TEXT_H
+#define CB_TEXT_H
+
+#include <stddef.h>
+
+/* Levenshtein distance between a and b (bytes), capped at max+1: returns
+ * max+1 as soon as the distance is known to exceed max. */
+size_t cb_text_distance(const char *a, const char *b, size_t max);
+
+/* The candidate closest to word, or NULL when none is close enough (a
+ * distance of at most a third of the word's length, at least 2) and none
+ * starts with word or contains it. Borrowed from candidates. */
+const char *cb_text_suggest(const char *word, const char *const *candidates, size_t n);
+
+#endif

@@ -1,0 +1,341 @@
+/*
+ * casebook: the command line.
+ *
+ *   casebook build [-s SOURCE] [-o OUT] [-q] [-v]
+ *   casebook check [-s SOURCE] [--format text|github|json] [--strict] [FILE...]
+ *   casebook help [COMMAND] | --help | --version
+ *
+ * Exit codes: 0 ok, 1 content errors, 2 usage or environment errors.
+ */
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cb_build.h"
+#include "cb_diag.h"
+#include "cb_git.h"
+#include "cb_md.h"
+#include "cb_mem.h"
+
+#ifndef CB_SHAREDIR
+#define CB_SHAREDIR "/usr/local/share/casebook"
+#endif
+
+#define EXIT_CONTENT 1
+#define EXIT_USAGE 2
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+typedef struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *usage;
+	const char *help;
+} command;
+
+static int cmd_build(int argc, char **argv);
+static int cmd_check(int argc, char **argv);
+static int cmd_help(int argc, char **argv);
+
+static const command commands[] = {
+    {"build", cmd_build, "casebook build [-s SOURCE] [-o OUT] [-q] [-v]",
+     "Build the handbook in SOURCE (default: the current folder, which holds casebook.yml)\n"
+     "into OUT (default: SOURCE/site). The new site replaces the old one only when the\n"
+     "build succeeds; a failed build leaves the previous site as it was.\n"
+     "\n"
+     "  -s, --source SOURCE   the handbook folder\n"
+     "  -o, --output OUT      the site folder\n"
+     "  -q, --quiet           print only errors and warnings\n"
+     "  -v, --verbose         also print notes\n"
+     "  -j, --jobs N          use N threads (default: one per core)\n"},
+    {"check", cmd_check,
+     "casebook check [-s SOURCE] [--format text|github|json] [--strict] [FILE...]",
+     "Check the handbook without writing anything: front matter, schema, vocabularies,\n"
+     "links and lessons, everything a build checks before rendering. Every problem is\n"
+     "printed as path:line:col: error|warning: message, with a hint where one helps.\n"
+     "Given FILEs, only their problems are printed (they are still checked against the\n"
+     "whole handbook, so links resolve).\n"
+     "\n"
+     "  -s, --source SOURCE   the handbook folder\n"
+     "  -f, --format FORMAT   text (default), github (workflow commands), json\n"
+     "      --strict          fail on warnings too\n"},
+    {"help", cmd_help, "casebook help [COMMAND]", "Show help for a command.\n"},
+    {NULL, NULL, NULL, NULL},
+};
+
+static const command *find_command(const char *name)
+{
+	const command *c;
+
+	for (c = commands; c->name; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+static void usage(FILE *out)
+{
+	const command *c;
+
+	fputs("casebook: static site generator for handbooks of co-production case studies\n\n"
+	      "usage:\n",
+	      out);
+	for (c = commands; c->name; c++)
+		fprintf(out, "  %s\n", c->usage);
+	fputs("  casebook --version\n\n"
+	      "Run 'casebook help COMMAND' for a command's options.\n",
+	      out);
+}
+
+/* The folder holding the default themes and plugins: the installed share
+ * folder next to the binary, the source tree when run uninstalled, or the
+ * compiled-in prefix. Caller frees. */
+static char *find_share_dir(void)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	const char *rel[] = {"../share/casebook", ".", "../..", NULL};
+	int i;
+
+	if (n > 0) {
+		char *slash;
+		exe[n] = '\0';
+		slash = strrchr(exe, '/');
+		if (slash)
+			*slash = '\0';
+		for (i = 0; rel[i]; i++) {
+			char *probe = cb_xasprintf("%s/%s/themes/default/templates", exe, rel[i]);
+			char real[PATH_MAX];
+			int ok = access(probe, R_OK) == 0;
+			free(probe);
+			if (ok) {
+				char *dir = cb_xasprintf("%s/%s", exe, rel[i]);
+				if (realpath(dir, real)) {
+					free(dir);
+					return cb_xstrdup(real);
+				}
+				return dir;
+			}
+		}
+	}
+	return cb_xstrdup(CB_SHAREDIR);
+}
+
+static void summary(const cb_build_result *res, cb_diag_list *diags, int check)
+{
+	size_t e = cb_diag_errors(diags), w = cb_diag_warnings(diags);
+
+	if (check)
+		fprintf(stderr, "casebook: %zu case%s checked, %zu error%s, %zu warning%s (%.2f s)\n",
+		        res->cases, res->cases == 1 ? "" : "s", e, e == 1 ? "" : "s", w,
+		        w == 1 ? "" : "s", res->seconds);
+	else if (e == 0)
+		fprintf(stderr, "casebook: %zu case%s, %zu page%s, %zu warning%s, %.2f s\n",
+		        res->cases, res->cases == 1 ? "" : "s", res->pages, res->pages == 1 ? "" : "s",
+		        w, w == 1 ? "" : "s", res->seconds);
+	else
+		fprintf(stderr, "casebook: build failed: %zu error%s, %zu warning%s; the previous "
+		                "site is unchanged\n",
+		        e, e == 1 ? "" : "s", w, w == 1 ? "" : "s");
+}
+
+/* Drop notes unless verbose. */
+static cb_diag_list *filtered(cb_diag_list *all, int verbose, int argc, char **files)
+{
+	cb_diag_list *out = cb_diag_list_new();
+	size_t i;
+
+	for (i = 0; i < cb_diag_count(all); i++) {
+		const cb_diag *d = cb_diag_at(all, i);
+		int keep = verbose || d->severity != CB_NOTE;
+		if (keep && argc > 0) {
+			int k;
+			keep = 0;
+			for (k = 0; k < argc; k++) {
+				const char *f = files[k];
+				if (strncmp(f, "./", 2) == 0)
+					f += 2;
+				if (d->path && strcmp(d->path, f) == 0)
+					keep = 1;
+			}
+		}
+		if (keep)
+			cb_diag_add(out, d->severity, d->code, d->path, d->line, d->col, d->hint, "%s",
+			            d->msg);
+	}
+	return out;
+}
+
+static int cmd_build(int argc, char **argv)
+{
+	static const struct option longopts[] = {{"source", required_argument, NULL, 's'},
+	                                         {"output", required_argument, NULL, 'o'},
+	                                         {"quiet", no_argument, NULL, 'q'},
+	                                         {"verbose", no_argument, NULL, 'v'},
+	                                         {"jobs", required_argument, NULL, 'j'},
+	                                         {"help", no_argument, NULL, 'h'},
+	                                         {NULL, 0, NULL, 0}};
+	cb_build_opts opts = CB_BUILD_OPTS_INIT;
+	cb_build_result res;
+	cb_diag_list *diags, *shown;
+	int quiet = 0, verbose = 0, ch, rc;
+	char *share;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "s:o:qvj:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 's': opts.source_dir = optarg; break;
+		case 'o': opts.out_dir = optarg; break;
+		case 'q': quiet = 1; break;
+		case 'v': verbose = 1; break;
+		case 'j': opts.threads = atoi(optarg); break;
+		case 'h': fprintf(stdout, "usage: %s\n\n%s", commands[0].usage, commands[0].help); return 0;
+		default: fprintf(stderr, "usage: %s\n", commands[0].usage); return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "casebook build: unexpected argument '%s'\nusage: %s\n", argv[optind],
+		        commands[0].usage);
+		return EXIT_USAGE;
+	}
+	share = find_share_dir();
+	opts.share_dir = share;
+	opts.progress = !quiet && isatty(2);
+	opts.stop = &stop_requested;
+	diags = cb_diag_list_new();
+	rc = cb_build_run(&opts, diags, &res);
+	shown = filtered(diags, verbose, 0, NULL);
+	cb_diag_print(shown, stderr, CB_DIAG_TEXT, isatty(2));
+	if (!quiet || rc < 0)
+		summary(&res, diags, 0);
+	cb_diag_list_free(shown);
+	cb_diag_list_free(diags);
+	free(share);
+	if (rc == 0)
+		return 0;
+	return res.env_error ? EXIT_USAGE : EXIT_CONTENT;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+	static const struct option longopts[] = {{"source", required_argument, NULL, 's'},
+	                                         {"format", required_argument, NULL, 'f'},
+	                                         {"strict", no_argument, NULL, 'S'},
+	                                         {"jobs", required_argument, NULL, 'j'},
+	                                         {"help", no_argument, NULL, 'h'},
+	                                         {NULL, 0, NULL, 0}};
+	cb_build_opts opts = CB_BUILD_OPTS_INIT;
+	cb_build_result res;
+	cb_diag_list *diags, *shown;
+	cb_diag_format fmt = CB_DIAG_TEXT;
+	int strict = 0, ch, rc;
+	char *share;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "s:f:j:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 's': opts.source_dir = optarg; break;
+		case 'f':
+			if (strcmp(optarg, "text") == 0)
+				fmt = CB_DIAG_TEXT;
+			else if (strcmp(optarg, "github") == 0)
+				fmt = CB_DIAG_GITHUB;
+			else if (strcmp(optarg, "json") == 0)
+				fmt = CB_DIAG_JSON;
+			else {
+				fprintf(stderr, "casebook check: unknown format '%s' (text, github or json)\n",
+				        optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'S': strict = 1; break;
+		case 'j': opts.threads = atoi(optarg); break;
+		case 'h': fprintf(stdout, "usage: %s\n\n%s", commands[1].usage, commands[1].help); return 0;
+		default: fprintf(stderr, "usage: %s\n", commands[1].usage); return EXIT_USAGE;
+		}
+	}
+	share = find_share_dir();
+	opts.share_dir = share;
+	opts.check_only = 1;
+	diags = cb_diag_list_new();
+	rc = cb_build_run(&opts, diags, &res);
+	shown = filtered(diags, 0, argc - optind, argv + optind);
+	cb_diag_print(shown, fmt == CB_DIAG_JSON ? stdout : (fmt == CB_DIAG_GITHUB ? stdout : stderr),
+	              fmt, fmt == CB_DIAG_TEXT && isatty(2));
+	if (fmt == CB_DIAG_TEXT)
+		summary(&res, shown, 1);
+	if (res.env_error)
+		rc = EXIT_USAGE;
+	else if (cb_diag_errors(shown) || (strict && cb_diag_warnings(shown)))
+		rc = EXIT_CONTENT;
+	else
+		rc = 0;
+	cb_diag_list_free(shown);
+	cb_diag_list_free(diags);
+	free(share);
+	return rc;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	const command *c;
+
+	if (argc < 2) {
+		usage(stdout);
+		return 0;
+	}
+	c = find_command(argv[1]);
+	if (!c) {
+		fprintf(stderr, "casebook help: no command '%s'\n", argv[1]);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	fprintf(stdout, "usage: %s\n\n%s", c->usage, c->help);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const command *c;
+	struct sigaction sa;
+	int rc;
+
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+		printf("casebook %s\n", CB_VERSION);
+		return 0;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	c = find_command(argv[1]);
+	if (!c) {
+		fprintf(stderr, "casebook: unknown command '%s'\n", argv[1]);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	cb_git_init();
+	cb_md_init();
+	rc = c->run(argc - 1, argv + 1);
+	cb_git_shutdown();
+	return rc;
+}
