@@ -160,7 +160,11 @@ int cb_build_run(const cb_build_opts *opts, cb_diag_list *diags, cb_build_result
 	res->cases = cb_site_case_count(site);
 	/* Plugins run even when loading found errors, so one run reports all. */
 	cb_plugin_run(site);
-	if (cb_diag_errors(diags) || opts->check_only || (opts->stop && *opts->stop))
+	if (opts->check_only) {
+		rc = cb_diag_errors(diags) ? -1 : 0;
+		goto out;
+	}
+	if (cb_diag_errors(diags) || (opts->stop && *opts->stop))
 		goto out;
 
 	/* Render and write. */
@@ -191,8 +195,6 @@ out:
 		fputs("\r\033[K", stderr);
 	if (rc < 0 && cb_diag_errors(diags) == 0)
 		cb_diag_error(diags, "build", NULL, 0, 0, "the build failed");
-	if (opts->check_only && cb_diag_errors(diags) == 0)
-		rc = 0;
 	cb_output_free(out);
 	cb_site_free(site);
 	cb_config_free(cfg);

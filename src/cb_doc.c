@@ -19,6 +19,7 @@ struct cb_doc {
 	cb_value *meta;
 	cb_md *md;
 	unsigned body_offset, fm_end;
+	int meta_ok;
 	cb_value *vars;
 	cb_value *facets;
 	unsigned char *omitted; /* per section */
@@ -173,6 +174,8 @@ int cb_doc_parse(cb_doc **out, cb_doc_kind kind, const char *path, const char *d
 				                 cb_type_name(cb_value_type(meta)));
 				cb_value_unref(meta);
 				meta = cb_value_new_map();
+			} else {
+				doc->meta_ok = 1;
 			}
 			doc->meta = meta;
 		}
@@ -229,6 +232,7 @@ const char *cb_doc_slug(const cb_doc *doc) { return doc->slug; }
 const char *cb_doc_url(const cb_doc *doc) { return doc->url; }
 const char *cb_doc_title(const cb_doc *doc) { return doc->title; }
 cb_value *cb_doc_meta(const cb_doc *doc) { return doc->meta; }
+int cb_doc_meta_ok(const cb_doc *doc) { return doc->meta_ok; }
 const cb_md *cb_doc_md(const cb_doc *doc) { return doc->md; }
 unsigned cb_doc_body_offset(const cb_doc *doc) { return doc->body_offset; }
 unsigned cb_doc_fm_end(const cb_doc *doc) { return doc->fm_end; }

@@ -58,6 +58,9 @@ const char *cb_doc_url(const cb_doc *doc);    /* site path, e.g. "cases/a.html" 
 const char *cb_doc_title(const cb_doc *doc);
 /* Front matter (a map, possibly empty; borrowed). */
 cb_value *cb_doc_meta(const cb_doc *doc);
+/* 1 if the front matter was read (0 when it is missing or broken: its
+ * fields are then unknown rather than absent). */
+int cb_doc_meta_ok(const cb_doc *doc);
 const cb_md *cb_doc_md(const cb_doc *doc);
 /* Line of the first Markdown line minus one (front matter lines). */
 unsigned cb_doc_body_offset(const cb_doc *doc);

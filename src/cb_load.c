@@ -73,7 +73,8 @@ static void run_job(jobs *j, job *jb)
 	rc = cb_doc_parse(&jb->doc, jb->kind, jb->path, data, len, &j->dopts, diags);
 	if (jb->doc && cb_source_blob_id(cb_site_source(site), jb->path, data, len, id) == 0)
 		cb_doc_set_blob_id(jb->doc, id);
-	if (jb->doc && jb->kind == CB_DOC_CASE && cb_schema_check(jb->doc, diags) < 0)
+	if (jb->doc && jb->kind == CB_DOC_CASE && cb_doc_meta_ok(jb->doc) &&
+	    cb_schema_check(jb->doc, diags) < 0)
 		rc = -1;
 	free(data);
 	if (rc < 0)

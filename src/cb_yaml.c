@@ -305,6 +305,30 @@ static cb_value *convert(conv *c, int id, int depth, size_t *weight)
 	return v;
 }
 
+/* libyaml says what it expected ("did not find expected ',' or ']'") at the
+ * point it noticed, and what it was reading ("while parsing a flow
+ * sequence") where that began. Report at the beginning when the problem was
+ * only noticed at the end of the text, which is where unclosed brackets and
+ * quotes are noticed. */
+static void report_parser_error(yaml_parser_t *p, const char *path, unsigned line_offset,
+                                cb_diag_list *diags)
+{
+	const yaml_mark_t *m = &p->problem_mark;
+	const char *problem = p->problem ? p->problem : "invalid YAML";
+
+	if (p->context && p->context_mark.line < p->problem_mark.line) {
+		const yaml_mark_t *c = &p->context_mark;
+		cb_diag_error(diags, "yaml-syntax", path, (unsigned)c->line + 1 + line_offset,
+		              (unsigned)c->column + 1, "%s (%s that starts here; noticed at line %u)",
+		              problem, p->context + (strncmp(p->context, "while ", 6) == 0 ? 6 : 0),
+		              (unsigned)m->line + 1 + line_offset);
+		return;
+	}
+	cb_diag_error(diags, "yaml-syntax", path, (unsigned)m->line + 1 + line_offset,
+	              (unsigned)m->column + 1, "%s%s%s", problem, p->context ? " " : "",
+	              p->context ? p->context : "");
+}
+
 int cb_yaml_parse(cb_value **out, const char *buf, size_t len, const char *path,
                   unsigned line_offset, cb_diag_list *diags)
 {
@@ -323,11 +347,7 @@ int cb_yaml_parse(cb_value **out, const char *buf, size_t len, const char *path,
 	yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING);
 
 	if (!yaml_parser_load(&parser, &doc)) {
-		const yaml_mark_t *m = &parser.problem_mark;
-		cb_diag_error(diags, "yaml-syntax", path, (unsigned)m->line + 1 + line_offset,
-		              (unsigned)m->column + 1, "%s%s%s",
-		              parser.problem ? parser.problem : "invalid YAML",
-		              parser.context ? " " : "", parser.context ? parser.context : "");
+		report_parser_error(&parser, path, line_offset, diags);
 		goto out;
 	}
 	have_doc = 1;
@@ -348,10 +368,7 @@ int cb_yaml_parse(cb_value **out, const char *buf, size_t len, const char *path,
 		}
 		yaml_document_delete(&extra);
 	} else {
-		const yaml_mark_t *m = &parser.problem_mark;
-		cb_diag_error(diags, "yaml-syntax", path, (unsigned)m->line + 1 + line_offset,
-		              (unsigned)m->column + 1, "%s",
-		              parser.problem ? parser.problem : "invalid YAML");
+		report_parser_error(&parser, path, line_offset, diags);
 		goto out;
 	}
 

@@ -1,0 +1,39 @@
+# The command line: help, version, exit codes for usage and environment errors.
+. "$(dirname "$0")/lib.sh"
+run_cb --version
+expect_rc 0
+contains "$OUT" 'casebook '
+run_cb --help
+expect_rc 0
+contains "$OUT" 'casebook build'
+run_cb help build
+expect_rc 0
+contains "$OUT" '--output'
+run_cb frobnicate
+expect_rc 2
+contains "$ERR" "unknown command 'frobnicate'"
+run_cb build --no-such-option
+expect_rc 2
+mkdir "$TMP/empty"
+run_cb build -s "$TMP/empty"
+expect_rc 2
+contains "$ERR" 'no casebook.yml'
+run_cb build -s "$TMP/does-not-exist"
+expect_rc 2
+# Refuse to replace a folder that is not a casebook site, or the source itself.
+src=$(copy_site basic)
+mkdir "$TMP/precious" && echo keep > "$TMP/precious/notes.txt"
+run_cb build -s "$src" -o "$TMP/precious"
+expect_rc 2
+contains "$ERR" 'does not look like a site'
+exists "$TMP/precious/notes.txt"
+run_cb build -s "$src" -o "$src"
+expect_rc 2
+contains "$ERR" 'would replace the source'
+exists "$src/casebook.yml"
+# Unknown configuration keys are warnings at their line.
+printf 'titel: "Typo"\n' >> "$src/casebook.yml"
+run_cb build -s "$src"
+expect_rc 0
+contains "$ERR" "casebook.yml:4:1: warning: unknown key 'titel' (it is ignored)"
+contains "$ERR" "did you mean 'title'?"
