@@ -91,14 +91,15 @@ static void node_text(cmark_node *root, cb_buf *out)
 			default:
 				break;
 			}
-		} else if (ev == CMARK_EVENT_EXIT) {
-			/* Separate blocks (and table cells) by whitespace. */
-			if ((t & CMARK_NODE_TYPE_MASK) == CMARK_NODE_TYPE_BLOCK && out->len &&
-			    out->ptr[out->len - 1] != '\n' && out->ptr[out->len - 1] != ' ')
-				cb_buf_putc(out, t == CMARK_NODE_PARAGRAPH || t == CMARK_NODE_ITEM ||
-				                         t == CMARK_NODE_CODE_BLOCK
-				                     ? '\n'
-				                     : ' ');
+		} else if (ev == CMARK_EVENT_EXIT &&
+		           (t & CMARK_NODE_TYPE_MASK) == CMARK_NODE_TYPE_BLOCK) {
+			/* Blocks end a line; table cells are separated by a space. */
+			int cell = strcmp(cmark_node_get_type_string(n), "table_cell") == 0;
+
+			while (out->len && out->ptr[out->len - 1] == ' ')
+				cb_buf_truncate(out, out->len - 1);
+			if (out->len && out->ptr[out->len - 1] != '\n')
+				cb_buf_putc(out, cell ? ' ' : '\n');
 		}
 	}
 	cmark_iter_free(it);

@@ -1,0 +1,235 @@
+/* Unit tests for cb_md (the cmark-gfm adapter) and cb_doc (front matter). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cb_doc.h"
+#include "cb_md.h"
+
+static const char *const reserved[] = {"related", NULL};
+
+static cb_md *parse(const char *text, int unsafe, cb_diag_list *d)
+{
+	cb_md_opts o;
+	cb_md *md = NULL;
+
+	memset(&o, 0, sizeof o);
+	o.path = "content/cases/a.md";
+	o.line_offset = 10;
+	o.unsafe_html = unsafe;
+	o.output_dir = "cases";
+	o.output_path = cb_doc_output_path;
+	o.reserved_ids = reserved;
+	cb_md_parse(&md, text, strlen(text), &o, d);
+	return md;
+}
+
+static char *all_html(const cb_md *md)
+{
+	cb_buf b = CB_BUF_INIT;
+
+	cb_md_html_range(md, 0, cb_md_block_count(md), &b);
+	return cb_buf_detach(&b);
+}
+
+static void test_sections(void **state)
+{
+	cb_diag_list *d = cb_diag_list_new();
+	cb_md *md = parse("Intro.\n\n## Context\n\nText *one*.\n\n### Detail\n\nMore.\n\n"
+	                  "## Lessons for practice\n\n- First lesson.\n- Second, with [a link](b.md).\n\n"
+	                  "## Context\n\n## Related\n",
+	                  0, d);
+	const cb_md_section *s;
+	char *html;
+
+	(void)state;
+	assert_int_equal(cb_md_section_count(md), 5);
+	s = cb_md_section_at(md, 0);
+	assert_string_equal(s->id, "context");
+	assert_int_equal(s->level, 2);
+	assert_int_equal(s->line, 13); /* 3 + line offset 10 */
+	assert_int_equal(s->parent, -1);
+	assert_string_equal(s->text, "Text one.\nDetail\nMore.");
+	s = cb_md_section_at(md, 1);
+	assert_string_equal(s->id, "detail");
+	assert_int_equal(s->parent, 0);
+	s = cb_md_section_at(md, 2);
+	assert_string_equal(s->id, "lessons-for-practice");
+	assert_int_equal(s->n_items, 2);
+	assert_string_equal(s->items[0].text, "First lesson.");
+	assert_string_equal(s->items[1].html, "Second, with <a href=\"b.html\">a link</a>.");
+	assert_int_equal(s->items[1].line, 24);
+	/* Ids are unique and avoid the reserved ones. */
+	assert_string_equal(cb_md_section_at(md, 3)->id, "context-1");
+	assert_string_equal(cb_md_section_at(md, 4)->id, "related-1");
+	/* The preamble belongs to no section; sections own their blocks. */
+	assert_int_equal(cb_md_block_section(md, 0), -1);
+	assert_int_equal(cb_md_block_section(md, 1), 0);
+	html = all_html(md);
+	assert_non_null(strstr(html, "<h2 id=\"context\">Context</h2>\n<p>Text <em>one</em>.</p>"));
+	assert_non_null(strstr(html, "<h3 id=\"detail\">Detail</h3>"));
+	free(html);
+	cb_md_free(md);
+	cb_diag_list_free(d);
+}
+
+static void test_links(void **state)
+{
+	cb_diag_list *d = cb_diag_list_new();
+	cb_md *md = parse("[b](b.md#outcomes) [p](../pages/method.md) [x](https://x.org) [s](#here)\n"
+	                  "![map](img/m%20ap.png) [up](../../../etc/passwd) [abs](/x.md)\n",
+	                  0, d);
+	const cb_md_link *l;
+	char *html = all_html(md);
+
+	(void)state;
+	assert_int_equal(cb_md_link_count(md), 7);
+	l = cb_md_link_at(md, 0);
+	assert_int_equal(l->kind, CB_LINK_DOC);
+	assert_string_equal(l->target, "content/cases/b.md");
+	assert_string_equal(l->anchor, "outcomes");
+	assert_int_equal(l->line, 11);
+	assert_int_equal(l->col, 1);
+	assert_int_equal(cb_md_link_at(md, 1)->kind, CB_LINK_DOC);
+	assert_string_equal(cb_md_link_at(md, 1)->target, "content/pages/method.md");
+	assert_int_equal(cb_md_link_at(md, 2)->kind, CB_LINK_EXTERNAL);
+	assert_int_equal(cb_md_link_at(md, 3)->kind, CB_LINK_ANCHOR);
+	l = cb_md_link_at(md, 4);
+	assert_true(l->image);
+	assert_int_equal(l->kind, CB_LINK_FILE);
+	assert_string_equal(l->target, "content/cases/img/m ap.png");
+	assert_non_null(strstr(html, "href=\"b.html#outcomes\""));
+	assert_non_null(strstr(html, "href=\"../method.html\""));
+	assert_non_null(strstr(html, "src=\"img/m%20ap.png\""));
+	/* Leaving the source folder is an error; '/' paths a warning. */
+	assert_int_equal(cb_diag_errors(d), 1);
+	assert_string_equal(cb_diag_at(d, 0)->code, "link-outside");
+	assert_int_equal(cb_diag_warnings(d), 1);
+	free(html);
+	cb_md_free(md);
+	cb_diag_list_free(d);
+}
+
+static void test_safety(void **state)
+{
+	cb_diag_list *d = cb_diag_list_new();
+	const char *text = "<div onclick=\"x()\">raw</div>\n\n[a](javascript:alert(1)) [b](data:text/html,x) "
+	                   "![c](data:image/png;base64,AAAA)\n";
+	cb_md *md = parse(text, 0, d);
+	char *html = all_html(md);
+
+	(void)state;
+	assert_null(strstr(html, "onclick"));
+	assert_null(strstr(html, "javascript:"));
+	assert_null(strstr(html, "data:text"));
+	assert_non_null(strstr(html, "data:image/png"));
+	assert_int_equal(cb_diag_warnings(d), 3);
+	free(html);
+	cb_md_free(md);
+	cb_diag_list_free(d);
+
+	d = cb_diag_list_new();
+	md = parse(text, 1, d);
+	html = all_html(md);
+	assert_non_null(strstr(html, "<div onclick"));
+	assert_int_equal(cb_diag_count(d), 0);
+	free(html);
+	cb_md_free(md);
+	cb_diag_list_free(d);
+}
+
+static void test_doc_front_matter(void **state)
+{
+	cb_diag_list *d = cb_diag_list_new();
+	cb_doc *doc = NULL;
+	const char *text = "\xEF\xBB\xBF---\r\ntitle: \"CRLF case\"\r\nyear: 2001\r\n---\r\n\r\n## Body\r\n";
+
+	(void)state;
+	assert_int_equal(cb_doc_parse(&doc, CB_DOC_CASE, "content/cases/crlf.md", text, strlen(text),
+	                              NULL, d),
+	                 0);
+	assert_string_equal(cb_doc_title(doc), "CRLF case");
+	assert_string_equal(cb_doc_slug(doc), "crlf");
+	assert_string_equal(cb_doc_url(doc), "cases/crlf.html");
+	assert_true(cb_doc_meta_ok(doc));
+	assert_int_equal(cb_value_line(cb_value_getc(cb_doc_meta(doc), "year")), 3);
+	assert_int_equal(cb_md_section_at(cb_doc_md(doc), 0)->line, 6);
+	cb_doc_free(doc);
+
+	/* A page needs no front matter; its title is its first h1. */
+	text = "# The method\n\nText.\n";
+	assert_int_equal(cb_doc_parse(&doc, CB_DOC_PAGE, "content/pages/method.md", text,
+	                              strlen(text), NULL, d),
+	                 0);
+	assert_string_equal(cb_doc_title(doc), "The method");
+	assert_string_equal(cb_doc_url(doc), "method.html");
+	cb_doc_free(doc);
+
+	/* '...' also ends front matter. */
+	text = "---\ntitle: dots\n...\nBody\n";
+	assert_int_equal(cb_doc_parse(&doc, CB_DOC_PAGE, "content/pages/x.md", text, strlen(text),
+	                              NULL, d),
+	                 0);
+	assert_string_equal(cb_doc_title(doc), "dots");
+	cb_doc_free(doc);
+	assert_int_equal(cb_diag_count(d), 0);
+	cb_diag_list_free(d);
+}
+
+static void test_doc_omit(void **state)
+{
+	cb_diag_list *d = cb_diag_list_new();
+	cb_doc *doc = NULL;
+	const char *text = "---\ntitle: t\n---\n## Keep\n\nA\n\n## Drop\n\nB\n\n### Sub\n\nC\n\n## Tail\n\nD\n";
+	cb_buf b = CB_BUF_INIT;
+
+	(void)state;
+	cb_doc_parse(&doc, CB_DOC_CASE, "content/cases/o.md", text, strlen(text), NULL, d);
+	assert_int_equal(cb_doc_omit_section(doc, "drop"), 0);
+	assert_int_equal(cb_doc_omit_section(doc, "nope"), -1);
+	cb_doc_body_html(doc, &b);
+	assert_non_null(strstr(b.ptr, "<p>A</p>"));
+	assert_null(strstr(b.ptr, "<p>B</p>"));
+	assert_null(strstr(b.ptr, "<p>C</p>")); /* sub-sections go with their section */
+	assert_non_null(strstr(b.ptr, "<p>D</p>"));
+	cb_buf_dispose(&b);
+	cb_doc_add_facet(doc, "phase", "co-design", 0);
+	cb_doc_add_facet(doc, "phase", "co-design", 1);
+	assert_int_equal(cb_value_len(cb_value_getc(cb_doc_facets(doc), "phase")), 1);
+	cb_doc_free(doc);
+	cb_diag_list_free(d);
+}
+
+static void test_output_paths(void **state)
+{
+	char *p;
+
+	(void)state;
+	p = cb_doc_output_path("content/cases/a-b.md");
+	assert_string_equal(p, "cases/a-b.html");
+	free(p);
+	p = cb_doc_output_path("content/pages/about.md");
+	assert_string_equal(p, "about.html");
+	free(p);
+	p = cb_doc_output_path("content/img/x.png");
+	assert_string_equal(p, "img/x.png");
+	free(p);
+	p = cb_doc_output_path("content/cases/img/notes.md");
+	assert_string_equal(p, "cases/img/notes.md");
+	free(p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_sections),         cmocka_unit_test(test_links),
+	    cmocka_unit_test(test_safety),           cmocka_unit_test(test_doc_front_matter),
+	    cmocka_unit_test(test_doc_omit),         cmocka_unit_test(test_output_paths),
+	};
+	cb_md_init();
+	return cmocka_run_group_tests_name("cb_md, cb_doc", tests, NULL, NULL);
+}

@@ -1,0 +1,171 @@
+/* Unit tests for cb_value: the shared value tree. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <pthread.h>
+#include <string.h>
+
+#include "cb_value.h"
+
+static void test_scalars(void **state)
+{
+	cb_value *v;
+	size_t len;
+	int y, m, d;
+
+	(void)state;
+	v = cb_value_new_string("a\0b", 3);
+	assert_int_equal(cb_value_type(v), CB_STRING);
+	assert_memory_equal(cb_value_str(v, &len), "a\0b", 3);
+	assert_int_equal(len, 3);
+	assert_null(cb_value_cstr(NULL));
+	cb_value_unref(v);
+
+	v = cb_value_new_date(2024, 2, 29);
+	assert_non_null(v);
+	assert_true(cb_value_date(v, &y, &m, &d));
+	assert_int_equal(y * 10000 + m * 100 + d, 20240229);
+	cb_value_unref(v);
+	assert_null(cb_value_new_date(2023, 2, 29));
+	assert_null(cb_value_new_date(2023, 13, 1));
+
+	v = cb_value_new_int(7);
+	assert_int_equal(cb_value_int(v), 7);
+	assert_true(cb_value_float(v) == 7.0);
+	assert_int_equal(cb_value_bool(v), 0); /* not a boolean */
+	cb_value_unref(v);
+	assert_int_equal(cb_value_type(NULL), CB_NULL);
+}
+
+static void test_map_order_and_replace(void **state)
+{
+	cb_value *m = cb_value_new_map();
+	char key[16];
+	int i;
+
+	(void)state;
+	cb_value_set_int(m, "b", 1);
+	cb_value_set_int(m, "a", 2);
+	cb_value_set_int(m, "b", 3); /* replaces in place */
+	assert_int_equal(cb_value_len(m), 2);
+	assert_string_equal(cb_value_key(m, 0, NULL), "b");
+	assert_int_equal(cb_value_int(cb_value_getc(m, "b")), 3);
+	/* Past the hash threshold, lookups, replacement and deletion still work. */
+	for (i = 0; i < 2000; i++) {
+		snprintf(key, sizeof key, "k%d", i);
+		cb_value_set_int(m, key, i);
+	}
+	for (i = 0; i < 2000; i += 7) {
+		snprintf(key, sizeof key, "k%d", i);
+		assert_int_equal(cb_value_int(cb_value_getc(m, key)), i);
+	}
+	assert_true(cb_value_del(m, "k5"));
+	assert_false(cb_value_del(m, "k5"));
+	assert_null(cb_value_getc(m, "k5"));
+	assert_int_equal(cb_value_int(cb_value_getc(m, "k6")), 6);
+	assert_string_equal(cb_value_key(m, 2, NULL), "k0");
+	assert_null(cb_value_getc(m, "missing"));
+	cb_value_unref(m);
+}
+
+static void test_text(void **state)
+{
+	cb_buf b = CB_BUF_INIT;
+	cb_value *v;
+
+	(void)state;
+	v = cb_value_new_float(1.21);
+	cb_value_text(v, &b);
+	assert_string_equal(b.ptr, "1.21");
+	cb_value_unref(v);
+	cb_buf_clear(&b);
+	v = cb_value_new_float(0.1 + 0.2);
+	cb_value_text(v, &b);
+	assert_string_equal(b.ptr, "0.30000000000000004");
+	cb_value_unref(v);
+	cb_buf_clear(&b);
+	v = cb_value_new_date(2025, 6, 1);
+	cb_value_text(v, &b);
+	assert_string_equal(b.ptr, "2025-06-01");
+	cb_value_unref(v);
+	cb_buf_dispose(&b);
+}
+
+static void test_json(void **state)
+{
+	cb_value *m = cb_value_new_map(), *l = cb_value_new_list();
+	cb_buf b = CB_BUF_INIT;
+
+	(void)state;
+	cb_value_push(l, cb_value_new_int(1));
+	cb_value_push(l, cb_value_new_null());
+	cb_value_push(l, cb_value_new_float(NAN));
+	cb_value_setc(m, "list", l);
+	cb_value_set_str(m, "s", "q\"\\\n\x01</script>\xE2\x80\xA8");
+	cb_value_set_bool(m, "t", 1);
+	cb_value_json(m, &b, 0);
+	assert_string_equal(b.ptr, "{\"list\":[1,null,null],\"s\":\"q\\\"\\\\\\n\\u0001<\\/script>\\u2028\",\"t\":true}");
+	cb_buf_clear(&b);
+	cb_value_json(cb_value_getc(m, "list"), &b, 2);
+	assert_string_equal(b.ptr, "[\n  1,\n  null,\n  null\n]");
+	cb_buf_dispose(&b);
+	cb_value_unref(m);
+}
+
+static void test_equal_copy_sharing(void **state)
+{
+	cb_value *a = cb_value_new_map(), *shared = cb_value_new_list(), *c;
+
+	(void)state;
+	cb_value_push(shared, cb_value_new_cstr("x"));
+	cb_value_setc(a, "one", cb_value_ref(shared));
+	cb_value_setc(a, "two", shared); /* the same subtree twice */
+	c = cb_value_copy(a);
+	assert_true(cb_value_equal(a, c));
+	cb_value_push(cb_value_getc(c, "one"), cb_value_new_int(1));
+	assert_false(cb_value_equal(a, c)); /* the copy is deep */
+	/* The shared subtree is changed through either key. */
+	cb_value_push(cb_value_getc(a, "one"), cb_value_new_int(2));
+	assert_int_equal(cb_value_len(cb_value_getc(a, "two")), 2);
+	cb_value_unref(a);
+	cb_value_unref(c);
+}
+
+static void *ref_storm(void *arg)
+{
+	cb_value *v = arg;
+	int i;
+
+	for (i = 0; i < 100000; i++)
+		cb_value_unref(cb_value_ref(v));
+	return NULL;
+}
+
+static void test_atomic_refs(void **state)
+{
+	cb_value *v = cb_value_new_cstr("shared");
+	pthread_t t[4];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 4; i++)
+		pthread_create(&t[i], NULL, ref_storm, v);
+	for (i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	assert_string_equal(cb_value_cstr(v), "shared"); /* still alive, one ref left */
+	cb_value_unref(v);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_scalars),      cmocka_unit_test(test_map_order_and_replace),
+	    cmocka_unit_test(test_text),         cmocka_unit_test(test_json),
+	    cmocka_unit_test(test_equal_copy_sharing), cmocka_unit_test(test_atomic_refs),
+	};
+	return cmocka_run_group_tests_name("cb_value", tests, NULL, NULL);
+}
