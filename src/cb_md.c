@@ -29,12 +29,12 @@
 #include "cb_value.h"
 
 typedef struct block {
-	char *html;
-	size_t len;
+	size_t off, len; /* in cb_md.html */
 	int section;
 } block;
 
 struct cb_md {
+	char *html;      /* every block's HTML, one after another, exact size */
 	block *blocks;
 	size_t n_blocks;
 	cb_md_section *sections;
@@ -440,6 +440,7 @@ int cb_md_parse(cb_md **out, const char *text, size_t len, const cb_md_opts *opt
 	cb_md *md = cb_xcalloc(1, sizeof *md);
 	size_t nb = 0, cap = 0, i, n_sec = 0, cap_sec = 0;
 	int *open = NULL; /* open section index per level 1..6 */
+	size_t *text_at;  /* offset of each block's text in md->text */
 	cb_buf all = CB_BUF_INIT;
 	const char *const *e;
 
@@ -555,6 +556,7 @@ int cb_md_parse(cb_md **out, const char *text, size_t len, const cb_md_opts *opt
 	md->n_blocks = nb;
 	{
 		int cur = -1;
+		cb_buf htmlbuf = CB_BUF_INIT;
 		for (i = 0; i < nb; i++) {
 			intptr_t mark = (intptr_t)cmark_node_get_user_data(nodes[i]);
 			char *html;
@@ -582,29 +584,40 @@ int cb_md_parse(cb_md **out, const char *text, size_t len, const cb_md_opts *opt
 				if (hl >= 7 && html[hl - 7] == '\n' && html[hl - 6] == '<')
 					memmove(html + hl - 7, html + hl - 6, 7), hl--;
 			}
-			md->blocks[i].html = html;
+			md->blocks[i].off = htmlbuf.len;
 			md->blocks[i].len = hl;
 			md->blocks[i].section = cur;
+			cb_buf_put(&htmlbuf, html, hl);
+			free(html);
 		}
 		for (i = 0; i < n_sec; i++)
 			if (md->sections[i].end == 0)
 				md->sections[i].end = nb;
+		md->html = cb_xstrndup(htmlbuf.ptr, htmlbuf.len); /* no growth slack */
+		cb_buf_dispose(&htmlbuf);
 	}
 
-	/* Section text and list items, and the document text. */
+	/* The document text, block by block; a section's text is the range of
+	 * its blocks (one copy of the text in all). */
+	text_at = cb_xcalloc(nb + 1, sizeof(size_t));
+	for (i = 0; i < nb; i++) {
+		text_at[i] = all.len;
+		node_text(nodes[i], &all);
+		if (all.len && all.ptr[all.len - 1] != '\n')
+			cb_buf_putc(&all, '\n');
+	}
+	text_at[nb] = all.len;
+	md->text = cb_xstrndup(all.ptr, all.len); /* no growth slack */
+	cb_buf_dispose(&all);
 	for (i = 0; i < n_sec; i++) {
 		cb_md_section *s = &md->sections[i];
-		cb_buf tb = CB_BUF_INIT;
-		size_t b, own_end = s->end;
+		size_t b, own_end = s->end, from = text_at[s->block + 1 < nb ? s->block + 1 : nb],
+		          to = text_at[s->end];
 
-		for (b = s->block + 1; b < s->end; b++) {
-			node_text(nodes[b], &tb);
-			if (tb.len && tb.ptr[tb.len - 1] != '\n')
-				cb_buf_putc(&tb, '\n');
-		}
-		while (tb.len && tb.ptr[tb.len - 1] == '\n')
-			cb_buf_truncate(&tb, tb.len - 1);
-		s->text = cb_buf_detach(&tb);
+		while (to > from && md->text[to - 1] == '\n')
+			to--;
+		s->text = md->text + from;
+		s->text_len = to - from;
 		/* Own content: up to the first sub-heading. */
 		for (b = s->block + 1; b < s->end; b++)
 			if (md->blocks[b].section != (int)i) {
@@ -613,12 +626,7 @@ int cb_md_parse(cb_md **out, const char *text, size_t len, const cb_md_opts *opt
 			}
 		collect_items(&st, nodes, s->block + 1, own_end, s, exts);
 	}
-	for (i = 0; i < nb; i++) {
-		node_text(nodes[i], &all);
-		if (all.len && all.ptr[all.len - 1] != '\n')
-			cb_buf_putc(&all, '\n');
-	}
-	md->text = cb_buf_detach(&all);
+	free(text_at);
 
 	free(open);
 	free(nodes);
@@ -639,15 +647,13 @@ void cb_md_free(cb_md *md)
 
 	if (!md)
 		return;
-	for (i = 0; i < md->n_blocks; i++)
-		free(md->blocks[i].html);
+	free(md->html);
 	free(md->blocks);
 	for (i = 0; i < md->n_sections; i++) {
 		cb_md_section *s = &md->sections[i];
 		free((char *)s->title);
 		free((char *)s->html_title);
 		free((char *)s->id);
-		free((char *)s->text);
 		for (j = 0; j < s->n_items; j++) {
 			free((char *)s->items[j].text);
 			free((char *)s->items[j].html);
@@ -677,7 +683,7 @@ const char *cb_md_block_html(const cb_md *md, size_t i, size_t *len)
 		return NULL;
 	if (len)
 		*len = md->blocks[i].len;
-	return md->blocks[i].html;
+	return md->html + md->blocks[i].off;
 }
 
 int cb_md_block_section(const cb_md *md, size_t i)
@@ -715,5 +721,5 @@ void cb_md_html_range(const cb_md *md, size_t from, size_t to, cb_buf *out)
 	size_t i;
 
 	for (i = from; i < to && i < md->n_blocks; i++)
-		cb_buf_put(out, md->blocks[i].html, md->blocks[i].len);
+		cb_buf_put(out, md->html + md->blocks[i].off, md->blocks[i].len);
 }

@@ -43,7 +43,9 @@ typedef struct cb_md_section {
 	int parent;        /* index of the enclosing section, -1 at the top */
 	size_t block;      /* index of the heading's block */
 	size_t end;        /* one past the last block of the section */
-	const char *text;  /* plain text of the section's content */
+	const char *text;  /* plain text of the section's content: a range of
+	                    * cb_md_text(), text_len bytes, NOT NUL-terminated */
+	size_t text_len;
 	cb_md_item *items; /* list items of the lists directly in this section */
 	size_t n_items;
 } cb_md_section;

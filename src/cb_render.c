@@ -30,9 +30,14 @@ const char *const cb_render_case_keys[] = {
 typedef struct job {
 	char *path;
 	char *tmpl;        /* NULL for a raw file */
-	cb_value *ctx;     /* root context, or NULL */
+	cb_value *ctx;     /* root context, or NULL when built lazily */
 	char *raw;
 	size_t raw_len;
+	/* Lazy pages: the worker builds the page's data with build(r, arg),
+	 * renders it and drops it, so big contexts never pile up. */
+	cb_render_builder build;
+	size_t arg;
+	char *title, *kind;
 } job;
 
 struct cb_render {
@@ -347,16 +352,11 @@ static cb_value *sections_ctx(const cb_doc *doc, cb_value **toc_out)
 	for (i = 0; i < cb_md_section_count(md); i++) {
 		const cb_md_section *s = cb_md_section_at(md, i);
 		cb_value *sec = cb_value_new_map();
-		cb_buf html = CB_BUF_INIT;
 
-		cb_md_html_range(md, s->block + 1, s->end, &html);
 		cb_value_set_str(sec, "id", s->id);
 		cb_value_set_str(sec, "title", s->title);
 		cb_value_set_int(sec, "level", s->level);
-		cb_value_setc(sec, "html", cb_value_new_string(html.ptr, html.len));
-		cb_value_set_str(sec, "text", s->text);
 		cb_value_set_bool(sec, "omitted", cb_doc_section_omitted(doc, i));
-		cb_buf_dispose(&html);
 		if (s->level == 2 && !cb_doc_section_omitted(doc, i)) {
 			cb_value *t = cb_value_new_map();
 			cb_value_set_str(t, "id", s->id);
@@ -369,20 +369,16 @@ static cb_value *sections_ctx(const cb_doc *doc, cb_value **toc_out)
 	return list;
 }
 
-static cb_value *case_ctx(cb_render *r, const cb_doc *doc)
+/* What lists of cases show: small, built once per case and shared. */
+static cb_value *summary_ctx(cb_render *r, const cb_doc *doc)
 {
 	const cb_value *meta = cb_doc_meta(doc);
-	const cb_value *vars = cb_doc_vars(doc);
-	cb_value *c = cb_value_new_map(), *toc = NULL, *v;
-	cb_buf body = CB_BUF_INIT;
+	cb_value *c = cb_value_new_map(), *v;
 	size_t i;
 
 	cb_value_set_str(c, "slug", cb_doc_slug(doc));
 	cb_value_set_str(c, "title", cb_doc_title(doc));
 	cb_value_set_str(c, "url", cb_doc_url(doc));
-	cb_value_set_str(c, "path", cb_doc_path(doc));
-	cb_value_set_str(c, "blob_id", cb_doc_blob_id(doc));
-	cb_value_setc(c, "meta", cb_value_ref(cb_doc_meta(doc)));
 	if ((v = cb_value_getc(meta, "summary")) && cb_value_type(v) == CB_STRING)
 		cb_value_setc(c, "summary", cb_value_ref(v));
 	if ((v = cb_value_getc(meta, "country"))) {
@@ -420,22 +416,42 @@ static cb_value *case_ctx(cb_render *r, const cb_doc *doc)
 		cb_value_unref(list);
 	}
 	cb_value_setc(c, "tags", str_list(cb_value_getc(meta, "tags")));
-	cb_value_setc(c, "sources", str_list(cb_value_getc(meta, "sources")));
 	if ((v = cb_value_getc(meta, "digital")) && cb_value_type(v) == CB_BOOL)
 		cb_value_setc(c, "digital", cb_value_ref(v));
-	cb_value_setc(c, "facts", facts_ctx(r, doc));
 	cb_value_setc(c, "facets", facets_ctx(r, doc));
+	return c;
+}
+
+cb_value *cb_render_case_full(cb_render *r, size_t i)
+{
+	const cb_doc *doc = cb_site_case(r->site, i);
+	const cb_value *sum = cb_value_at(r->cases, i);
+	const cb_value *vars = cb_doc_vars(doc);
+	cb_value *c = cb_value_new_map(), *toc = NULL;
+	cb_buf body = CB_BUF_INIT;
+	size_t k;
+
+	for (k = 0; k < cb_value_len(sum); k++) {
+		size_t kl;
+		const char *key = cb_value_key(sum, k, &kl);
+		cb_value_set(c, key, kl, cb_value_ref(cb_value_entry(sum, k)));
+	}
+	cb_value_set_str(c, "path", cb_doc_path(doc));
+	cb_value_set_str(c, "blob_id", cb_doc_blob_id(doc));
+	cb_value_setc(c, "meta", cb_value_ref(cb_doc_meta(doc)));
+	cb_value_setc(c, "sources", str_list(cb_value_getc(cb_doc_meta(doc), "sources")));
+	cb_value_setc(c, "facts", facts_ctx(r, doc));
 	cb_doc_body_html(doc, &body);
 	cb_value_setc(c, "body", cb_value_new_string(body.ptr, body.len));
 	cb_buf_dispose(&body);
 	cb_value_setc(c, "sections", sections_ctx(doc, &toc));
 	cb_value_setc(c, "toc", toc);
 	/* What plugins set, under their own names. */
-	for (i = 0; i < cb_value_len(vars); i++) {
+	for (k = 0; k < cb_value_len(vars); k++) {
 		size_t kl;
-		const char *k = cb_value_key(vars, i, &kl);
-		if (!cb_value_get(c, k, kl))
-			cb_value_set(c, k, kl, cb_value_ref(cb_value_entry(vars, i)));
+		const char *key = cb_value_key(vars, k, &kl);
+		if (!cb_value_get(c, key, kl))
+			cb_value_set(c, key, kl, cb_value_ref(cb_value_entry(vars, k)));
 	}
 	return c;
 }
@@ -560,13 +576,13 @@ static void push_job(cb_render *r, job j)
 	r->jobs[r->n_jobs++] = j;
 }
 
-void cb_render_add(cb_render *r, const char *path, const char *tmpl, const char *title,
-                   const char *kind, cb_value *data)
+/* The root context of a page: site, page, nav, and data's keys. */
+static cb_value *root_ctx(cb_render *r, const char *path, const char *title, const char *kind,
+                          const cb_value *data)
 {
 	cb_value *ctx = cb_value_new_map(), *page = cb_value_new_map();
 	cb_buf root = CB_BUF_INIT;
 	char *dir = cb_path_dirname(path);
-	job j;
 	size_t i;
 
 	cb_path_root_prefix(&root, dir);
@@ -587,15 +603,38 @@ void cb_render_add(cb_render *r, const char *path, const char *tmpl, const char 
 				cb_value_set(ctx, k, kl, cb_value_ref(cb_value_entry(data, i)));
 		}
 	} else if (data && cb_value_type(data) != CB_NULL) {
-		cb_value_setc(ctx, "data", cb_value_ref(data));
+		cb_value_setc(ctx, "data", cb_value_ref((cb_value *)data));
 	}
-	cb_value_unref(data);
 	cb_buf_dispose(&root);
 	free(dir);
+	return ctx;
+}
+
+void cb_render_add(cb_render *r, const char *path, const char *tmpl, const char *title,
+                   const char *kind, cb_value *data)
+{
+	job j;
+
 	memset(&j, 0, sizeof j);
 	j.path = cb_xstrdup(path);
 	j.tmpl = cb_xstrdup(tmpl);
-	j.ctx = ctx;
+	j.ctx = root_ctx(r, path, title, kind, data);
+	cb_value_unref(data);
+	push_job(r, j);
+}
+
+void cb_render_add_lazy(cb_render *r, const char *path, const char *tmpl, const char *title,
+                        const char *kind, cb_render_builder build, size_t arg)
+{
+	job j;
+
+	memset(&j, 0, sizeof j);
+	j.path = cb_xstrdup(path);
+	j.tmpl = cb_xstrdup(tmpl);
+	j.title = cb_xstrdup(title ? title : "");
+	j.kind = cb_xstrdup(kind ? kind : "page");
+	j.build = build;
+	j.arg = arg;
 	push_job(r, j);
 }
 
@@ -612,6 +651,7 @@ void cb_render_add_raw(cb_render *r, const char *path, const char *data, size_t 
 
 const cb_site *cb_render_get_site(const cb_render *r) { return r->site; }
 cb_value *cb_render_case(const cb_render *r, size_t i) { return cb_value_at(r->cases, i); }
+size_t cb_render_case_count(const cb_render *r) { return cb_value_len(r->cases); }
 cb_value *cb_render_cases(const cb_render *r) { return r->cases; }
 cb_value *cb_render_site_ctx(const cb_render *r) { return r->site_ctx; }
 
@@ -682,6 +722,19 @@ void cb_render_rebase_html(cb_buf *out, const char *html, size_t len, const char
 
 /* ---- generators ---------------------------------------------------------- */
 
+/* The data of case page i: the case, and its neighbours for the pager. */
+static cb_value *case_page_data(cb_render *r, size_t i)
+{
+	cb_value *d = cb_value_new_map();
+
+	cb_value_setc(d, "case", cb_render_case_full(r, i));
+	if (i > 0)
+		cb_value_setc(d, "previous", cb_value_ref(cb_value_at(r->cases, i - 1)));
+	if (i + 1 < cb_value_len(r->cases))
+		cb_value_setc(d, "next", cb_value_ref(cb_value_at(r->cases, i + 1)));
+	return d;
+}
+
 static void gen_core(cb_render *r)
 {
 	cb_site *site = r->site;
@@ -702,18 +755,9 @@ static void gen_core(cb_render *r)
 	cb_value_setc(index, "cases", cb_value_ref(r->cases));
 	cb_render_add(r, "cases/index.html", "cases", "All cases", "cases", index);
 
-	for (i = 0; i < cb_site_case_count(site); i++) {
-		cb_value *d = cb_value_new_map();
-		cb_value *c = cb_value_at(r->cases, i);
-
-		cb_value_setc(d, "case", cb_value_ref(c));
-		if (i > 0)
-			cb_value_setc(d, "previous", cb_value_ref(cb_value_at(r->cases, i - 1)));
-		if (i + 1 < cb_site_case_count(site))
-			cb_value_setc(d, "next", cb_value_ref(cb_value_at(r->cases, i + 1)));
-		cb_render_add(r, cb_doc_url(cb_site_case(site, i)), "case",
-		              cb_doc_title(cb_site_case(site, i)), "case", d);
-	}
+	for (i = 0; i < cb_site_case_count(site); i++)
+		cb_render_add_lazy(r, cb_doc_url(cb_site_case(site, i)), "case",
+		                   cb_doc_title(cb_site_case(site, i)), "case", case_page_data, i);
 	for (i = 0; i < cb_site_page_count(site); i++) {
 		const cb_doc *p = cb_site_page(site, i);
 		cb_value *d, *doc, *toc = NULL, *secs;
@@ -818,8 +862,15 @@ static void *worker(void *arg)
 				              r->theme, j->tmpl, r->theme, j->tmpl);
 				rc = -1;
 			}
-			if (rc == 0)
+			if (rc == 0 && j->build) {
+				cb_value *data = j->build(r, j->arg);
+				cb_value *ctx = root_ctx(r, j->path, j->title, j->kind, data);
+				cb_value_unref(data);
+				rc = cb_tmpl_render(t, r->tmpls, ctx, &b, r->diags);
+				cb_value_unref(ctx);
+			} else if (rc == 0) {
 				rc = cb_tmpl_render(t, r->tmpls, j->ctx, &b, r->diags);
+			}
 			if (rc == 0)
 				rc = cb_output_write(w->out, j->path, b.ptr, b.len);
 			if (rc < 0) {
@@ -911,10 +962,15 @@ int cb_render_site(cb_site *site, cb_output *out, const cb_render_opts *opts)
 		cb_value_set_str(r.field_tax, field ? field : name, name);
 	}
 	build_nav(&r);
+	if (cb_site_nav_count(site)) {
+		/* Sort the navigation now: workers only read it. */
+		const char *t0, *p0;
+		cb_site_nav_at(site, 0, &t0, &p0);
+	}
 	r.site_ctx = build_site_ctx(&r);
 	r.cases = cb_value_new_list();
 	for (i = 0; i < cb_site_case_count(site); i++)
-		cb_value_push(r.cases, case_ctx(&r, cb_site_case(site, i)));
+		cb_value_push(r.cases, summary_ctx(&r, cb_site_case(site, i)));
 
 	for (i = 0; generators[i]; i++)
 		generators[i](&r);
@@ -937,6 +993,8 @@ out:
 		free(r.jobs[i].path);
 		free(r.jobs[i].tmpl);
 		free(r.jobs[i].raw);
+		free(r.jobs[i].title);
+		free(r.jobs[i].kind);
 		cb_value_unref(r.jobs[i].ctx);
 	}
 	free(r.jobs);

@@ -47,10 +47,18 @@ int cb_render_site(cb_site *site, cb_output *out, const cb_render_opts *opts);
 /* ---- for page generators ------------------------------------------------- */
 
 const cb_site *cb_render_get_site(const cb_render *r);
-/* The template context of case i (borrowed), as case pages see it. */
+/* The summary context of case i, as lists of cases show it (borrowed):
+ * slug, title, summary, url, country, countries, city, year, end_year,
+ * years, sector, sector_text, tags, digital, facets. */
 cb_value *cb_render_case(const cb_render *r, size_t i);
-/* All case contexts in site order (a list; borrowed). */
+size_t cb_render_case_count(const cb_render *r);
+/* All summary contexts in site order (a list; borrowed). */
 cb_value *cb_render_cases(const cb_render *r);
+/* The full context of case i, as its page sees it: the summary plus path,
+ * meta, sources, facts, body, sections, toc and plugin values. Built on
+ * each call (it holds the case's whole HTML); caller unrefs. Safe to call
+ * from render threads. */
+cb_value *cb_render_case_full(cb_render *r, size_t i);
 /* The `site` context (borrowed). */
 cb_value *cb_render_site_ctx(const cb_render *r);
 
@@ -60,6 +68,16 @@ cb_value *cb_render_site_ctx(const cb_render *r);
  * the page title. */
 void cb_render_add(cb_render *r, const char *path, const char *tmpl, const char *title,
                    const char *kind, cb_value *data);
+/* Builds a page's data when its turn comes (on a render thread); returns a
+ * map the caller unrefs. Must only read the site. */
+typedef cb_value *(*cb_render_builder)(cb_render *r, size_t arg);
+
+/* Queue a page whose data is built by build(r, arg) just before it is
+ * rendered, and dropped right after: for pages with large data (a case's
+ * whole HTML), so memory does not grow with the number of pages. */
+void cb_render_add_lazy(cb_render *r, const char *path, const char *tmpl, const char *title,
+                        const char *kind, cb_render_builder build, size_t arg);
+
 /* Queue a file with fixed content (copied). */
 void cb_render_add_raw(cb_render *r, const char *path, const char *data, size_t len);
 

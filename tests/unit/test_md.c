@@ -53,7 +53,8 @@ static void test_sections(void **state)
 	assert_int_equal(s->level, 2);
 	assert_int_equal(s->line, 13); /* 3 + line offset 10 */
 	assert_int_equal(s->parent, -1);
-	assert_string_equal(s->text, "Text one.\nDetail\nMore.");
+	assert_int_equal(s->text_len, strlen("Text one.\nDetail\nMore."));
+	assert_memory_equal(s->text, "Text one.\nDetail\nMore.", s->text_len);
 	s = cb_md_section_at(md, 1);
 	assert_string_equal(s->id, "detail");
 	assert_int_equal(s->parent, 0);
