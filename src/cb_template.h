@@ -27,12 +27,32 @@
  * stack; over any other truthy value it renders once with the value pushed.
  * {{^x}} renders once when x is falsey (or missing).
  *
- * Standalone lines and indentation follow the spec: a line holding only
+ * Standalone lines and indentation follow the spec. A line holding only
  * whitespace and one section, inverted, closing, comment, partial or Set
- * Delimiter tag (or a parent or block whose opening and closing tags are
- * alone on their lines, even on the same line) is removed from the output,
- * and a standalone partial, parent or block indents every line it renders by
- * the whitespace before its tag. Interpolated values are never re-indented.
+ * Delimiter tag is removed from the output; so is the whitespace around a
+ * parent (or a block outside a parent) whose opening tag starts a line and
+ * whose closing tag ends one, even the same line. A standalone partial or
+ * parent indents every line it renders by the whitespace before its tag.
+ * Block content loses its own indentation (that of its first line when the
+ * opening tag stands alone, else the whitespace before the tag) and takes
+ * that of the block it fills. Interpolated values are never re-indented.
+ *
+ * Layouts. Put a block's tags on lines of their own in the parent
+ *
+ *     <main>
+ *       {{$content}}
+ *       {{/content}}
+ *     </main>
+ *
+ * and the page's {{$content}}...{{/content}} lines land indented by two
+ * spaces. Written on one line, "  {{$content}}{{/content}}
+", the newline
+ * after the closing tag stays, as the spec says, after content that usually
+ * ends with its own newline.
+ *
+ * Unknown partials and parents render as empty text; unknown names as
+ * nothing. Block arguments are looked up from the outermost (most derived)
+ * template inwards, so a page overrides a layout's layout.
  */
 #ifndef CB_TEMPLATE_H
 #define CB_TEMPLATE_H
@@ -41,8 +61,8 @@
 #include "cb_diag.h"
 #include "cb_value.h"
 
-/* Partials and parents may nest this deep; deeper is a render error (it
- * catches a template that includes itself forever). */
+/* Partials, parents and block substitutions may nest this deep; deeper is a
+ * render error (it catches a template that includes itself forever). */
 #define CB_TMPL_MAX_DEPTH 64
 
 typedef struct cb_tmpl_set cb_tmpl_set;
@@ -78,7 +98,13 @@ void cb_tmpl_set_add(cb_tmpl_set *set, const char *name, const char *text, size_
  * Find and compile template `name` and, recursively, every partial and
  * parent it names. Returns 0 and a borrowed template in *out (valid until the
  * set is freed), CB_TMPL_NOTFOUND if the template does not exist, or -1 after
- * reporting syntax errors (all of them, with file:line:col) to diags.
+ * reporting syntax errors (all of them, with file:line:col, for every
+ * template reached) or loader errors to diags. A template that failed is
+ * compiled, and its errors reported, again on the next call.
+ *
+ * Not thread-safe: calls on one set must not overlap. Once `name` and all it
+ * names are compiled, a call writes nothing to the set, so it may run while
+ * other threads render.
  */
 int cb_tmpl_set_get(cb_tmpl_set *set, const char *name, const cb_tmpl **out,
                     cb_diag_list *diags);
