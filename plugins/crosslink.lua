@@ -11,7 +11,7 @@
 -- Runs after classify (it uses the facets classify records). Settings
 -- (casebook.yml, all optional):
 --   crosslink:
---     weights: {sector: 3, phase: 2, type: 2, risk: 2, tags: 2, ...}
+--     weights: {sector: 3, phase: 2, type: 2, risk: 2, tags: 2, ...}  -- replace the defaults
 --     max: 5          -- related cases per case
 --     min_score: 2    -- a related case must share at least this much
 
@@ -29,9 +29,12 @@ local function setup(site)
   if index then return end
   index = casebook.index()
   local s = site.settings
+  -- Weights given in casebook.yml replace the defaults: what they leave out
+  -- counts for nothing.
   weights = {}
-  for k, v in pairs(DEFAULT_WEIGHTS) do weights[k] = v end
-  if s.weights ~= nil then
+  if s.weights == nil then
+    for k, v in pairs(DEFAULT_WEIGHTS) do weights[k] = v end
+  else
     if type(s.weights) ~= "table" then
       site:error("casebook.yml", nil, "crosslink.weights must be a map (name: weight)",
                  {code = "crosslink-settings"})
@@ -100,7 +103,8 @@ end
 
 local anchors_of = setmetatable({}, {__mode = "k"})
 
--- Every id the page of doc d will have: its headings, the ids of the theme's
+-- Every id the page of doc d will have: its headings (except those of
+-- sections plugins left out of the body), the ids of the theme's
 -- own sections (casebook.reserved_ids) and of items plugins set (lessons).
 local function anchors(d)
   local a = anchors_of[d]
@@ -108,8 +112,10 @@ local function anchors(d)
   a = {}
   local function walk(sections)
     for _, s in ipairs(sections) do
-      a[s.id] = true
-      walk(s.children)
+      if not s.omitted then -- a section a plugin left out is not on the page
+        a[s.id] = true
+        walk(s.children)
+      end
     end
   end
   walk(d.sections)

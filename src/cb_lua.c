@@ -59,6 +59,16 @@ static void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 		if (lua->fail_after > 0 && lua->alloc_count > lua->fail_after)
 			return NULL;
 		if (lua->mem_cap && lua->mem_used + (nsize - old) > lua->mem_cap) {
+			if (!lua->mem_hit && lua->L) {
+				/* Reading the stack allocates nothing. */
+				const char *path;
+				int line;
+				cb_lua__where(lua->L, 0, &path, &line);
+				if (path) {
+					snprintf(lua->mem_src, sizeof lua->mem_src, "%s", path);
+					lua->mem_line = line;
+				}
+			}
 			lua->mem_hit = 1;
 			return NULL;
 		}
@@ -528,6 +538,10 @@ static void report_failure(cb_lua *lua, int status, const char *context)
 		                    lua->name, lua->budget);
 	} else if (lua->mem_hit || status == LUA_ERRMEM) {
 		lua->killed = CB_LUA_KILL_MEMORY;
+		if (!src && lua->mem_src[0]) {
+			src = lua->mem_src;
+			line = lua->mem_line;
+		}
 		if (lua->mem_hit)
 			kill = cb_xasprintf("plugin '%s' exceeded its memory limit (%zu MB; "
 			                    "plugin_limits.memory_mb in casebook.yml)",
@@ -583,6 +597,8 @@ int cb_lua__call(cb_lua *lua, int nargs, int nres, const char *context)
 	lua->used = 0;
 	lua->killed = 0;
 	lua->mem_hit = 0;
+	lua->mem_src[0] = '\0';
+	lua->mem_line = 0;
 	if (lua->budget > 0)
 		lua_sethook(L, count_hook, LUA_MASKCOUNT, CB_LUA_HOOK_STEP);
 	lua_pushcfunction(L, msghandler);
@@ -662,6 +678,7 @@ int cb_lua__load(cb_lua *lua, const char *code, size_t len, const char *context)
 	int status;
 
 	lua->mem_hit = 0;
+	lua->mem_src[0] = '\0';
 	lua->killed = 0;
 	status = luaL_loadbufferx(lua->L, code, len, chunk, "t");
 	free(chunk);

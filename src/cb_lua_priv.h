@@ -30,6 +30,8 @@ struct cb_lua {
 	long alloc_count, fail_after;
 	int killed;   /* CB_LUA_KILL_* */
 	int mem_hit;  /* the allocator refused a block */
+	char mem_src[128]; /* where it first did (the plugin line running then) */
+	int mem_line;
 	int closing;  /* lua_close is running: never refuse */
 	cb_buf warn;  /* a warning being assembled (lua_WarnFunction pieces) */
 	void *host;   /* the plugin stage's context (cb_lua_host), or NULL */
