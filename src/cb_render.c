@@ -25,7 +25,7 @@
 const char *const cb_render_case_keys[] = {
     "slug",  "title",  "summary", "url",     "path",    "meta",    "country", "countries",
     "city",  "year",   "end_year", "years",  "sector",  "tags",    "sources", "digital",
-    "facts", "facets", "body",    "sections", "toc",    "blob_id", NULL};
+    "facts", "facets", "body",    "sections", "toc",    "blob_id", "sector_text", NULL};
 
 typedef struct job {
 	char *path;

@@ -478,6 +478,33 @@ static void expect_bad_value(const char *code, const char *want)
 	cb_diag_list_free(d);
 }
 
+/* casebook.freeze: converted once, shared (not copied) wherever it is used. */
+static void test_values_frozen(void **state)
+{
+	cb_diag_list *d = cb_diag_list_new();
+	cb_lua *lua = mk(d, 0, 0);
+	cb_value *v = NULL;
+
+	(void)state;
+	assert_int_equal(run(lua, "local f = casebook.freeze{title = 'A', tags = {'x', 'y'}}\n"
+	                          "assert(f.title == 'A' and f.tags[2] == 'y' and f.none == nil)\n"
+	                          "local l = casebook.freeze{1, 2, 3}\n"
+	                          "assert(#l == 3 and l[3] == 3 and l[4] == nil)\n"
+	                          "x = {f, {inner = f}, l}"),
+	                 0);
+	assert_int_equal(cb_lua_get_global(lua, "x", &v), 0);
+	assert_ptr_equal(cb_value_at(v, 0), cb_value_getc(cb_value_at(v, 1), "inner"));
+	assert_string_equal(cb_value_cstr(cb_value_getc(cb_value_at(v, 0), "title")), "A");
+	cb_value_unref(v);
+	/* The state can go: the value lives on in whoever holds it. */
+	assert_int_equal(cb_lua_get_global(lua, "x", &v), 0);
+	cb_lua_free(lua);
+	assert_int_equal(cb_value_len(cb_value_at(v, 2)), 3);
+	cb_value_unref(v);
+	expect_error("local f = casebook.freeze(print)", 1, "casebook.freeze: cannot use a function");
+	cb_diag_list_free(d);
+}
+
 static void test_values_refused(void **state)
 {
 	cb_diag_list *d = cb_diag_list_new();
@@ -583,6 +610,7 @@ int main(void)
 	    cmocka_unit_test(test_errors_in_metamethods),
 	    cmocka_unit_test(test_values_yaml_lua_yaml),
 	    cmocka_unit_test(test_values_lua_to_templates),
+	    cmocka_unit_test(test_values_frozen),
 	    cmocka_unit_test(test_values_refused),
 	    cmocka_unit_test(test_index),
 	};
