@@ -189,8 +189,10 @@ void cb_serve_inject(cb_buf *out, const char *html, size_t len, const char *tag)
 {
 	size_t at = len, i;
 
-	for (i = len >= 7 ? len - 7 + 1 : 0; i-- > 0;) {
-		if (html[i] == '<' && strncasecmp(html + i, "</body", 6) == 0) {
+	for (i = len; i-- > 0;) {
+		if (html[i] == '<' && len - i >= 6 && strncasecmp(html + i, "</body", 6) == 0 &&
+		    (len - i == 6 || html[i + 6] == '>' || html[i + 6] == ' ' ||
+		     html[i + 6] == '\t' || html[i + 6] == '\n' || html[i + 6] == '\r')) {
 			at = i;
 			break;
 		}
