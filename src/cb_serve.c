@@ -12,7 +12,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <arpa/inet.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -183,6 +185,42 @@ static int is_html(const char *type)
 	return strncmp(type, "text/html", 9) == 0;
 }
 
+/* ==== hosts ============================================================= */
+
+int cb_serve_host_allowed(const char *host)
+{
+	char name[256];
+	const char *end;
+	size_t n;
+	struct in_addr a4;
+
+	if (!host || !*host)
+		return 1; /* HTTP/1.0 without Host: not a browser */
+	if (host[0] == '[') {
+		struct in6_addr a6;
+		end = strchr(host, ']');
+		if (!end || (end[1] != '\0' && end[1] != ':'))
+			return 0;
+		n = (size_t)(end - host - 1);
+		if (n >= sizeof name)
+			return 0;
+		memcpy(name, host + 1, n);
+		name[n] = '\0';
+		return inet_pton(AF_INET6, name, &a6) == 1;
+	}
+	end = strchr(host, ':');
+	n = end ? (size_t)(end - host) : strlen(host);
+	if (n == 0 || n >= sizeof name)
+		return 0;
+	memcpy(name, host, n);
+	name[n] = '\0';
+	if (n > 1 && name[n - 1] == '.')
+		name[--n] = '\0';
+	if (inet_pton(AF_INET, name, &a4) == 1 || strcasecmp(name, "localhost") == 0)
+		return 1;
+	return n > 10 && strcasecmp(name + n - 10, ".localhost") == 0;
+}
+
 /* ==== the reload script ================================================= */
 
 void cb_serve_inject(cb_buf *out, const char *html, size_t len, const char *tag)
@@ -217,6 +255,13 @@ static const char *const reload_js[] = {
     "    host = root = null;\n"
     "    showing = -1;\n"
     "  }\n"
+    "  function dismiss() {\n"
+    "    dismissed = showing;\n"
+    "    hide();\n"
+    "  }\n"
+    "  document.addEventListener(\"keydown\", function (e) {\n"
+    "    if (host && e.key === \"Escape\") dismiss();\n"
+    "  });\n"
     "  function show(st) {\n"
     "    if (st.attempt === dismissed || st.attempt === showing) return;\n"
     "    if (!host) {\n"
@@ -224,10 +269,7 @@ static const char *const reload_js[] = {
     "      host.id = \"casebook-overlay\";\n"
     "      root = host.attachShadow({ mode: \"open\" });\n"
     "      root.innerHTML = CSS + HTML;\n"
-    "      root.querySelector(\"button\").addEventListener(\"click\", function () {\n"
-    "        dismissed = showing;\n"
-    "        hide();\n"
-    "      });\n"
+    "      root.querySelector(\"button\").addEventListener(\"click\", dismiss);\n"
     "      document.documentElement.appendChild(host);\n"
     "    }\n"
     "    showing = st.attempt;\n"
@@ -242,7 +284,7 @@ static const char *const reload_js[] = {
     "      if (p.hint) {\n"
     "        var h = document.createElement(\"span\");\n"
     "        h.className = \"h\";\n"
-    "        h.textContent = p.hint;\n"
+    "        h.textContent = \"hint: \" + p.hint;\n"
     "        li.appendChild(h);\n"
     "      }\n"
     "      list.appendChild(li);\n"
@@ -277,8 +319,8 @@ static const char *const reload_js[] = {
     "    \"overflow-wrap:anywhere;padding:.5rem 0;border-top:1px solid #ddd}\" +\n"
     "    \".h{display:block;padding-left:2em;color:#555}\" +\n"
     "    \"button{font:inherit;margin-top:1rem;padding:.35rem .9rem;cursor:pointer}</style>\";\n"
-    "  var HTML = \"<div class=o role=alertdialog aria-modal=true aria-labelledby=t>\" +\n"
-    "    \"<div class=b><h2 id=t>casebook: the build failed</h2><p class=s></p><ol></ol>\" +\n"
+    "  var HTML = \"<div class=o><div class=b role=dialog aria-labelledby=t>\" +\n"
+    "    \"<h2 id=t>casebook: the build failed</h2><p class=s role=alert></p><ol></ol>\" +\n"
     "    \"<button type=button>Hide</button></div></div>\";\n"
     "  tick();\n"
     "})();\n",
@@ -292,6 +334,7 @@ typedef struct server {
 	char *root;        /* real path of the served folder */
 	char *id;          /* this run's id: pages from an older run reload */
 	char *js;          /* the reload script */
+	int loopback;      /* listening on loopback only: check Host */
 	unsigned version;  /* good builds so far; 0 = nothing to serve yet */
 	unsigned attempt;  /* builds finished so far */
 	int failed;        /* the last build failed */
@@ -459,6 +502,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		*upload_data_size = 0; /* a body is not wanted: drop it */
 		return MHD_YES;
 	}
+	/* DNS rebinding: a web page must not read the preview through a name of
+	 * its own that resolves to 127.0.0.1. */
+	if (s->loopback &&
+	    !cb_serve_host_allowed(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST)))
+		return send_text(c, MHD_HTTP_FORBIDDEN,
+		                 "casebook serve answers only to localhost and IP addresses\n");
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
 		struct MHD_Response *r = MHD_create_response_from_buffer(
 		    19, (void *)"method not allowed\n", MHD_RESPMEM_PERSISTENT);
@@ -515,7 +564,8 @@ static size_t keep_escaped(void *cls, struct MHD_Connection *c, char *s)
 
 /* Bind and listen on addr:port. Returns the socket and the URL (*url, caller
  * frees), or -1 after reporting. */
-static int listen_on(const char *addr, unsigned port, int *v6, char **url, cb_diag_list *diags)
+static int listen_on(const char *addr, unsigned port, int *v6, int *loopback, char **url,
+                     cb_diag_list *diags)
 {
 	struct addrinfo hints, *ai = NULL;
 	struct sockaddr_storage sa;
@@ -556,6 +606,13 @@ static int listen_on(const char *addr, unsigned port, int *v6, char **url, cb_di
 		goto fail;
 	}
 	*v6 = ai->ai_family == AF_INET6;
+	if (*v6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)(const void *)&sa)->sin6_addr;
+		*loopback = IN6_IS_ADDR_LOOPBACK(a);
+	} else {
+		const struct in_addr *a = &((const struct sockaddr_in *)(const void *)&sa)->sin_addr;
+		*loopback = (ntohl(a->s_addr) >> 24) == 127;
+	}
 	*url = *v6 ? cb_xasprintf("http://[%s]:%s/", host, serv)
 	           : cb_xasprintf("http://%s:%s/", host, serv);
 	freeaddrinfo(ai);
@@ -738,7 +795,8 @@ int cb_serve_run(const cb_serve_opts *o, cb_diag_list *diags)
 		cb_buf_puts(&js, reload_js[i]);
 	s.js = cb_buf_detach(&js);
 
-	if ((fd = listen_on(o->bind ? o->bind : "127.0.0.1", o->port, &v6, &url, diags)) < 0)
+	if ((fd = listen_on(o->bind ? o->bind : "127.0.0.1", o->port, &v6, &s.loopback, &url,
+	                    diags)) < 0)
 		goto out;
 	if (!(folder = private_folder(diags)))
 		goto out;

@@ -18,6 +18,9 @@
  * segments ("//etc/passwd"), or that lead out of the folder through a
  * symbolic link get 404. A folder's URL serves its index.html (a folder
  * named without its final '/' is redirected there, so relative links work).
+ * When listening on a loopback address, requests whose Host header is not
+ * localhost or an IP address get 403, so a web page cannot read the preview
+ * through a DNS name of its own that points at 127.0.0.1 (DNS rebinding).
  *
  * Nothing here prints: the caller's report callback hears what happens.
  */
@@ -98,6 +101,11 @@ cb_serve_kind cb_serve_resolve(const char *root, const char *path, char **file);
  * text types name UTF-8. Unknown extensions get "application/octet-stream".
  * Returns a static string; never NULL. */
 const char *cb_serve_mime_type(const char *name);
+
+/* 1 if a request with this Host header (NULL when there was none) may be
+ * answered on a loopback address: "localhost", "*.localhost", an IPv4
+ * address or a bracketed IPv6 address, with or without a port. */
+int cb_serve_host_allowed(const char *host);
 
 /* Append html (len bytes) to out with `tag` inserted before its last
  * </body> (any case), or at the end when there is none. */

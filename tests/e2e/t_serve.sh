@@ -100,6 +100,11 @@ contains "$BODY" 'casebook-overlay'
 expect_get /__casebook/status 200 'application/json'
 contains "$BODY" '"version":1,'
 contains "$BODY" '"failed":false'
+# Names other than localhost are refused on loopback (DNS rebinding).
+[ "$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: evil.example:8000' "$url/")" = 403 ] ||
+	fail "a foreign Host name was answered"
+[ "$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: localhost:8000' "$url/")" = 200 ] ||
+	fail "Host localhost refused"
 # HEAD works; other methods do not.
 [ "$(curl -s -I -o /dev/null -w '%{http_code}' "$url/")" = 200 ] || fail "HEAD /"
 [ "$(curl -s -X POST -d x -o /dev/null -w '%{http_code}' "$url/")" = 405 ] || fail "POST / not 405"

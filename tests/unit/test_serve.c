@@ -293,6 +293,30 @@ static void test_inject(void **state)
 	injected("x</body\n>", "x<S></body\n>");
 }
 
+static void test_hosts(void **state)
+{
+	static const char *const ok[] = {
+	    "localhost", "localhost:8000", "LOCALHOST:8000", "localhost.", "handbook.localhost:8000",
+	    "127.0.0.1", "127.0.0.1:8000", "127.1.2.3:80", "192.168.1.20:8000", "[::1]:8000",
+	    "[::1]", "[fe80::1]:8000",
+	};
+	static const char *const refused_hosts[] = {
+	    "evil.example", "evil.example:8000", "localhost.evil.example:8000",
+	    "127.0.0.1.evil.example", "notlocalhost", "xlocalhost:8000", "[::1", "[::1]x",
+	    "[nonsense]:8000", ":8000", "0x7f.1:8000x",
+	};
+	size_t i;
+
+	(void)state;
+	assert_true(cb_serve_host_allowed(NULL)); /* HTTP/1.0: no Host at all */
+	for (i = 0; i < sizeof ok / sizeof ok[0]; i++)
+		if (!cb_serve_host_allowed(ok[i]))
+			fail_msg("refused Host '%s'", ok[i]);
+	for (i = 0; i < sizeof refused_hosts / sizeof refused_hosts[0]; i++)
+		if (cb_serve_host_allowed(refused_hosts[i]))
+			fail_msg("allowed Host '%s'", refused_hosts[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -300,6 +324,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_resolve, setup, teardown),
 	    cmocka_unit_test(test_mime_types),
 	    cmocka_unit_test(test_inject),
+	    cmocka_unit_test(test_hosts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
