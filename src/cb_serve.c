@@ -842,9 +842,23 @@ int cb_serve_run(const cb_serve_opts *o, cb_diag_list *diags)
 		r = poll(&p, 1, wait);
 		if (*o->stop)
 			break;
-		if (r > 0 && cb_watch_read(w) > 0) {
-			pending = 1;
-			last = now_ms();
+		if (r > 0) {
+			int n = cb_watch_read(w);
+			if (n < 0) {
+				char *msg = cb_xasprintf(
+				    "cannot watch every folder (%s)%s; changes in new folders may be missed",
+				    strerror(-n),
+				    n == -ENOSPC ? ": raise fs.inotify.max_user_watches" : "");
+				memset(&ev, 0, sizeof ev);
+				ev.kind = CB_SERVE_WARNING;
+				ev.message = msg;
+				report(o, &ev);
+				free(msg);
+			}
+			if (n != 0) {
+				pending = 1;
+				last = now_ms();
+			}
 		}
 		if (pending && now_ms() - last >= o->debounce_ms) {
 			pending = 0;

@@ -38,6 +38,7 @@ typedef enum cb_serve_event_kind {
 	CB_SERVE_READY,   /* serving: url, folder */
 	CB_SERVE_CHANGED, /* the source changed; a rebuild starts: changed, changes */
 	CB_SERVE_BUILT,   /* a build finished: ok, first, result, diags */
+	CB_SERVE_WARNING, /* something to tell that stops nothing: message */
 } cb_serve_event_kind;
 
 /* What the report callback is told. Everything is borrowed for the call. */
@@ -52,6 +53,7 @@ typedef struct cb_serve_event {
 	int have_site;        /* BUILT: some build has succeeded (a site is served) */
 	const cb_build_result *result; /* BUILT */
 	cb_diag_list *diags;  /* BUILT: everything the build reported */
+	const char *message;  /* WARNING */
 } cb_serve_event;
 
 typedef struct cb_serve_opts {

@@ -340,6 +340,9 @@ static void serve_report(void *ctx, const cb_serve_event *ev)
 		else
 			fprintf(stderr, "[%s] %s changed; rebuilding\n", when, ev->changed);
 		break;
+	case CB_SERVE_WARNING:
+		fprintf(stderr, "[%s] warning: %s\n", when, ev->message);
+		break;
 	case CB_SERVE_BUILT: {
 		cb_diag_list *shown = filtered(ev->diags, log->verbose, 0, NULL);
 		size_t e = cb_diag_errors(ev->diags), w = cb_diag_warnings(ev->diags);
