@@ -574,6 +574,7 @@ static int listen_on(const char *addr, unsigned port, int *v6, int *loopback, ch
 	int fd = -1, one = 1, r;
 
 	memset(&hints, 0, sizeof hints);
+	memset(&sa, 0, sizeof sa);
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;

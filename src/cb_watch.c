@@ -127,7 +127,9 @@ static watched *find_wd(cb_watch *w, int wd)
 static void forget(cb_watch *w, size_t i)
 {
 	free(w->dirs[i].rel);
-	w->dirs[i] = w->dirs[--w->n_dirs];
+	w->n_dirs--;
+	if (i < w->n_dirs)
+		w->dirs[i] = w->dirs[w->n_dirs];
 }
 
 /* Watch folder `rel` of root ri (and, unless rel is the root, everything
@@ -217,18 +219,19 @@ int cb_watch_add(cb_watch *w, const char *dir, const char *const *names)
  * moved away; its watches would otherwise report under the old name). */
 static void drop_tree(cb_watch *w, size_t ri, const char *rel)
 {
-	size_t i = 0, rl = strlen(rel);
+	size_t i, kept = 0, rl = strlen(rel);
 
-	while (i < w->n_dirs) {
+	for (i = 0; i < w->n_dirs; i++) {
 		watched *d = &w->dirs[i];
 		if (d->root == ri && strncmp(d->rel, rel, rl) == 0 &&
 		    (d->rel[rl] == '\0' || d->rel[rl] == '/')) {
 			inotify_rm_watch(w->fd, d->wd);
-			forget(w, i);
+			free(d->rel);
 		} else {
-			i++;
+			w->dirs[kept++] = *d;
 		}
 	}
+	w->n_dirs = kept;
 }
 
 /* Note an event on path rel (taken over). */
