@@ -88,6 +88,8 @@ contains "$BODY" 'Alpha neighbourhood watch'
 expect_get /assets/style.css 200 'text/css; charset=utf-8'
 cmp -s "$TMP/body" "$ROOT/themes/default/assets/style.css" || fail "style.css differs"
 expect_get /cases/img/map.png 200 'image/png'
+expect_get '/assets/style.css?v=2' 200 'text/css; charset=utf-8' # queries are ignored
+expect_get '/cases/alpha%2Dwatch.html' 200 'text/html; charset=utf-8'
 # A folder's URL serves its index.html; without the '/' it redirects there.
 expect_get /cases/ 200 'text/html; charset=utf-8'
 contains "$BODY" 'All cases'
