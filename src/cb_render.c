@@ -20,6 +20,7 @@
 
 #include "cb_mem.h"
 #include "cb_path.h"
+#include "cb_print.h"
 #include "cb_search.h"
 #include "cb_template.h"
 
@@ -1047,7 +1048,7 @@ static int run_queue(cb_render *r, cb_output *out)
 /* Generators of other modules, in order (see cb_render.h). */
 typedef void (*generator)(cb_render *r);
 static const generator generators[] = {gen_core, gen_plugin_pages, gen_data, cb_search_generate,
-                                       NULL};
+                                       cb_print_generate, NULL};
 
 int cb_render_site(cb_site *site, cb_output *out, const cb_render_opts *opts)
 {
