@@ -18,6 +18,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cb_export.h"
+#include "cb_feed.h"
 #include "cb_mem.h"
 #include "cb_path.h"
 #include "cb_print.h"
@@ -1048,7 +1050,8 @@ static int run_queue(cb_render *r, cb_output *out)
 /* Generators of other modules, in order (see cb_render.h). */
 typedef void (*generator)(cb_render *r);
 static const generator generators[] = {gen_core, gen_plugin_pages, gen_data, cb_search_generate,
-                                       cb_print_generate, NULL};
+                                       cb_print_generate, cb_export_generate,
+                                       cb_feed_generate /* last: lists every page */, NULL};
 
 int cb_render_site(cb_site *site, cb_output *out, const cb_render_opts *opts)
 {
