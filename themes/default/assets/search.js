@@ -1,9 +1,10 @@
 /*
  * casebook search: the search box on every page and the search page.
  *
- * The index is made by `casebook build` as classic scripts (never fetched:
- * browsers refuse fetch() of local files, and the site must work opened from
- * a folder). assets/search-index.js calls casebookSearch.index(manifest);
+ * The index is made by `casebook build` as classic scripts, never loaded
+ * with the fetch API, which browsers refuse for local files: the site must
+ * work opened from a folder. assets/search-index.js calls
+ * casebookSearch.index(manifest);
  * the parts it names (assets/search/t<N>.js: words and where they occur;
  * assets/search/d<N>.js: what results show) call casebookSearch.part(name,
  * data) and are loaded through script tags when a query needs them. Small
