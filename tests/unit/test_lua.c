@@ -235,6 +235,10 @@ static void test_memory_cap(void **state)
 	expect_limit("local t = {}\nfor i = 1, 1e8 do t[i] = ('x'):rep(64) .. i end", 0, 16 << 20, 2,
 	             "memory limit", 0);
 	expect_limit("local s = 'x'\nwhile true do s = s .. s end", 0, 16 << 20, 2, "memory limit", 0);
+	/* A memory error caught by pcall still stops the plugin. */
+	expect_limit("local ok = pcall(string.rep, 'x', 1 << 30)\nassert(not ok)\n"
+	             "local n = 0\nfor i = 1, 100000 do n = n + i end\nerror('carried on')",
+	             0, 16 << 20, 2, "memory limit", 0);
 	/* A memory bomb inside pcall: still reported as the limit. */
 	expect_limit("local ok = pcall(string.rep, 'x', 1 << 30)\nlocal t = {}\n"
 	             "for i = 1, 1e8 do t[i] = {} end",
