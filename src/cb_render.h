@@ -21,6 +21,7 @@
 #include <signal.h>
 #include <stddef.h>
 
+#include "cb_cache.h"
 #include "cb_output.h"
 #include "cb_site.h"
 #include "cb_value.h"
@@ -32,17 +33,48 @@ typedef struct cb_render_opts {
 	void (*progress)(void *ctx, size_t done, size_t total);
 	void *progress_ctx;
 	volatile sig_atomic_t *stop; /* when set non-zero, stop early with an error */
+	/* Write every page and file under this folder of the output ("editions/
+	 * 2025/"), or at its top (NULL). Paths in contexts stay relative to the
+	 * site's own root. */
+	const char *prefix;
+	/* Pages already rendered by another edition of this build, shared when
+	 * their key matches (see cb_render.c), or NULL. */
+	cb_cache *cache;
+	/* In an edition build: the `editions` value of the page at site path
+	 * `path` (a new value the renderer unrefs), for the theme's
+	 * edition-switcher template, which the base layout includes with
+	 * {{> edition-switcher}}. NULL outside edition builds. Needs a cache
+	 * (its marker holds the switcher's place while the page is shared);
+	 * called from render threads, so it must only read. */
+	cb_value *(*editions)(void *ctx, const char *path);
+	void *editions_ctx;
 } cb_render_opts;
 
-#define CB_RENDER_OPTS_INIT { 0, NULL, NULL, NULL }
+#define CB_RENDER_OPTS_INIT { 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
 
 /* Keys of a case's template context that casebook fills itself; plugins may
  * not c:set them. NULL-terminated. */
 extern const char *const cb_render_case_keys[];
 
 /* Render the whole site into out. Returns 0, or -1 after reporting errors to
- * the site's diagnostics. */
+ * the site's diagnostics. The same as cb_render_new, cb_render_run and
+ * cb_render_free. */
 int cb_render_site(cb_site *site, cb_output *out, const cb_render_opts *opts);
+
+/* The render stage in steps, for builds that must know every edition's
+ * pages before writing any (the edition switcher links to the same page in
+ * other editions). cb_render_new loads the theme, builds the contexts and
+ * runs the generators: afterwards the page list is known. Returns 0 and a
+ * renderer the caller frees with cb_render_free, or -1 after reporting (a
+ * missing theme). site and opts are borrowed and must outlive it. */
+int cb_render_new(cb_render **out, cb_site *site, const cb_render_opts *opts);
+/* Pages (and data files) queued, by site path (borrowed). */
+size_t cb_render_page_count(const cb_render *r);
+const char *cb_render_page_path(const cb_render *r, size_t i);
+/* Render and write every page, then copy content files and theme assets.
+ * Returns 0, or -1 after reporting. Call once. */
+int cb_render_run(cb_render *r, cb_output *out);
+void cb_render_free(cb_render *r);
 
 /* ---- for page generators ------------------------------------------------- */
 
