@@ -302,6 +302,20 @@ static int read_history(cb_editions *e, cb_diag_list *diags)
 	return rc;
 }
 
+/* Room for each site's page list and switcher context. */
+static void make_site_slots(cb_editions *e)
+{
+	size_t i;
+
+	e->pages = cb_xcalloc(e->n + 1, sizeof *e->pages);
+	e->sw = cb_xcalloc(e->n + 1, sizeof *e->sw);
+	for (i = 0; i <= e->n; i++) {
+		e->pages[i] = cb_value_new_map();
+		e->sw[i].e = e;
+		e->sw[i].k = i;
+	}
+}
+
 int cb_editions_open(cb_editions **out, const char *source_dir, const cb_config *cfg,
                      int check_only, cb_diag_list *diags)
 {
@@ -309,7 +323,7 @@ int cb_editions_open(cb_editions **out, const char *source_dir, const cb_config 
 	const cb_value *ed = cb_config_editions(cfg);
 	const cb_value *v;
 	const char *glob = DEFAULT_GLOB;
-	size_t listed = 0, i;
+	size_t listed = 0;
 	int rc = 0, r;
 	cb_git_time when;
 
@@ -348,8 +362,13 @@ int cb_editions_open(cb_editions **out, const char *source_dir, const cb_config 
 			            "the source is not in a git repository: building the working tree "
 			            "alone, without history or editions");
 		e->latest_head = 0;
+		if (rc < 0) {
+			cb_editions_free(e);
+			return -1;
+		}
+		make_site_slots(e);
 		*out = e;
-		return rc;
+		return 0;
 	}
 	if (r < 0) {
 		cb_editions_free(e);
@@ -379,13 +398,7 @@ int cb_editions_open(cb_editions **out, const char *source_dir, const cb_config 
 		cb_editions_free(e);
 		return -1;
 	}
-	e->pages = cb_xcalloc(e->n + 1, sizeof *e->pages);
-	e->sw = cb_xcalloc(e->n + 1, sizeof *e->sw);
-	for (i = 0; i <= e->n; i++) {
-		e->pages[i] = cb_value_new_map();
-		e->sw[i].e = e;
-		e->sw[i].k = i;
-	}
+	make_site_slots(e);
 	*out = e;
 	return 0;
 }

@@ -58,8 +58,9 @@ struct cb_render {
 	int failed;
 	char *prefix;        /* output folder of this site inside out ("" or "editions/x/") */
 	/* Sharing pages between editions (opts->cache set). */
-	cb_buf tmpl_text;    /* every template source the loader read */
-	cb_value *used;      /* name -> whether a template may mention it */
+	cb_buf key_text;     /* the sources a case page is made from */
+	char *key_tmpl;      /* the template of the case pages that are shared */
+	cb_value *used;      /* name -> whether key_text may mention it */
 	char env_key[CB_OID_HEXSZ + 1];
 	char **doc_keys;     /* per case; NULL when the case cannot be shared */
 	int switching;       /* an edition build: pages get the edition switcher */
@@ -107,9 +108,6 @@ static int template_loader(void *ctx, const char *name, char **data, size_t *len
 		*path = NULL;
 		return -1;
 	}
-	/* What the pages are made from, for the page keys. */
-	cb_buf_printf(&r->tmpl_text, "\n%s\n%zu\n", *path, *len);
-	cb_buf_put(&r->tmpl_text, *data, *len);
 	return 0;
 }
 
@@ -849,10 +847,11 @@ static void gen_data(cb_render *r)
  *   and facets plugins gave it (the history among them).
  *
  * Values are hashed as the templates can see them: a map entry whose name
- * appears nowhere in any template source cannot reach a page (Mustache only
- * finds values by name), so it is left out; site.case_count, shown by no
- * template, then does not make every page of an edition with one more case
- * differ. Other pages (home, indexes, free pages, plugin pages, data) are
+ * appears nowhere in the sources of the case template and of the partials
+ * and parents it uses cannot reach a case page (Mustache only finds values by name), so it
+ * is left out; site.case_count, which only the home and index pages show,
+ * then does not make every case page of an edition with one more case
+ * differ. The template sources in the key are those same ones. Other pages (home, indexes, free pages, plugin pages, data) are
  * rendered for each edition: there are few of them and most list every case.
  */
 
@@ -866,7 +865,7 @@ static int maybe_used(cb_render *r, const char *name, size_t len)
 
 	if (v)
 		return cb_value_bool(v);
-	used = len == 0 || memmem(r->tmpl_text.ptr, r->tmpl_text.len, name, len) != NULL;
+	used = len == 0 || memmem(r->key_text.ptr, r->key_text.len, name, len) != NULL;
 	cb_value_set(r->used, name, len, cb_value_new_bool(used));
 	return used;
 }
@@ -928,7 +927,7 @@ static void compute_env_key(cb_render *r)
 	size_t i;
 
 	cb_buf_printf(&b, "casebook %s\ntheme %s\n", CB_VERSION, r->theme);
-	cb_buf_put(&b, r->tmpl_text.ptr, r->tmpl_text.len);
+	cb_buf_put(&b, r->key_text.ptr, r->key_text.len);
 	cb_buf_puts(&b, "\nconfig");
 	for (i = 0; i < cb_value_len(root); i++) {
 		size_t kl;
@@ -957,10 +956,19 @@ static void compute_env_key(cb_render *r)
 	put_value(r, &b, r->field_tax, 0);
 	cb_buf_puts(&b, "\nextras");
 	for (i = 0; i < cb_site_extra_count(r->site); i++) {
-		const char *path, *tmpl;
+		const char *path, *tmpl, *origin;
 		const cb_value *data;
-		cb_site_extra_at(r->site, i, &path, &tmpl, &data, NULL);
-		cb_buf_printf(&b, "%zu:%s%zu:%s", strlen(path), path, strlen(tmpl), tmpl);
+		char *dir;
+		int skip;
+		cb_site_extra_at(r->site, i, &path, &tmpl, &data, &origin);
+		/* Case contexts only ask whether "<vocabulary>/<term>.html"
+		 * exists: the editions' own pages (changes.html, editions/
+		 * index.html) can matter only in a vocabulary's folder. */
+		dir = cb_path_dirname(path);
+		skip = strcmp(origin, "casebook") == 0 && !cb_site_taxonomy(r->site, dir);
+		free(dir);
+		if (!skip)
+			cb_buf_printf(&b, "%zu:%s%zu:%s", strlen(path), path, strlen(tmpl), tmpl);
 	}
 	cb_buf_puts(&b, "\nplugins");
 	for (i = 0; i < cb_config_plugin_count(cfg); i++) {
@@ -999,10 +1007,65 @@ static char *compute_doc_key(cb_render *r, size_t i)
 	return *id ? cb_xstrdup(id) : NULL;
 }
 
+/* A loader that also records what it read (name -> {path, text}). */
+typedef struct key_loader {
+	cb_render *r;
+	cb_value *read;
+} key_loader;
+
+static int key_template_loader(void *ctx, const char *name, char **data, size_t *len,
+                               char **path, cb_diag_list *diags)
+{
+	key_loader *k = ctx;
+	int rc = template_loader(k->r, name, data, len, path, diags);
+
+	if (rc == 0) {
+		cb_value *t = cb_value_new_map();
+		cb_value_set_str(t, "path", *path);
+		cb_value_setc(t, "text", cb_value_new_string(*data, *len));
+		cb_value_setc(k->read, name, t);
+	}
+	return rc;
+}
+
+/* key_text: the sources of template `root` and of every partial and parent
+ * it uses, as the template engine itself finds them (compiling root in a
+ * set of its own that records what it reads). */
+static void gather_sources(cb_render *r, const char *root)
+{
+	key_loader k;
+	cb_tmpl_set *set;
+	cb_diag_list *scratch = cb_diag_list_new(); /* the real set reported already */
+	const cb_tmpl *t;
+	size_t i;
+
+	k.r = r;
+	k.read = cb_value_new_map();
+	set = cb_tmpl_set_new(key_template_loader, &k);
+	cb_tmpl_set_get(set, root, &t, scratch);
+	for (i = 0; i < cb_value_len(k.read); i++) {
+		const cb_value *e = cb_value_entry(k.read, i);
+		size_t tl;
+		const char *text = cb_value_str(cb_value_getc(e, "text"), &tl);
+		cb_buf_printf(&r->key_text, "\n%s\n%s\n%zu\n", cb_value_key(k.read, i, NULL),
+		              cb_value_cstr(cb_value_getc(e, "path")), tl);
+		cb_buf_put(&r->key_text, text, tl);
+	}
+	cb_tmpl_set_free(set);
+	cb_diag_list_free(scratch);
+	cb_value_unref(k.read);
+}
+
 static void compute_keys(cb_render *r)
 {
 	size_t i, n = cb_site_case_count(r->site);
 
+	for (i = 0; i < r->n_jobs && !r->key_tmpl; i++)
+		if (r->jobs[i].build == case_page_data)
+			r->key_tmpl = cb_xstrdup(r->jobs[i].tmpl);
+	if (!r->key_tmpl)
+		return;
+	gather_sources(r, r->key_tmpl);
 	r->used = cb_value_new_map();
 	compute_env_key(r);
 	r->doc_keys = cb_xcalloc(n ? n : 1, sizeof(char *));
@@ -1017,7 +1080,7 @@ static int case_page_key(cb_render *r, const job *j, char *out)
 	size_t i = j->arg, n = cb_site_case_count(r->site);
 	cb_buf b = CB_BUF_INIT;
 
-	if (!r->doc_keys || !*r->env_key || !r->doc_keys[i] ||
+	if (!r->doc_keys || !*r->env_key || strcmp(j->tmpl, r->key_tmpl) != 0 || !r->doc_keys[i] ||
 	    (i > 0 && !r->doc_keys[i - 1]) || (i + 1 < n && !r->doc_keys[i + 1]))
 		return -1;
 	cb_buf_printf(&b, "page\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n", r->env_key, j->path, j->title,
@@ -1187,6 +1250,8 @@ static int render_job(cb_render *r, cb_output *out, job *j, cb_buf *b, cb_buf *s
 			                  hole ? sw->len : 0);
 	} else {
 		rc = cb_output_write(out, opath, b->ptr, b->len);
+		if (rc == 0 && keyed)
+			cb_cache_page_put(r->opts->cache, key, opath, 0, 0);
 	}
 out:
 	free(opath);
@@ -1396,7 +1461,8 @@ void cb_render_free(cb_render *r)
 			free(r->doc_keys[i]);
 	free(r->doc_keys);
 	cb_value_unref(r->used);
-	cb_buf_dispose(&r->tmpl_text);
+	cb_buf_dispose(&r->key_text);
+	free(r->key_tmpl);
 	cb_value_unref(r->cases);
 	cb_value_unref(r->site_ctx);
 	cb_value_unref(r->field_tax);
