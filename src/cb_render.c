@@ -18,10 +18,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cb_export.h"
+#include "cb_feed.h"
 #include "cb_fs.h"
 #include "cb_git.h"
 #include "cb_mem.h"
 #include "cb_path.h"
+#include "cb_print.h"
+#include "cb_search.h"
 #include "cb_template.h"
 
 const char *const cb_render_case_keys[] = {
@@ -40,7 +44,24 @@ typedef struct job {
 	cb_render_builder build;
 	size_t arg;
 	char *title, *kind;
+	/* Pages written piece by piece (cb_render_add_writer). */
+	cb_render_writer writer;
+	void *writer_ctx;
+	char **tmpl_list; /* templates the writer renders, NULL-terminated */
 } job;
+
+typedef struct kept {
+	void *ptr;
+	void (*free_fn)(void *);
+} kept;
+
+struct cb_render_sink {
+	cb_render *r;
+	const job *j;
+	cb_output_file *file;
+	cb_value *root; /* site, page, nav: built on first use */
+	int failed;
+};
 
 struct cb_render {
 	cb_site *site;
@@ -56,6 +77,8 @@ struct cb_render {
 	const cb_render_opts *opts;
 	pthread_mutex_t lock;
 	int failed;
+	kept *kept;
+	size_t n_kept;
 	char *prefix;        /* output folder of this site inside out ("" or "editions/x/") */
 	/* Sharing pages between editions (opts->cache set). */
 	cb_buf key_text;     /* the sources a case page is made from */
@@ -660,6 +683,107 @@ void cb_render_add_raw(cb_render *r, const char *path, const char *data, size_t 
 	push_job(r, j);
 }
 
+void cb_render_add_writer(cb_render *r, const char *path, const char *title, const char *kind,
+                          const char *const *tmpls, cb_render_writer fn, void *ctx, size_t arg)
+{
+	job j;
+	size_t n = 0, i;
+
+	memset(&j, 0, sizeof j);
+	j.path = cb_xstrdup(path);
+	j.title = cb_xstrdup(title ? title : "");
+	j.kind = cb_xstrdup(kind ? kind : "page");
+	j.writer = fn;
+	j.writer_ctx = ctx;
+	j.arg = arg;
+	while (tmpls && tmpls[n])
+		n++;
+	j.tmpl_list = cb_xcalloc(n + 1, sizeof(char *));
+	for (i = 0; i < n; i++)
+		j.tmpl_list[i] = cb_xstrdup(tmpls[i]);
+	push_job(r, j);
+}
+
+void cb_render_sink_put(cb_render_sink *s, const char *data, size_t len)
+{
+	cb_output_file_write(s->file, data, len);
+}
+
+static int splice_switcher(cb_render *r, const job *j, cb_buf *out, size_t from);
+
+int cb_render_sink_render(cb_render_sink *s, const char *tmpl, const cb_value *data, cb_buf *out)
+{
+	cb_render *r = s->r;
+	const cb_tmpl *t = NULL;
+	cb_value *ctx;
+	size_t i, from = out->len;
+	int rc;
+
+	if (!s->root)
+		s->root = root_ctx(r, s->j->path, s->j->title, s->j->kind, NULL);
+	/* Compiled before the threads started (see run_queue): only a lookup. */
+	pthread_mutex_lock(&r->lock);
+	rc = cb_tmpl_set_get(r->tmpls, tmpl, &t, r->diags);
+	pthread_mutex_unlock(&r->lock);
+	if (rc == CB_TMPL_NOTFOUND)
+		return cb_diag_error(r->diags, "no-template", s->j->path, 0, 0,
+		                     "theme '%s' has no template '%s' (looked for "
+		                     "themes/%s/templates/%s.mustache)",
+		                     r->theme, tmpl, r->theme, tmpl);
+	if (rc < 0)
+		return -1;
+	ctx = cb_value_new_map();
+	for (i = 0; i < cb_value_len(s->root); i++) {
+		size_t kl;
+		const char *k = cb_value_key(s->root, i, &kl);
+		cb_value_set(ctx, k, kl, cb_value_ref(cb_value_entry(s->root, i)));
+	}
+	for (i = 0; i < cb_value_len(data); i++) {
+		size_t kl;
+		const char *k = cb_value_key(data, i, &kl);
+		if (!cb_value_get(ctx, k, kl))
+			cb_value_set(ctx, k, kl, cb_value_ref(cb_value_entry(data, i)));
+	}
+	rc = cb_tmpl_render(t, r->tmpls, ctx, out, r->diags);
+	cb_value_unref(ctx);
+	if (rc == 0 && r->switching)
+		rc = splice_switcher(r, s->j, out, from);
+	return rc;
+}
+
+void cb_render_keep(cb_render *r, void *ptr, void (*free_fn)(void *))
+{
+	r->kept = cb_xreallocarray(r->kept, r->n_kept + 1, sizeof(kept));
+	r->kept[r->n_kept].ptr = ptr;
+	r->kept[r->n_kept].free_fn = free_fn;
+	r->n_kept++;
+}
+
+size_t cb_render_page_count(const cb_render *r) { return r->n_jobs; }
+const char *cb_render_page_path(const cb_render *r, size_t i) { return r->jobs[i].path; }
+
+/* Run a writer job: stream its page to the output folder. */
+static int run_writer(cb_render *r, cb_output *out, const job *j)
+{
+	cb_render_sink s;
+	int rc;
+
+	char *opath = cb_xasprintf("%s%s", r->prefix, j->path);
+
+	memset(&s, 0, sizeof s);
+	s.r = r;
+	s.j = j;
+	rc = cb_output_file_open(out, opath, &s.file);
+	free(opath);
+	if (rc < 0)
+		return -1;
+	rc = j->writer(r, &s, j->writer_ctx, j->arg);
+	if (cb_output_file_close(s.file) < 0)
+		rc = -1;
+	cb_value_unref(s.root);
+	return rc;
+}
+
 const cb_site *cb_render_get_site(const cb_render *r) { return r->site; }
 cb_value *cb_render_case(const cb_render *r, size_t i) { return cb_value_at(r->cases, i); }
 size_t cb_render_case_count(const cb_render *r) { return cb_value_len(r->cases); }
@@ -1149,6 +1273,33 @@ static int write_spliced(cb_render *r, cb_output *out, const char *opath, const 
 	return rc;
 }
 
+/* Put the edition switcher in place of the first marker at or after byte
+ * `from` of out (a piece of a page a writer streams). */
+static int splice_switcher(cb_render *r, const job *j, cb_buf *out, size_t from)
+{
+	const char *marker = cb_cache_marker(r->opts->cache);
+	size_t ml = strlen(marker), at, tail;
+	const char *hole = memmem(out->ptr + from, out->len - from, marker, ml);
+	cb_buf sw = CB_BUF_INIT;
+	char *rest;
+
+	if (!hole)
+		return 0;
+	if (render_switcher(r, j, j->title, j->kind, &sw) < 0) {
+		cb_buf_dispose(&sw);
+		return -1;
+	}
+	at = (size_t)(hole - out->ptr);
+	tail = out->len - at - ml;
+	rest = cb_xstrndup(hole + ml, tail);
+	cb_buf_truncate(out, at);
+	cb_buf_put(out, sw.ptr, sw.len);
+	cb_buf_put(out, rest, tail);
+	free(rest);
+	cb_buf_dispose(&sw);
+	return 0;
+}
+
 /* A page another edition rendered the same: copy its file and put this
  * edition's switcher in. Returns 1 if done, 0 if the page must be rendered
  * after all, -1 on error. */
@@ -1195,6 +1346,10 @@ static int render_job(cb_render *r, cb_output *out, job *j, cb_buf *b, cb_buf *s
 	char key[CB_OID_HEXSZ + 1];
 	int rc, keyed = 0;
 
+	if (j->writer) {
+		rc = run_writer(r, out, j);
+		goto out;
+	}
 	if (j->raw) {
 		rc = cb_output_write(out, opath, j->raw, j->raw_len);
 		goto out;
@@ -1299,8 +1454,12 @@ static int run_queue(cb_render *r, cb_output *out)
 	 * so that the workers only read the set. */
 	for (k = 0; k < r->n_jobs; k++) {
 		const cb_tmpl *t;
+		char **l;
 		if (r->jobs[k].tmpl && cb_tmpl_set_get(r->tmpls, r->jobs[k].tmpl, &t, r->diags) == -1)
 			r->failed = 1;
+		for (l = r->jobs[k].tmpl_list; l && *l; l++)
+			if (cb_tmpl_set_get(r->tmpls, *l, &t, r->diags) == -1)
+				r->failed = 1;
 	}
 	if (r->has_switcher) {
 		const cb_tmpl *t;
@@ -1326,7 +1485,9 @@ static int run_queue(cb_render *r, cb_output *out)
 
 /* Generators of other modules, in order (see cb_render.h). */
 typedef void (*generator)(cb_render *r);
-static const generator generators[] = {gen_core, gen_plugin_pages, gen_data, NULL};
+static const generator generators[] = {gen_core, gen_plugin_pages, gen_data, cb_search_generate,
+                                       cb_print_generate, cb_export_generate,
+                                       cb_feed_generate /* last: lists every page */, NULL};
 
 /* In an edition build, the base layout's {{> edition-switcher}} renders as
  * the cache's marker; the theme's own edition-switcher template is kept as
@@ -1406,16 +1567,6 @@ int cb_render_new(cb_render **out, cb_site *site, const cb_render_opts *opts)
 	return 0;
 }
 
-size_t cb_render_page_count(const cb_render *r)
-{
-	return r->n_jobs;
-}
-
-const char *cb_render_page_path(const cb_render *r, size_t i)
-{
-	return i < r->n_jobs ? r->jobs[i].path : NULL;
-}
-
 int cb_render_run(cb_render *r, cb_output *out)
 {
 	cb_site *site = r->site;
@@ -1443,7 +1594,7 @@ int cb_render_run(cb_render *r, cb_output *out)
 
 void cb_render_free(cb_render *r)
 {
-	size_t i;
+	size_t i, k;
 
 	if (!r)
 		return;
@@ -1454,8 +1605,14 @@ void cb_render_free(cb_render *r)
 		free(r->jobs[i].title);
 		free(r->jobs[i].kind);
 		cb_value_unref(r->jobs[i].ctx);
+		for (k = 0; r->jobs[i].tmpl_list && r->jobs[i].tmpl_list[k]; k++)
+			free(r->jobs[i].tmpl_list[k]);
+		free(r->jobs[i].tmpl_list);
 	}
 	free(r->jobs);
+	for (i = r->n_kept; i > 0; i--)
+		r->kept[i - 1].free_fn(r->kept[i - 1].ptr);
+	free(r->kept);
 	if (r->doc_keys)
 		for (i = 0; i < cb_site_case_count(r->site); i++)
 			free(r->doc_keys[i]);

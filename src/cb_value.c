@@ -492,7 +492,13 @@ static void put_float(cb_buf *out, double d)
 		cb_buf_puts(out, d < 0 ? "-Infinity" : "Infinity");
 		return;
 	}
-	/* Shortest precision that reads back to the same double. */
+	/* Whole numbers print as such ("300", not "3e+02"). */
+	if (d == floor(d) && fabs(d) < 1e15) {
+		snprintf(tmp, sizeof tmp, "%.0f", d);
+		cb_buf_puts(out, tmp);
+		return;
+	}
+	/* Else the shortest precision that reads back to the same double. */
 	for (prec = 1; prec <= 17; prec++) {
 		snprintf(tmp, sizeof tmp, "%.*g", prec, d);
 		if (strtod(tmp, NULL) == d)

@@ -88,6 +88,16 @@ static void test_text(void **state)
 	assert_string_equal(b.ptr, "0.30000000000000004");
 	cb_value_unref(v);
 	cb_buf_clear(&b);
+	v = cb_value_new_float(300.0);
+	cb_value_text(v, &b);
+	assert_string_equal(b.ptr, "300");
+	cb_value_unref(v);
+	cb_buf_clear(&b);
+	v = cb_value_new_float(1e20);
+	cb_value_text(v, &b);
+	assert_string_equal(b.ptr, "1e+20");
+	cb_value_unref(v);
+	cb_buf_clear(&b);
 	v = cb_value_new_date(2025, 6, 1);
 	cb_value_text(v, &b);
 	assert_string_equal(b.ptr, "2025-06-01");
