@@ -785,6 +785,7 @@ static int run_writer(cb_render *r, cb_output *out, const job *j)
 }
 
 const cb_site *cb_render_get_site(const cb_render *r) { return r->site; }
+const char *cb_render_prefix(const cb_render *r) { return r->prefix; }
 cb_value *cb_render_case(const cb_render *r, size_t i) { return cb_value_at(r->cases, i); }
 size_t cb_render_case_count(const cb_render *r) { return cb_value_len(r->cases); }
 cb_value *cb_render_cases(const cb_render *r) { return r->cases; }

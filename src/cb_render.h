@@ -77,6 +77,9 @@ void cb_render_free(cb_render *r);
 /* ---- for page generators ------------------------------------------------- */
 
 const cb_site *cb_render_get_site(const cb_render *r);
+/* The folder of the output this site is written to: "" for the top,
+ * "editions/<name>/" for an edition (borrowed). */
+const char *cb_render_prefix(const cb_render *r);
 /* The summary context of case i, as lists of cases show it (borrowed):
  * slug, title, summary, url, country, countries, city, year, end_year,
  * years, sector, sector_text, tags, digital, facets. */

@@ -313,6 +313,13 @@ static void test_editions_and_history(void **state)
 	assert_contains(t, "href=\"../editions/index.html\">All editions</a>");
 	free(t);
 	assert_page(&b, "index.html", "<a href=\"editions/spring/index.html\">spring</a>");
+	/* Pages streamed piece by piece (the print edition) get it too. */
+	t = fx_read(b.out, "editions/spring/print.html");
+	assert_non_null(t);
+	assert_contains(t, "<a href=\"../2024/print.html\">2024</a>");
+	assert_contains(t, "<a href=\"print.html\" aria-current=\"page\">spring</a>");
+	assert_lacks(t, "\x01");
+	free(t);
 
 	/* What changed, per edition. */
 	t = fx_read(b.out, "editions/spring/changes.html");
