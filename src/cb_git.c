@@ -271,17 +271,56 @@ void cb_git_tags_free(cb_git_tag *tags, size_t n)
 
 typedef struct tree_src {
 	cb_git_repo *repo;
-	git_tree *root; /* the handbook folder in the commit, or NULL if absent */
+	git_tree *root;   /* the handbook folder in the commit, or NULL if absent */
+	/* Folders looked up so far (path -> index into trees): libgit2 caches
+	 * only small trees, and content/cases is a big one. */
+	cb_value *dirs;
+	git_tree **trees; /* NULL where the path is no folder */
+	size_t n_trees;
 } tree_src;
 
-/* The entry at path under src's root (caller frees), or NULL. Lock held. */
-static git_tree_entry *entry_at(tree_src *s, const char *path)
+/* The tree of folder dir ("" for the root), or NULL. Lock held. */
+static git_tree *tree_at(tree_src *s, const char *dir)
 {
-	git_tree_entry *e = NULL;
+	const cb_value *v;
+	git_tree *parent, *t = NULL;
+	const git_tree_entry *e;
+	const char *slash;
+	char *up;
 
-	if (!s->root || !*path || git_tree_entry_bypath(&e, s->root, path) < 0)
+	if (!*dir)
+		return s->root;
+	if ((v = cb_value_getc(s->dirs, dir)) != NULL)
+		return s->trees[cb_value_int(v)];
+	slash = strrchr(dir, '/');
+	up = slash ? cb_xstrndup(dir, (size_t)(slash - dir)) : cb_xstrdup("");
+	parent = tree_at(s, up);
+	free(up);
+	if (parent && (e = git_tree_entry_byname(parent, slash ? slash + 1 : dir)) != NULL &&
+	    git_tree_entry_type(e) == GIT_OBJECT_TREE &&
+	    git_tree_lookup(&t, s->repo->repo, git_tree_entry_id(e)) < 0)
+		t = NULL;
+	s->trees = cb_xreallocarray(s->trees, s->n_trees + 1, sizeof *s->trees);
+	s->trees[s->n_trees] = t;
+	cb_value_setc(s->dirs, dir, cb_value_new_int((long long)s->n_trees));
+	s->n_trees++;
+	return t;
+}
+
+/* The entry at path under src's root (borrowed from a cached tree), or
+ * NULL. Lock held. */
+static const git_tree_entry *entry_at(tree_src *s, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	git_tree *t;
+
+	if (!s->root || !*path)
 		return NULL;
-	return e;
+	dir = slash ? cb_xstrndup(path, (size_t)(slash - path)) : cb_xstrdup("");
+	t = tree_at(s, dir);
+	free(dir);
+	return t ? git_tree_entry_byname(t, slash ? slash + 1 : path) : NULL;
 }
 
 static cb_fs_kind entry_kind(const git_tree_entry *e)
@@ -303,8 +342,8 @@ static int cmp_entry(const void *a, const void *b)
 static int tree_list(void *impl, const char *dir, cb_fs_entry **out, size_t *n)
 {
 	tree_src *s = impl;
-	git_tree *tree = NULL;
-	git_tree_entry *e = NULL;
+	const git_tree_entry *e;
+	git_tree *tree;
 	cb_fs_entry *v = NULL;
 	size_t i, count;
 	int rc = 0;
@@ -312,23 +351,8 @@ static int tree_list(void *impl, const char *dir, cb_fs_entry **out, size_t *n)
 	*out = NULL;
 	*n = 0;
 	pthread_mutex_lock(&s->repo->lock);
-	if (!*dir) {
-		if (!s->root) {
-			rc = -ENOENT;
-			goto out;
-		}
-		if (git_tree_dup(&tree, s->root) < 0) {
-			rc = -EIO;
-			goto out;
-		}
-	} else if (!(e = entry_at(s, dir))) {
-		rc = -ENOENT;
-		goto out;
-	} else if (git_tree_entry_type(e) != GIT_OBJECT_TREE) {
-		rc = -ENOTDIR;
-		goto out;
-	} else if (git_tree_lookup(&tree, s->repo->repo, git_tree_entry_id(e)) < 0) {
-		rc = -EIO;
+	if (!(tree = tree_at(s, dir))) {
+		rc = *dir && (e = entry_at(s, dir)) != NULL ? -ENOTDIR : -ENOENT;
 		goto out;
 	}
 	count = git_tree_entrycount(tree);
@@ -344,8 +368,6 @@ static int tree_list(void *impl, const char *dir, cb_fs_entry **out, size_t *n)
 	*out = v;
 	*n = count;
 out:
-	git_tree_entry_free(e);
-	git_tree_free(tree);
 	pthread_mutex_unlock(&s->repo->lock);
 	return rc;
 }
@@ -353,7 +375,7 @@ out:
 static int tree_read(void *impl, const char *path, size_t max, char **data, size_t *len)
 {
 	tree_src *s = impl;
-	git_tree_entry *e;
+	const git_tree_entry *e;
 	git_blob *blob = NULL;
 	int rc = 0;
 
@@ -383,7 +405,6 @@ static int tree_read(void *impl, const char *path, size_t max, char **data, size
 	(*data)[*len] = '\0';
 out:
 	git_blob_free(blob);
-	git_tree_entry_free(e);
 	pthread_mutex_unlock(&s->repo->lock);
 	return rc;
 }
@@ -391,7 +412,7 @@ out:
 static int tree_blob_id(void *impl, const char *path, const char *data, size_t len, char *out)
 {
 	tree_src *s = impl;
-	git_tree_entry *e;
+	const git_tree_entry *e;
 	int rc = 0;
 
 	(void)data;
@@ -401,7 +422,6 @@ static int tree_blob_id(void *impl, const char *path, const char *data, size_t l
 		rc = -ENOENT;
 	else
 		git_oid_tostr(out, CB_OID_HEXSZ + 1, git_tree_entry_id(e));
-	git_tree_entry_free(e);
 	pthread_mutex_unlock(&s->repo->lock);
 	return rc;
 }
@@ -415,10 +435,15 @@ static const char *tree_fs_root(void *impl)
 static void tree_free(void *impl)
 {
 	tree_src *s = impl;
+	size_t i;
 
 	pthread_mutex_lock(&s->repo->lock);
+	for (i = 0; i < s->n_trees; i++)
+		git_tree_free(s->trees[i]);
 	git_tree_free(s->root);
 	pthread_mutex_unlock(&s->repo->lock);
+	cb_value_unref(s->dirs);
+	free(s->trees);
 	free(s);
 }
 
@@ -458,6 +483,7 @@ int cb_git_source_open(cb_source **out, cb_git_repo *repo, const char *id, const
 	s = cb_xcalloc(1, sizeof *s);
 	s->repo = repo;
 	s->root = root;
+	s->dirs = cb_value_new_map();
 	*out = cb_source_new(&tree_ops, s, label);
 	rc = 0;
 out:
