@@ -304,8 +304,9 @@ int cb_build_run(const cb_build_opts *opts, cb_diag_list *diags, cb_build_result
 	}
 	if (!cfg)
 		goto out;
-	if (cb_editions_open(&b.eds, src_real, cfg, opts->check_only, diags) < 0)
-		goto out;
+	/* On errors, eds holds no editions: loading the working tree still
+	 * reports its own problems, and the errors fail the build. */
+	cb_editions_open(&b.eds, src_real, cfg, opts->check_only, diags);
 
 	if (!opts->check_only) {
 		out_dir = opts->out_dir ? cb_xstrdup(opts->out_dir) : cb_xasprintf("%s/site", src_real);

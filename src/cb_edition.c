@@ -302,6 +302,22 @@ static int read_history(cb_editions *e, cb_diag_list *diags)
 	return rc;
 }
 
+static void drop_editions(cb_editions *e)
+{
+	size_t i;
+
+	for (i = 0; i < e->n; i++) {
+		free(e->v[i].name);
+		free(e->v[i].ref);
+		free(e->v[i].note);
+		free(e->v[i].prefix);
+	}
+	free(e->v);
+	e->v = NULL;
+	e->n = 0;
+	e->latest_head = 0;
+}
+
 /* Room for each site's page list and switcher context. */
 static void make_site_slots(cb_editions *e)
 {
@@ -354,53 +370,48 @@ int cb_editions_open(cb_editions **out, const char *source_dir, const cb_config 
 	}
 
 	r = cb_git_repo_open(&e->repo, source_dir, diags);
-	if (r == CB_GIT_ENOREPO) {
-		if (!check_only)
-			cb_diag_add(diags, CB_WARNING, "no-git", NULL, 0, 0,
-			            "build from a clone of the handbook's repository for dates, authors "
-			            "and editions",
-			            "the source is not in a git repository: building the working tree "
-			            "alone, without history or editions");
-		e->latest_head = 0;
-		if (rc < 0) {
-			cb_editions_free(e);
-			return -1;
-		}
-		make_site_slots(e);
-		*out = e;
-		return 0;
-	}
-	if (r < 0) {
-		cb_editions_free(e);
-		return -1;
-	}
-	e->has_head = cb_git_resolve(e->repo, "HEAD", e->head, &when) == 0;
-	if (e->has_head)
-		cb_git_time_date(when, e->head_date);
-	else if (e->latest_head) {
-		cb_diag_error(diags, "config-value", CB_CONFIG_FILE, cb_value_line(cb_value_getc(ed, "latest")),
-		              cb_value_col(cb_value_getc(ed, "latest")),
-		              "editions.latest is HEAD, but the repository has no commit yet");
+	if (r == CB_GIT_ENOREPO && !check_only)
+		cb_diag_add(diags, CB_WARNING, "no-git", NULL, 0, 0,
+		            "build from a clone of the handbook's repository for dates, authors and "
+		            "editions",
+		            "the source is not in a git repository: building the working tree alone, "
+		            "without history or editions");
+	if (r < 0 && r != CB_GIT_ENOREPO)
 		rc = -1;
+	if (e->repo) {
+		e->has_head = cb_git_resolve(e->repo, "HEAD", e->head, &when) == 0;
+		if (e->has_head) {
+			cb_git_time_date(when, e->head_date);
+		} else if (e->latest_head) {
+			v = cb_value_getc(ed, "latest");
+			rc = cb_diag_error(diags, "config-value", CB_CONFIG_FILE, cb_value_line(v),
+			                   cb_value_col(v),
+			                   "editions.latest is HEAD, but the repository has no commit yet");
+		}
+	} else {
+		e->latest_head = 0;
 	}
 
+	/* Listed editions are checked with or without a repository. */
 	v = ed ? cb_value_getc(ed, "list") : NULL;
 	if (v && cb_value_type(v) != CB_NULL && read_list(e, v, diags) < 0)
 		rc = -1;
 	listed = e->n;
-	if (glob && read_tags(e, glob, listed, diags) < 0)
+	if (e->repo && glob && read_tags(e, glob, listed, diags) < 0)
 		rc = -1;
 	if (e->n > 1)
 		qsort(e->v, e->n, sizeof *e->v, cmp_edition);
-	if (rc == 0 && !check_only && (e->n || e->has_head) && read_history(e, diags) < 0)
-		rc = -1;
 	if (rc < 0) {
-		cb_editions_free(e);
-		return -1;
+		/* Build nothing but the working tree, so that loading it still
+		 * reports what else is wrong. */
+		drop_editions(e);
+	} else if (e->repo && !check_only && (e->n || e->has_head) && read_history(e, diags) < 0) {
+		drop_editions(e);
+		rc = -1;
 	}
 	make_site_slots(e);
 	*out = e;
-	return 0;
+	return rc;
 }
 
 void cb_editions_free(cb_editions *e)
@@ -409,18 +420,12 @@ void cb_editions_free(cb_editions *e)
 
 	if (!e)
 		return;
-	for (i = 0; i < e->n; i++) {
-		free(e->v[i].name);
-		free(e->v[i].ref);
-		free(e->v[i].note);
-		free(e->v[i].prefix);
-	}
 	if (e->pages)
 		for (i = 0; i <= e->n; i++)
 			cb_value_unref(e->pages[i]);
+	drop_editions(e);
 	free(e->pages);
 	free(e->sw);
-	free(e->v);
 	cb_history_free(e->history);
 	cb_git_repo_free(e->repo);
 	free(e);

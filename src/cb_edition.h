@@ -48,7 +48,9 @@ typedef struct cb_editions cb_editions;
  * is an error at its line.
  *
  * Returns 0 and the editions (the caller frees them with cb_editions_free),
- * or -1 after reporting errors (*out is then NULL).
+ * or -1 after reporting errors: *out then holds no editions (only the
+ * working tree, so that loading it still reports its own problems) and is
+ * freed the same way.
  */
 int cb_editions_open(cb_editions **out, const char *source_dir, const cb_config *cfg,
                      int check_only, cb_diag_list *diags);
