@@ -661,6 +661,64 @@ static void test_plugin_change(void **state)
 	fx_free(&fx);
 }
 
+/* A plugin naming a related case "Stamp <word> <date of the last change>". */
+static char *stamp_plugin(const char *word)
+{
+	return cb_xasprintf("return { name = \"stamp\", case = function(c)\n"
+	                    "  local h = c:get(\"history\")\n"
+	                    "  c:set(\"related\", { items = { { url = \"cases/a.html\",\n"
+	                    "    title = \"Stamp %s \" .. (h and h.updated or \"none\") } } })\n"
+	                    "end }\n",
+	                    word);
+}
+
+/*
+ * The same, end to end, with the plugin runtime: each edition runs its own
+ * commit's plugin, which sees the history. Skipped while the runtime is the
+ * placeholder that refuses plugins.
+ */
+static void test_plugin_per_edition(void **state)
+{
+	fx_repo fx;
+	built b;
+	git_oid c1, c2;
+	char *t;
+	char *p;
+
+	(void)state;
+	fx_init(&fx);
+	fx_write(&fx, "casebook.yml", "title: T\nplugins: [stamp]\n");
+	write_case(&fx, "a", "Alpha", 2010, "Context.", "Outcomes.");
+	p = stamp_plugin("one");
+	fx_write(&fx, "plugins/stamp.lua", p);
+	free(p);
+	c1 = fx_commit(&fx, "One", "Ann", "ann@example.org", FX_DAY(2024, 1, 1));
+	fx_tag(&fx, "edition-1", &c1, NULL, 0);
+	p = stamp_plugin("two");
+	fx_write(&fx, "plugins/stamp.lua", p);
+	free(p);
+	c2 = fx_commit(&fx, "Two", "Ann", "ann@example.org", FX_DAY(2024, 1, 2));
+	fx_tag(&fx, "edition-2", &c2, NULL, 0);
+	build_into(&b, fx.dir);
+	t = diag_text(b.diags);
+	if (b.rc != 0 && strstr(t, "plugins are not supported by this build")) {
+		free(t);
+		built_free(&b);
+		fx_free(&fx);
+		skip();
+	}
+	free(t);
+	assert_no_errors(&b);
+	assert_page(&b, "editions/1/cases/a.html", "Stamp one 2024-01-01");
+	assert_page(&b, "editions/2/cases/a.html", "Stamp two 2024-01-01");
+	assert_page(&b, "cases/a.html", "Stamp two 2024-01-01");
+	/* A changed plugin: edition 2 renders its page anew; the latest shares it. */
+	assert_int_equal(b.res.pages_rendered, 2);
+	assert_int_equal(b.res.pages_shared, 1);
+	built_free(&b);
+	fx_free(&fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -673,6 +731,7 @@ int main(void)
 	    cmocka_unit_test(test_shallow),
 	    cmocka_unit_test(test_subfolder_and_edition_errors),
 	    cmocka_unit_test(test_plugin_change),
+	    cmocka_unit_test(test_plugin_per_edition),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
