@@ -368,11 +368,13 @@ out:
 		res->docs_shared = st.docs_shared;
 		res->pages_rendered = st.pages_rendered;
 		res->pages_shared = st.pages_shared;
+		res->pieces_rendered = st.pieces_rendered;
+		res->pieces_shared = st.pieces_shared;
 		cb_diag_add(diags, CB_NOTE, "editions", NULL, 0, 0, NULL,
 		            "%zu editions: %zu documents parsed, %zu shared; %zu case pages rendered, "
-		            "%zu shared",
+		            "%zu shared; %zu pieces (cases of the print edition) rendered, %zu shared",
 		            res->editions, st.docs_parsed, st.docs_shared, st.pages_rendered,
-		            st.pages_shared);
+		            st.pages_shared, st.pieces_rendered, st.pieces_shared);
 	}
 	build_dispose(&b);
 	if (rc < 0 && cb_diag_errors(diags) == 0)

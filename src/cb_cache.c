@@ -19,6 +19,8 @@ typedef struct doc_entry {
 	int failed;
 } doc_entry;
 
+/* Where a page or a piece was written: a file and a byte range in it (for
+ * a page, where its edition switcher is). */
 typedef struct page_entry {
 	char *path;
 	size_t hole, hole_len;
@@ -32,6 +34,7 @@ struct cb_cache {
 	cb_value *pages; /* key -> index into page_v */
 	page_entry *page_v;
 	size_t n_pages, cap_pages;
+	cb_value *pieces; /* key -> index into page_v as well */
 	char marker[96];
 	cb_cache_stats stats;
 };
@@ -45,6 +48,7 @@ cb_cache *cb_cache_new(void)
 	pthread_mutex_init(&c->lock, NULL);
 	c->docs = cb_value_new_map();
 	c->pages = cb_value_new_map();
+	c->pieces = cb_value_new_map();
 	/* Unguessable enough that no page holds it by chance: the time, the
 	 * process and an address, hashed. NUL-free, since templates and
 	 * markers are C strings. */
@@ -71,6 +75,7 @@ void cb_cache_free(cb_cache *c)
 	free(c->page_v);
 	cb_value_unref(c->docs);
 	cb_value_unref(c->pages);
+	cb_value_unref(c->pieces);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 }
@@ -115,44 +120,71 @@ void cb_cache_doc_put(cb_cache *c, const char *key, const cb_doc *doc, int faile
 	pthread_mutex_unlock(&c->lock);
 }
 
-int cb_cache_page_get(cb_cache *c, const char *key, const char **path, size_t *hole,
-                      size_t *hole_len)
+/* Look key up in index (pages or pieces), counting a hit or a miss. */
+static int range_get(cb_cache *c, const cb_value *index, const char *key, const char **path,
+                     size_t *at, size_t *len, size_t *hits, size_t *misses)
 {
 	const cb_value *v;
 	int found = 0;
 
 	pthread_mutex_lock(&c->lock);
-	v = cb_value_getc(c->pages, key);
+	v = cb_value_getc(index, key);
 	if (v) {
 		page_entry *e = &c->page_v[cb_value_int(v)];
 		*path = e->path;
-		*hole = e->hole;
-		*hole_len = e->hole_len;
-		c->stats.pages_shared++;
+		*at = e->hole;
+		*len = e->hole_len;
+		(*hits)++;
 		found = 1;
 	} else {
-		c->stats.pages_rendered++;
+		(*misses)++;
 	}
 	pthread_mutex_unlock(&c->lock);
 	return found;
 }
 
-void cb_cache_page_put(cb_cache *c, const char *key, const char *path, size_t hole,
-                       size_t hole_len)
+static void range_put(cb_cache *c, cb_value *index, const char *key, const char *path, size_t at,
+                      size_t len)
 {
 	pthread_mutex_lock(&c->lock);
-	if (!cb_value_getc(c->pages, key)) {
+	if (!cb_value_getc(index, key)) {
 		if (c->n_pages == c->cap_pages) {
 			c->cap_pages = c->cap_pages ? c->cap_pages * 2 : 256;
 			c->page_v = cb_xreallocarray(c->page_v, c->cap_pages, sizeof *c->page_v);
 		}
 		c->page_v[c->n_pages].path = cb_xstrdup(path);
-		c->page_v[c->n_pages].hole = hole;
-		c->page_v[c->n_pages].hole_len = hole_len;
-		cb_value_setc(c->pages, key, cb_value_new_int((long long)c->n_pages));
+		c->page_v[c->n_pages].hole = at;
+		c->page_v[c->n_pages].hole_len = len;
+		cb_value_setc(index, key, cb_value_new_int((long long)c->n_pages));
 		c->n_pages++;
 	}
 	pthread_mutex_unlock(&c->lock);
+}
+
+int cb_cache_page_get(cb_cache *c, const char *key, const char **path, size_t *hole,
+                      size_t *hole_len)
+{
+	return range_get(c, c->pages, key, path, hole, hole_len, &c->stats.pages_shared,
+	                 &c->stats.pages_rendered);
+}
+
+void cb_cache_page_put(cb_cache *c, const char *key, const char *path, size_t hole,
+                       size_t hole_len)
+{
+	range_put(c, c->pages, key, path, hole, hole_len);
+}
+
+int cb_cache_piece_get(cb_cache *c, const char *key, const char **path, size_t *offset,
+                       size_t *len)
+{
+	return range_get(c, c->pieces, key, path, offset, len, &c->stats.pieces_shared,
+	                 &c->stats.pieces_rendered);
+}
+
+void cb_cache_piece_put(cb_cache *c, const char *key, const char *path, size_t offset,
+                        size_t len)
+{
+	range_put(c, c->pieces, key, path, offset, len);
 }
 
 void cb_cache_stats_get(cb_cache *c, cb_cache_stats *out)

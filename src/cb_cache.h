@@ -14,6 +14,8 @@
  *     page rendered for one edition is written again for another by copying
  *     the first file and replacing its edition switcher, the one part of a
  *     page that differs between editions.
+ *   - rendered pieces of pages by key, the same way: a case's part of the
+ *     print edition is copied from the first edition's print.html.
  *
  * Every function is safe to call from several threads at once.
  */
@@ -57,12 +59,26 @@ int cb_cache_page_get(cb_cache *c, const char *key, const char **path, size_t *h
 void cb_cache_page_put(cb_cache *c, const char *key, const char *path, size_t hole,
                        size_t hole_len);
 
+/*
+ * Pieces of pages (a case in the print edition) by key: where the piece
+ * with this key was first written, as the output path of the file and the
+ * byte range [offset, offset + len) it takes there. Returns 1 if found, else
+ * 0 (counting a hit or a miss); put records a piece (the first record of a
+ * key stays).
+ */
+int cb_cache_piece_get(cb_cache *c, const char *key, const char **path, size_t *offset,
+                       size_t *len);
+void cb_cache_piece_put(cb_cache *c, const char *key, const char *path, size_t offset,
+                        size_t len);
+
 /* What the cache saved, for the build summary and benchmarks. */
 typedef struct cb_cache_stats {
 	size_t docs_parsed;    /* cb_cache_doc_get misses */
 	size_t docs_shared;    /* hits */
 	size_t pages_rendered; /* cb_cache_page_get misses */
 	size_t pages_shared;   /* hits */
+	size_t pieces_rendered; /* cb_cache_piece_get misses */
+	size_t pieces_shared;   /* hits */
 } cb_cache_stats;
 
 void cb_cache_stats_get(cb_cache *c, cb_cache_stats *out);

@@ -59,6 +59,9 @@ struct cb_render_sink {
 	cb_render *r;
 	const job *j;
 	cb_output_file *file;
+	cb_output *out;
+	const char *opath; /* the file's path in the output folder */
+	size_t written;    /* bytes put so far */
 	cb_value *root; /* site, page, nav: built on first use */
 	int failed;
 };
@@ -81,10 +84,8 @@ struct cb_render {
 	size_t n_kept;
 	char *prefix;        /* output folder of this site inside out ("" or "editions/x/") */
 	/* Sharing pages between editions (opts->cache set). */
-	cb_buf key_text;     /* the sources a case page is made from */
+	cb_value *env_keys;  /* template -> the key of what its pages hold besides cases */
 	char *key_tmpl;      /* the template of the case pages that are shared */
-	cb_value *used;      /* name -> whether key_text may mention it */
-	char env_key[CB_OID_HEXSZ + 1];
 	char **doc_keys;     /* per case; NULL when the case cannot be shared */
 	int switching;       /* an edition build: pages get the edition switcher */
 	int has_switcher;    /* the theme has an edition-switcher template */
@@ -707,6 +708,7 @@ void cb_render_add_writer(cb_render *r, const char *path, const char *title, con
 void cb_render_sink_put(cb_render_sink *s, const char *data, size_t len)
 {
 	cb_output_file_write(s->file, data, len);
+	s->written += len;
 }
 
 static int splice_switcher(cb_render *r, const job *j, cb_buf *out, size_t from);
@@ -751,6 +753,63 @@ int cb_render_sink_render(cb_render_sink *s, const char *tmpl, const cb_value *d
 	return rc;
 }
 
+static int piece_key(cb_render *r, const job *j, const char *what, const char *tmpl, size_t i,
+                     char *out);
+
+/* Bytes [at, at + len) of file path in the output folder, appended to out. */
+static int read_range(cb_output *o, const char *path, size_t at, size_t len, cb_buf *out)
+{
+	char *full = cb_xasprintf("%s/%s", cb_output_tmpdir(o), path);
+	FILE *f = fopen(full, "rb");
+	int rc = -1;
+
+	free(full);
+	if (!f)
+		return -1;
+	cb_buf_grow(out, len);
+	if (fseek(f, (long)at, SEEK_SET) == 0 && fread(out->ptr + out->len, 1, len, f) == len) {
+		out->len += len;
+		out->ptr[out->len] = '\0';
+		rc = 0;
+	}
+	fclose(f);
+	return rc;
+}
+
+int cb_render_sink_put_case(cb_render_sink *s, const char *what, const char *tmpl, size_t i,
+                            cb_render_builder build)
+{
+	cb_render *r = s->r;
+	cb_buf piece = CB_BUF_INIT;
+	char key[CB_OID_HEXSZ + 1];
+	int keyed = piece_key(r, s->j, what, tmpl, i, key) == 0, rc;
+	cb_value *data;
+
+	if (keyed) {
+		const char *from;
+		size_t at, len;
+		if (cb_cache_piece_get(r->opts->cache, key, &from, &at, &len) &&
+		    read_range(s->out, from, at, len, &piece) == 0) {
+			cb_render_sink_put(s, piece.ptr, piece.len);
+			cb_buf_dispose(&piece);
+			return 0;
+		}
+	}
+	data = build(r, i);
+	rc = cb_render_sink_render(s, tmpl, data, &piece);
+	cb_value_unref(data);
+	if (rc == 0) {
+		size_t at = s->written;
+		const char *marker = r->switching ? cb_cache_marker(r->opts->cache) : NULL;
+		cb_render_sink_put(s, piece.ptr, piece.len);
+		/* A piece that held the switcher is this edition's own. */
+		if (keyed && !(marker && memmem(piece.ptr, piece.len, marker, strlen(marker))))
+			cb_cache_piece_put(r->opts->cache, key, s->opath, at, piece.len);
+	}
+	cb_buf_dispose(&piece);
+	return rc;
+}
+
 void cb_render_keep(cb_render *r, void *ptr, void (*free_fn)(void *))
 {
 	r->kept = cb_xreallocarray(r->kept, r->n_kept + 1, sizeof(kept));
@@ -773,11 +832,15 @@ static int run_writer(cb_render *r, cb_output *out, const job *j)
 	memset(&s, 0, sizeof s);
 	s.r = r;
 	s.j = j;
+	s.opath = opath;
 	rc = cb_output_file_open(out, opath, &s.file);
-	free(opath);
-	if (rc < 0)
+	if (rc < 0) {
+		free(opath);
 		return -1;
+	}
+	s.out = out;
 	rc = j->writer(r, &s, j->writer_ctx, j->arg);
+	free(opath);
 	if (cb_output_file_close(s.file) < 0)
 		rc = -1;
 	cb_value_unref(s.root);
@@ -956,48 +1019,45 @@ static void gen_data(cb_render *r)
 /* ---- sharing pages between editions ---------------------------------------
  *
  * With a cache (opts->cache), a case page is rendered once for every edition
- * whose page would come out the same, apart from the edition switcher. The
- * page key is a hash of what the page's context is made of:
+ * whose page would come out the same, apart from the edition switcher; so is
+ * each case's piece of a page a writer renders case by case (the print
+ * edition, cb_render_sink_put_case). The key is a hash of what the page's
+ * (or piece's) context is made of:
  *
- *   the environment: casebook's version, the theme's name and the text of
- *   every template read, the configuration (but its `editions`), the site
+ *   the environment, per template: casebook's version, the theme's name, the
+ *   sources of the template and of the partials and parents it uses (as the
+ *   engine finds them), the configuration (but its `editions`), the site
  *   context (plugins' site values included), the navigation, the
- *   vocabularies, the pages plugins added and the configured plugins' files;
+ *   vocabularies, the pages plugins added (term pages are linked when they
+ *   exist) and the configured plugins' files;
  *
  *   the page: its path, title and kind;
  *
- *   the case and its neighbours (previous, next): each one's kind, path and
- *   blob id (which fix its front matter and Markdown, the parse options being
- *   in the configuration), the sections plugins left out, and the values
- *   and facets plugins gave it (the history among them).
+ *   the case and, for case pages, its neighbours (previous, next): each
+ *   one's kind, path and blob id (which fix its front matter and Markdown,
+ *   the parse options being in the configuration), the sections plugins
+ *   left out, and the values and facets plugins gave it (the history among
+ *   them).
  *
- * Values are hashed as the templates can see them: a map entry whose name
- * appears nowhere in the sources of the case template and of the partials
- * and parents it uses cannot reach a case page (Mustache only finds values by name), so it
- * is left out; site.case_count, which only the home and index pages show,
- * then does not make every case page of an edition with one more case
- * differ. The template sources in the key are those same ones. Other pages (home, indexes, free pages, plugin pages, data) are
+ * The site context is hashed as the template can see it: a map entry whose
+ * name appears nowhere in the template's sources cannot reach its pages
+ * (Mustache only finds values by name), so it is left out; site.case_count,
+ * which the home and index pages show but case pages do not, then does not
+ * make every case page of an edition with one more case differ. Other pages
+ * (home, indexes, free pages, plugin pages, search and data files) are
  * rendered for each edition: there are few of them and most list every case.
  */
 
-/* May a template mention `name`? (A name that occurs in no template source,
- * in any form, cannot be looked up by one.) Only called before rendering
- * starts, on one thread. */
-static int maybe_used(cb_render *r, const char *name, size_t len)
+/* May one of the templates whose sources are `text` mention `name`? (A
+ * name that occurs in none of them, in any form, cannot be looked up.) */
+static int maybe_used(const cb_buf *text, const char *name, size_t len)
 {
-	const cb_value *v = cb_value_get(r->used, name, len);
-	int used;
-
-	if (v)
-		return cb_value_bool(v);
-	used = len == 0 || memmem(r->key_text.ptr, r->key_text.len, name, len) != NULL;
-	cb_value_set(r->used, name, len, cb_value_new_bool(used));
-	return used;
+	return len == 0 || memmem(text->ptr, text->len, name, len) != NULL;
 }
 
-/* Append an unambiguous encoding of v to b; with filter, leave out map
- * entries no template can name. */
-static void put_value(cb_render *r, cb_buf *b, const cb_value *v, int filter)
+/* Append an unambiguous encoding of v to b; with filter (template sources),
+ * leave out map entries those templates cannot name. */
+static void put_value(cb_buf *b, const cb_value *v, const cb_buf *filter)
 {
 	size_t i, len;
 	const char *s;
@@ -1020,18 +1080,18 @@ static void put_value(cb_render *r, cb_buf *b, const cb_value *v, int filter)
 	case CB_LIST:
 		cb_buf_printf(b, "l%zu[", cb_value_len(v));
 		for (i = 0; i < cb_value_len(v); i++)
-			put_value(r, b, cb_value_at(v, i), filter);
+			put_value(b, cb_value_at(v, i), filter);
 		cb_buf_putc(b, ']');
 		break;
 	case CB_MAP:
 		cb_buf_putc(b, '{');
 		for (i = 0; i < cb_value_len(v); i++) {
 			const char *k = cb_value_key(v, i, &len);
-			if (filter && !maybe_used(r, k, len))
+			if (filter && !maybe_used(filter, k, len))
 				continue;
 			cb_buf_printf(b, "%zu:", len);
 			cb_buf_put(b, k, len);
-			put_value(r, b, cb_value_entry(v, i), filter);
+			put_value(b, cb_value_entry(v, i), filter);
 		}
 		cb_buf_putc(b, '}');
 		break;
@@ -1044,15 +1104,20 @@ static void hash_buf(const cb_buf *b, char *out)
 		out[0] = '\0';
 }
 
-static void compute_env_key(cb_render *r)
+static void gather_sources(cb_render *r, const char *root, cb_buf *out);
+
+/* The key of what pages made with template tmpl hold besides cases, into
+ * out. */
+static void compute_env_key(cb_render *r, const char *tmpl, char *out)
 {
 	const cb_config *cfg = cb_site_config(r->site);
 	const cb_value *root = cb_config_value(cfg);
-	cb_buf b = CB_BUF_INIT;
+	cb_buf b = CB_BUF_INIT, sources = CB_BUF_INIT;
 	size_t i;
 
+	gather_sources(r, tmpl, &sources);
 	cb_buf_printf(&b, "casebook %s\ntheme %s\n", CB_VERSION, r->theme);
-	cb_buf_put(&b, r->key_text.ptr, r->key_text.len);
+	cb_buf_put(&b, sources.ptr, sources.len);
 	cb_buf_puts(&b, "\nconfig");
 	for (i = 0; i < cb_value_len(root); i++) {
 		size_t kl;
@@ -1061,10 +1126,10 @@ static void compute_env_key(cb_render *r)
 			continue;
 		cb_buf_printf(&b, "%zu:", kl);
 		cb_buf_put(&b, k, kl);
-		put_value(r, &b, cb_value_entry(root, i), 0);
+		put_value(&b, cb_value_entry(root, i), NULL);
 	}
 	cb_buf_puts(&b, "\nsite");
-	put_value(r, &b, r->site_ctx, 1);
+	put_value(&b, r->site_ctx, &sources);
 	cb_buf_puts(&b, "\nnav");
 	for (i = 0; i < cb_site_nav_count(r->site); i++) {
 		const char *title, *url;
@@ -1076,16 +1141,16 @@ static void compute_env_key(cb_render *r)
 		const char *name;
 		const cb_value *t = cb_site_taxonomy_at(r->site, i, &name, NULL);
 		cb_buf_printf(&b, "%zu:%s", strlen(name), name);
-		put_value(r, &b, t, 0);
+		put_value(&b, t, NULL);
 	}
-	put_value(r, &b, r->field_tax, 0);
+	put_value(&b, r->field_tax, NULL);
 	cb_buf_puts(&b, "\nextras");
 	for (i = 0; i < cb_site_extra_count(r->site); i++) {
-		const char *path, *tmpl, *origin;
+		const char *path, *etmpl, *origin;
 		const cb_value *data;
 		char *dir;
 		int skip;
-		cb_site_extra_at(r->site, i, &path, &tmpl, &data, &origin);
+		cb_site_extra_at(r->site, i, &path, &etmpl, &data, &origin);
 		/* Case contexts only ask whether "<vocabulary>/<term>.html"
 		 * exists: the editions' own pages (changes.html, editions/
 		 * index.html) can matter only in a vocabulary's folder. */
@@ -1093,7 +1158,7 @@ static void compute_env_key(cb_render *r)
 		skip = strcmp(origin, "casebook") == 0 && !cb_site_taxonomy(r->site, dir);
 		free(dir);
 		if (!skip)
-			cb_buf_printf(&b, "%zu:%s%zu:%s", strlen(path), path, strlen(tmpl), tmpl);
+			cb_buf_printf(&b, "%zu:%s%zu:%s", strlen(path), path, strlen(etmpl), etmpl);
 	}
 	cb_buf_puts(&b, "\nplugins");
 	for (i = 0; i < cb_config_plugin_count(cfg); i++) {
@@ -1105,8 +1170,9 @@ static void compute_env_key(cb_render *r)
 		cb_buf_printf(&b, "%s=%s;", p, id);
 		free(p);
 	}
-	hash_buf(&b, r->env_key);
+	hash_buf(&b, out);
 	cb_buf_dispose(&b);
+	cb_buf_dispose(&sources);
 }
 
 /* The key of case i's own part of a page: NULL if it cannot be shared. */
@@ -1124,9 +1190,9 @@ static char *compute_doc_key(cb_render *r, size_t i)
 	for (k = 0; k < cb_md_section_count(md); k++)
 		cb_buf_putc(&b, cb_doc_section_omitted(doc, k) ? '1' : '0');
 	cb_buf_puts(&b, "\nvars");
-	put_value(r, &b, cb_doc_vars(doc), 1);
+	put_value(&b, cb_doc_vars(doc), NULL);
 	cb_buf_puts(&b, "\nfacets");
-	put_value(r, &b, cb_doc_facets(doc), 1);
+	put_value(&b, cb_doc_facets(doc), NULL);
 	hash_buf(&b, id);
 	cb_buf_dispose(&b);
 	return *id ? cb_xstrdup(id) : NULL;
@@ -1153,10 +1219,10 @@ static int key_template_loader(void *ctx, const char *name, char **data, size_t 
 	return rc;
 }
 
-/* key_text: the sources of template `root` and of every partial and parent
- * it uses, as the template engine itself finds them (compiling root in a
- * set of its own that records what it reads). */
-static void gather_sources(cb_render *r, const char *root)
+/* The sources of template `root` and of every partial and parent it uses,
+ * as the template engine itself finds them (compiling root in a set of its
+ * own that records what it reads), appended to out. */
+static void gather_sources(cb_render *r, const char *root, cb_buf *out)
 {
 	key_loader k;
 	cb_tmpl_set *set;
@@ -1172,27 +1238,44 @@ static void gather_sources(cb_render *r, const char *root)
 		const cb_value *e = cb_value_entry(k.read, i);
 		size_t tl;
 		const char *text = cb_value_str(cb_value_getc(e, "text"), &tl);
-		cb_buf_printf(&r->key_text, "\n%s\n%s\n%zu\n", cb_value_key(k.read, i, NULL),
+		cb_buf_printf(out, "\n%s\n%s\n%zu\n", cb_value_key(k.read, i, NULL),
 		              cb_value_cstr(cb_value_getc(e, "path")), tl);
-		cb_buf_put(&r->key_text, text, tl);
+		cb_buf_put(out, text, tl);
 	}
 	cb_tmpl_set_free(set);
 	cb_diag_list_free(scratch);
 	cb_value_unref(k.read);
 }
 
+static void add_env_key(cb_render *r, const char *tmpl)
+{
+	char key[CB_OID_HEXSZ + 1];
+
+	if (cb_value_getc(r->env_keys, tmpl))
+		return;
+	compute_env_key(r, tmpl, key);
+	cb_value_set_str(r->env_keys, tmpl, key);
+}
+
+/* Keys for the case pages and for the pieces writers render case by case
+ * (cb_render_sink_put_case): an environment key per template (the case
+ * template, every template a writer named) and a key per case. */
 static void compute_keys(cb_render *r)
 {
 	size_t i, n = cb_site_case_count(r->site);
+	char **l;
 
+	r->env_keys = cb_value_new_map();
 	for (i = 0; i < r->n_jobs && !r->key_tmpl; i++)
 		if (r->jobs[i].build == case_page_data)
 			r->key_tmpl = cb_xstrdup(r->jobs[i].tmpl);
-	if (!r->key_tmpl)
+	if (r->key_tmpl)
+		add_env_key(r, r->key_tmpl);
+	for (i = 0; i < r->n_jobs; i++)
+		for (l = r->jobs[i].tmpl_list; l && *l; l++)
+			add_env_key(r, *l);
+	if (!cb_value_len(r->env_keys))
 		return;
-	gather_sources(r, r->key_tmpl);
-	r->used = cb_value_new_map();
-	compute_env_key(r);
 	r->doc_keys = cb_xcalloc(n ? n : 1, sizeof(char *));
 	for (i = 0; i < n; i++)
 		r->doc_keys[i] = compute_doc_key(r, i);
@@ -1205,12 +1288,32 @@ static int case_page_key(cb_render *r, const job *j, char *out)
 	size_t i = j->arg, n = cb_site_case_count(r->site);
 	cb_buf b = CB_BUF_INIT;
 
-	if (!r->doc_keys || !*r->env_key || strcmp(j->tmpl, r->key_tmpl) != 0 || !r->doc_keys[i] ||
+	const char *env = r->key_tmpl ? cb_value_cstr(cb_value_getc(r->env_keys, r->key_tmpl)) : NULL;
+
+	if (!r->doc_keys || !env || !*env || strcmp(j->tmpl, r->key_tmpl) != 0 || !r->doc_keys[i] ||
 	    (i > 0 && !r->doc_keys[i - 1]) || (i + 1 < n && !r->doc_keys[i + 1]))
 		return -1;
-	cb_buf_printf(&b, "page\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n", r->env_key, j->path, j->title,
+	cb_buf_printf(&b, "page\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n", env, j->path, j->title,
 	              j->kind, r->doc_keys[i], i > 0 ? r->doc_keys[i - 1] : "-",
 	              i + 1 < n ? r->doc_keys[i + 1] : "-");
+	hash_buf(&b, out);
+	cb_buf_dispose(&b);
+	return *out ? 0 : -1;
+}
+
+/* The key of the piece `what` (rendered with tmpl) of case i on writer job
+ * j's page, into out; 0, or -1 if it is not to be shared. Reads only. */
+static int piece_key(cb_render *r, const job *j, const char *what, const char *tmpl, size_t i,
+                     char *out)
+{
+	cb_buf b = CB_BUF_INIT;
+	const char *env = r->env_keys ? cb_value_cstr(cb_value_getc(r->env_keys, tmpl)) : NULL;
+
+	if (!r->opts->cache || !r->doc_keys || !env || !*env || i >= cb_site_case_count(r->site) ||
+	    !r->doc_keys[i])
+		return -1;
+	cb_buf_printf(&b, "piece\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n", env, what, tmpl, j->path,
+	              j->title, j->kind, r->doc_keys[i]);
 	hash_buf(&b, out);
 	cb_buf_dispose(&b);
 	return *out ? 0 : -1;
@@ -1618,8 +1721,7 @@ void cb_render_free(cb_render *r)
 		for (i = 0; i < cb_site_case_count(r->site); i++)
 			free(r->doc_keys[i]);
 	free(r->doc_keys);
-	cb_value_unref(r->used);
-	cb_buf_dispose(&r->key_text);
+	cb_value_unref(r->env_keys);
 	free(r->key_tmpl);
 	cb_value_unref(r->cases);
 	cb_value_unref(r->site_ctx);

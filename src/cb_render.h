@@ -142,6 +142,18 @@ void cb_render_sink_put(cb_render_sink *s, const char *data, size_t len);
 int cb_render_sink_render(cb_render_sink *s, const char *tmpl, const cb_value *data,
                           cb_buf *out);
 
+/*
+ * Append to the sink's page the rendering of template tmpl (one named when
+ * the writer was queued) for case i, with the data build(r, i) makes (a
+ * map, as for cb_render_sink_render). In an edition build with a cache, a
+ * case whose piece comes out the same as in another edition of this build
+ * (same key: what a case page's key is made of, the page's path and `what`,
+ * which names build) is copied from that edition's file instead of being
+ * rendered again. Returns 0, or -1 after reporting.
+ */
+int cb_render_sink_put_case(cb_render_sink *s, const char *what, const char *tmpl, size_t i,
+                            cb_render_builder build);
+
 /* Keep ptr until the site is written, then call free_fn(ptr): for data that
  * writers share. */
 void cb_render_keep(cb_render *r, void *ptr, void (*free_fn)(void *));

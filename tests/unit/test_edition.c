@@ -393,6 +393,15 @@ static void test_sharing(void **state)
 	assert_page(&b, "cases/a.html", "aria-current=\"page\">Latest</a>");
 	assert_page(&b, "editions/two/cases/c.html", "Context, changed.");
 	assert_page(&b, "editions/one/cases/c.html", "<p>Context.</p>");
+	/* The print edition: each case's part is rendered once too (one
+	 * changed case), and each edition's file holds its own versions. */
+	assert_int_equal(b.res.pieces_rendered, 6);
+	assert_int_equal(b.res.pieces_shared, 9);
+	assert_page(&b, "editions/two/print.html", "Context, changed.");
+	assert_page_lacks(&b, "editions/one/print.html", "Context, changed.");
+	assert_page(&b, "print.html", "Context, changed.");
+	assert_page(&b, "editions/one/print.html", "Case e");
+	assert_page(&b, "editions/two/print.html", "aria-current=\"page\">two</a>");
 	built_free(&b);
 	fx_free(&fx);
 }
@@ -585,6 +594,83 @@ static void test_subfolder_and_edition_errors(void **state)
 	fx_free(&fx);
 }
 
+/* A page's bytes without its edition switcher. */
+static char *without_switcher(const char *html)
+{
+	const char *a = strstr(html, "<nav class=\"edition-switcher\"");
+	const char *z = a ? strstr(a, "</nav>") : NULL;
+
+	if (!a || !z)
+		return cb_xstrdup(html);
+	return cb_xasprintf("%.*s%s", (int)(a - html), html, z + 6);
+}
+
+/* Compare every file under dir a and dir b (relative folder rel), switchers
+ * aside; changes.html may differ. Returns the number of files compared. */
+static size_t compare_trees(const char *a, const char *b, const char *rel)
+{
+	char *da = cb_xasprintf("%s/%s", a, rel), *db = cb_xasprintf("%s/%s", b, rel);
+	cb_fs_entry *ea = NULL, *eb = NULL;
+	size_t na = 0, nb = 0, i, count = 0;
+
+	assert_int_equal(cb_fs_list(da, &ea, &na), 0);
+	assert_int_equal(cb_fs_list(db, &eb, &nb), 0);
+	assert_int_equal(na, nb);
+	for (i = 0; i < na; i++) {
+		char *sub = *rel ? cb_xasprintf("%s/%s", rel, ea[i].name) : cb_xstrdup(ea[i].name);
+		assert_string_equal(ea[i].name, eb[i].name);
+		if (ea[i].kind == CB_FS_DIR) {
+			count += compare_trees(a, b, sub);
+		} else if (strcmp(sub, "changes.html") != 0) {
+			char *x = fx_read(a, sub), *y = fx_read(b, sub);
+			char *sx = without_switcher(x), *sy = without_switcher(y);
+			if (strcmp(sx, sy) != 0)
+				fail_msg("%s differs between %s and %s", sub, a, b);
+			free(x);
+			free(y);
+			free(sx);
+			free(sy);
+			count++;
+		}
+		free(sub);
+	}
+	cb_fs_list_free(ea, na);
+	cb_fs_list_free(eb, nb);
+	free(da);
+	free(db);
+	return count;
+}
+
+/* What sharing produces is what rendering produces: an edition built with
+ * others (most of its pages and print pieces copied from them) is, file by
+ * file and switcher aside, the edition built first and alone. */
+static void test_shared_equals_fresh(void **state)
+{
+	fx_repo fx;
+	built all, alone;
+	char *a, *b;
+
+	(void)state;
+	make_history(&fx, NULL);
+	build_into(&all, fx.dir);
+	assert_no_errors(&all);
+	if (!(all.res.pages_shared > 0 && all.res.pieces_shared > 0))
+		fail_msg("pages %zu/%zu pieces %zu/%zu", all.res.pages_rendered, all.res.pages_shared,
+		         all.res.pieces_rendered, all.res.pieces_shared);
+	fx_write(&fx, "casebook.yml", "title: \"Test handbook\"\nplugins: []\neditions:\n"
+	                              "  tags: \"edition-2025\"\n");
+	build_into(&alone, fx.dir);
+	assert_no_errors(&alone);
+	a = cb_xasprintf("%s/editions/2025", all.out);
+	b = cb_xasprintf("%s/editions/edition-2025", alone.out);
+	assert_true(compare_trees(a, b, "") > 10);
+	free(a);
+	free(b);
+	built_free(&all);
+	built_free(&alone);
+	fx_free(&fx);
+}
+
 /*
  * A plugin changed between editions: every page of the edition after the
  * change is rendered anew (the plugin could have changed any of them), while
@@ -724,6 +810,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_editions_and_history),
 	    cmocka_unit_test(test_sharing),
+	    cmocka_unit_test(test_shared_equals_fresh),
 	    cmocka_unit_test(test_no_repository),
 	    cmocka_unit_test(test_bad_ref),
 	    cmocka_unit_test(test_no_matching_tags),
