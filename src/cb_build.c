@@ -370,11 +370,15 @@ out:
 		res->pages_shared = st.pages_shared;
 		res->pieces_rendered = st.pieces_rendered;
 		res->pieces_shared = st.pieces_shared;
+		res->blobs_made = st.blobs_made;
+		res->blobs_shared = st.blobs_shared;
 		cb_diag_add(diags, CB_NOTE, "editions", NULL, 0, 0, NULL,
 		            "%zu editions: %zu documents parsed, %zu shared; %zu case pages rendered, "
-		            "%zu shared; %zu pieces (cases of the print edition) rendered, %zu shared",
+		            "%zu shared; %zu cases of the print edition rendered, %zu shared; %zu cases' "
+		            "parts of the search index and data files made, %zu shared",
 		            res->editions, st.docs_parsed, st.docs_shared, st.pages_rendered,
-		            st.pages_shared, st.pieces_rendered, st.pieces_shared);
+		            st.pages_shared, st.pieces_rendered, st.pieces_shared, st.blobs_made,
+		            st.blobs_shared);
 	}
 	build_dispose(&b);
 	if (rc < 0 && cb_diag_errors(diags) == 0)

@@ -36,7 +36,7 @@ typedef struct cb_build_result {
 	size_t editions; /* editions built besides the latest */
 	/* What editions shared (see cb_cache.h); 0 without editions. */
 	size_t docs_parsed, docs_shared, pages_rendered, pages_shared, pieces_rendered,
-	    pieces_shared;
+	    pieces_shared, blobs_made, blobs_shared;
 	double seconds;
 	int env_error;   /* the failure was the environment's (exit 2), not the content's */
 } cb_build_result;

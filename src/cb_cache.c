@@ -35,6 +35,7 @@ struct cb_cache {
 	page_entry *page_v;
 	size_t n_pages, cap_pages;
 	cb_value *pieces; /* key -> index into page_v as well */
+	cb_value *blobs;  /* key -> the bytes (a string value) */
 	char marker[96];
 	cb_cache_stats stats;
 };
@@ -49,6 +50,7 @@ cb_cache *cb_cache_new(void)
 	c->docs = cb_value_new_map();
 	c->pages = cb_value_new_map();
 	c->pieces = cb_value_new_map();
+	c->blobs = cb_value_new_map();
 	/* Unguessable enough that no page holds it by chance: the time, the
 	 * process and an address, hashed. NUL-free, since templates and
 	 * markers are C strings. */
@@ -76,6 +78,7 @@ void cb_cache_free(cb_cache *c)
 	cb_value_unref(c->docs);
 	cb_value_unref(c->pages);
 	cb_value_unref(c->pieces);
+	cb_value_unref(c->blobs);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 }
@@ -185,6 +188,34 @@ void cb_cache_piece_put(cb_cache *c, const char *key, const char *path, size_t o
                         size_t len)
 {
 	range_put(c, c->pieces, key, path, offset, len);
+}
+
+int cb_cache_blob_get(cb_cache *c, const char *key, cb_buf *out)
+{
+	const cb_value *v;
+	int found = 0;
+
+	pthread_mutex_lock(&c->lock);
+	v = cb_value_getc(c->blobs, key);
+	if (v) {
+		size_t len;
+		const char *data = cb_value_str(v, &len);
+		cb_buf_put(out, data, len);
+		c->stats.blobs_shared++;
+		found = 1;
+	} else {
+		c->stats.blobs_made++;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return found;
+}
+
+void cb_cache_blob_put(cb_cache *c, const char *key, const char *data, size_t len)
+{
+	pthread_mutex_lock(&c->lock);
+	if (!cb_value_getc(c->blobs, key))
+		cb_value_setc(c->blobs, key, cb_value_new_string(data, len));
+	pthread_mutex_unlock(&c->lock);
 }
 
 void cb_cache_stats_get(cb_cache *c, cb_cache_stats *out)

@@ -16,6 +16,8 @@
  *     page that differs between editions.
  *   - rendered pieces of pages by key, the same way: a case's part of the
  *     print edition is copied from the first edition's print.html.
+ *   - bytes derived from one case by key (what the search index takes from
+ *     it), kept in memory.
  *
  * Every function is safe to call from several threads at once.
  */
@@ -71,6 +73,13 @@ int cb_cache_piece_get(cb_cache *c, const char *key, const char **path, size_t *
 void cb_cache_piece_put(cb_cache *c, const char *key, const char *path, size_t offset,
                         size_t len);
 
+/* Bytes a generator derived from one case (its words in the search index),
+ * by key (cb_render_case_key). get appends them to out and returns 1, or
+ * returns 0 (counting a hit or a miss); put keeps a copy (the first put of
+ * a key stays). */
+int cb_cache_blob_get(cb_cache *c, const char *key, cb_buf *out);
+void cb_cache_blob_put(cb_cache *c, const char *key, const char *data, size_t len);
+
 /* What the cache saved, for the build summary and benchmarks. */
 typedef struct cb_cache_stats {
 	size_t docs_parsed;    /* cb_cache_doc_get misses */
@@ -79,6 +88,8 @@ typedef struct cb_cache_stats {
 	size_t pages_shared;   /* hits */
 	size_t pieces_rendered; /* cb_cache_piece_get misses */
 	size_t pieces_shared;   /* hits */
+	size_t blobs_made;      /* cb_cache_blob_get misses */
+	size_t blobs_shared;    /* hits */
 } cb_cache_stats;
 
 void cb_cache_stats_get(cb_cache *c, cb_cache_stats *out);

@@ -61,6 +61,8 @@ struct cb_render_sink {
 	cb_output_file *file;
 	cb_output *out;
 	const char *opath; /* the file's path in the output folder */
+	FILE *from;        /* the file pieces were last copied from, and its path */
+	char *from_path;
 	size_t written;    /* bytes put so far */
 	cb_value *root; /* site, page, nav: built on first use */
 	int failed;
@@ -85,6 +87,7 @@ struct cb_render {
 	char *prefix;        /* output folder of this site inside out ("" or "editions/x/") */
 	/* Sharing pages between editions (opts->cache set). */
 	cb_value *env_keys;  /* template -> the key of what its pages hold besides cases */
+	char data_env[CB_OID_HEXSZ + 1]; /* the same for data derived from cases */
 	char *key_tmpl;      /* the template of the case pages that are shared */
 	char **doc_keys;     /* per case; NULL when the case cannot be shared */
 	int switching;       /* an edition build: pages get the edition switcher */
@@ -756,24 +759,27 @@ int cb_render_sink_render(cb_render_sink *s, const char *tmpl, const cb_value *d
 static int piece_key(cb_render *r, const job *j, const char *what, const char *tmpl, size_t i,
                      char *out);
 
-/* Bytes [at, at + len) of file path in the output folder, appended to out. */
-static int read_range(cb_output *o, const char *path, size_t at, size_t len, cb_buf *out)
+/* Bytes [at, at + len) of file path in the output folder, appended to out.
+ * The file stays open in the sink for the next piece. */
+static int read_range(cb_render_sink *s, const char *path, size_t at, size_t len, cb_buf *out)
 {
-	char *full = cb_xasprintf("%s/%s", cb_output_tmpdir(o), path);
-	FILE *f = fopen(full, "rb");
-	int rc = -1;
-
-	free(full);
-	if (!f)
-		return -1;
-	cb_buf_grow(out, len);
-	if (fseek(f, (long)at, SEEK_SET) == 0 && fread(out->ptr + out->len, 1, len, f) == len) {
-		out->len += len;
-		out->ptr[out->len] = '\0';
-		rc = 0;
+	if (!s->from || strcmp(s->from_path, path) != 0) {
+		char *full = cb_xasprintf("%s/%s", cb_output_tmpdir(s->out), path);
+		if (s->from)
+			fclose(s->from);
+		free(s->from_path);
+		s->from = fopen(full, "rb");
+		s->from_path = cb_xstrdup(path);
+		free(full);
+		if (!s->from)
+			return -1;
 	}
-	fclose(f);
-	return rc;
+	cb_buf_grow(out, len);
+	if (fseek(s->from, (long)at, SEEK_SET) != 0 || fread(out->ptr + out->len, 1, len, s->from) != len)
+		return -1;
+	out->len += len;
+	out->ptr[out->len] = '\0';
+	return 0;
 }
 
 int cb_render_sink_put_case(cb_render_sink *s, const char *what, const char *tmpl, size_t i,
@@ -789,7 +795,7 @@ int cb_render_sink_put_case(cb_render_sink *s, const char *what, const char *tmp
 		const char *from;
 		size_t at, len;
 		if (cb_cache_piece_get(r->opts->cache, key, &from, &at, &len) &&
-		    read_range(s->out, from, at, len, &piece) == 0) {
+		    read_range(s, from, at, len, &piece) == 0) {
 			cb_render_sink_put(s, piece.ptr, piece.len);
 			cb_buf_dispose(&piece);
 			return 0;
@@ -841,6 +847,9 @@ static int run_writer(cb_render *r, cb_output *out, const job *j)
 	s.out = out;
 	rc = j->writer(r, &s, j->writer_ctx, j->arg);
 	free(opath);
+	if (s.from)
+		fclose(s.from);
+	free(s.from_path);
 	if (cb_output_file_close(s.file) < 0)
 		rc = -1;
 	cb_value_unref(s.root);
@@ -1106,18 +1115,17 @@ static void hash_buf(const cb_buf *b, char *out)
 
 static void gather_sources(cb_render *r, const char *root, cb_buf *out);
 
-/* The key of what pages made with template tmpl hold besides cases, into
- * out. */
-static void compute_env_key(cb_render *r, const char *tmpl, char *out)
+/* The key of what is made from the templates whose sources are `sources`
+ * besides cases, into out. */
+static void compute_env_key_with(cb_render *r, const cb_buf *sources, char *out)
 {
 	const cb_config *cfg = cb_site_config(r->site);
 	const cb_value *root = cb_config_value(cfg);
-	cb_buf b = CB_BUF_INIT, sources = CB_BUF_INIT;
+	cb_buf b = CB_BUF_INIT;
 	size_t i;
 
-	gather_sources(r, tmpl, &sources);
 	cb_buf_printf(&b, "casebook %s\ntheme %s\n", CB_VERSION, r->theme);
-	cb_buf_put(&b, sources.ptr, sources.len);
+	cb_buf_put(&b, sources->ptr, sources->len);
 	cb_buf_puts(&b, "\nconfig");
 	for (i = 0; i < cb_value_len(root); i++) {
 		size_t kl;
@@ -1129,7 +1137,7 @@ static void compute_env_key(cb_render *r, const char *tmpl, char *out)
 		put_value(&b, cb_value_entry(root, i), NULL);
 	}
 	cb_buf_puts(&b, "\nsite");
-	put_value(&b, r->site_ctx, &sources);
+	put_value(&b, r->site_ctx, sources);
 	cb_buf_puts(&b, "\nnav");
 	for (i = 0; i < cb_site_nav_count(r->site); i++) {
 		const char *title, *url;
@@ -1172,6 +1180,15 @@ static void compute_env_key(cb_render *r, const char *tmpl, char *out)
 	}
 	hash_buf(&b, out);
 	cb_buf_dispose(&b);
+}
+
+/* The same for pages made with template tmpl. */
+static void compute_env_key(cb_render *r, const char *tmpl, char *out)
+{
+	cb_buf sources = CB_BUF_INIT;
+
+	gather_sources(r, tmpl, &sources);
+	compute_env_key_with(r, &sources, out);
 	cb_buf_dispose(&sources);
 }
 
@@ -1259,10 +1276,11 @@ static void add_env_key(cb_render *r, const char *tmpl)
 
 /* Keys for the case pages and for the pieces writers render case by case
  * (cb_render_sink_put_case): an environment key per template (the case
- * template, every template a writer named) and a key per case. */
+ * template, every template a writer named). The cases' own keys were made
+ * before the generators ran (compute_doc_keys). */
 static void compute_keys(cb_render *r)
 {
-	size_t i, n = cb_site_case_count(r->site);
+	size_t i;
 	char **l;
 
 	r->env_keys = cb_value_new_map();
@@ -1274,11 +1292,38 @@ static void compute_keys(cb_render *r)
 	for (i = 0; i < r->n_jobs; i++)
 		for (l = r->jobs[i].tmpl_list; l && *l; l++)
 			add_env_key(r, *l);
-	if (!cb_value_len(r->env_keys))
-		return;
+}
+
+/* The key of each case's own data, and of what data derived from a case
+ * depends on besides: made before the generators run, for them to use. */
+static void compute_doc_keys(cb_render *r)
+{
+	size_t i, n = cb_site_case_count(r->site);
+	cb_buf none = CB_BUF_INIT;
+
+	/* No template: the site context counts only by its shape. */
+	compute_env_key_with(r, &none, r->data_env);
 	r->doc_keys = cb_xcalloc(n ? n : 1, sizeof(char *));
 	for (i = 0; i < n; i++)
 		r->doc_keys[i] = compute_doc_key(r, i);
+}
+
+int cb_render_case_key(const cb_render *r, size_t i, const char *what, char *out)
+{
+	cb_buf b = CB_BUF_INIT;
+
+	if (!r->opts->cache || !r->doc_keys || i >= cb_site_case_count(r->site) || !r->doc_keys[i] ||
+	    !*r->data_env)
+		return -1;
+	cb_buf_printf(&b, "data\n%s\n%s\n%s\n", r->data_env, what, r->doc_keys[i]);
+	hash_buf(&b, out);
+	cb_buf_dispose(&b);
+	return *out ? 0 : -1;
+}
+
+cb_cache *cb_render_cache(const cb_render *r)
+{
+	return r->opts->cache;
 }
 
 /* The key of a case page (lazy job j), into out; 0, or -1 if the page is not
@@ -1663,6 +1708,8 @@ int cb_render_new(cb_render **out, cb_site *site, const cb_render_opts *opts)
 	r->cases = cb_value_new_list();
 	for (i = 0; i < cb_site_case_count(site); i++)
 		cb_value_push(r->cases, summary_ctx(r, cb_site_case(site, i)));
+	if (r->opts->cache)
+		compute_doc_keys(r);
 
 	for (i = 0; generators[i]; i++)
 		generators[i](r);

@@ -154,6 +154,21 @@ int cb_render_sink_render(cb_render_sink *s, const char *tmpl, const cb_value *d
 int cb_render_sink_put_case(cb_render_sink *s, const char *what, const char *tmpl, size_t i,
                             cb_render_builder build);
 
+/*
+ * For generators that derive something from a case alone (its words for the
+ * search index) and would keep it for the other editions of the build: a
+ * key of everything case i's own data is made of (its file, path, omitted
+ * sections, plugin values and facets; the vocabularies, the pages plugins
+ * added, the configuration and casebook's version), and of `what`, which
+ * names what is derived. Returns 0 with the key in out[CB_OID_HEXSZ + 1],
+ * or -1 when there is no cache (cb_render_opts.cache) or the case cannot be
+ * shared. Keep and find the bytes with cb_cache_blob_put/get on
+ * cb_render_cache(r). Reads only.
+ */
+int cb_render_case_key(const cb_render *r, size_t i, const char *what, char *out);
+/* The build's cache, or NULL (borrowed). */
+cb_cache *cb_render_cache(const cb_render *r);
+
 /* Keep ptr until the site is written, then call free_fn(ptr): for data that
  * writers share. */
 void cb_render_keep(cb_render *r, void *ptr, void (*free_fn)(void *));

@@ -397,6 +397,10 @@ static void test_sharing(void **state)
 	 * changed case), and each edition's file holds its own versions. */
 	assert_int_equal(b.res.pieces_rendered, 6);
 	assert_int_equal(b.res.pieces_shared, 9);
+	/* So is each case's part of the search index, of data/cases.json and
+	 * of data/cases.csv. */
+	assert_int_equal(b.res.blobs_made, 3 * 6);
+	assert_int_equal(b.res.blobs_shared, 3 * 9);
 	assert_page(&b, "editions/two/print.html", "Context, changed.");
 	assert_page_lacks(&b, "editions/one/print.html", "Context, changed.");
 	assert_page(&b, "print.html", "Context, changed.");
