@@ -113,7 +113,8 @@ install: casebook
 	    $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 casebook $(DESTDIR)$(PREFIX)/bin/casebook
 	rm -rf $(DESTDIR)$(PREFIX)/share/casebook/themes $(DESTDIR)$(PREFIX)/share/casebook/plugins
-	cp -R themes plugins $(DESTDIR)$(PREFIX)/share/casebook/
+	cp -R themes $(DESTDIR)$(PREFIX)/share/casebook/
+	test ! -d plugins || cp -R plugins $(DESTDIR)$(PREFIX)/share/casebook/
 	test ! -d archetypes || cp -R archetypes $(DESTDIR)$(PREFIX)/share/casebook/
 	install -m 644 docs/casebook.1 $(DESTDIR)$(PREFIX)/share/man/man1/casebook.1
 

@@ -318,6 +318,8 @@ int cb_build_run(const cb_build_opts *opts, cb_diag_list *diags, cb_build_result
 
 	/* Load: the latest first (its problems are the ones to fix), then the
 	 * editions, sharing what they have in common through the cache. */
+	if (opts->latest_only)
+		cb_editions_drop(b.eds);
 	b.n = opts->check_only ? 1 : cb_editions_count(b.eds) + 1;
 	b.sites = cb_xcalloc(b.n, sizeof *b.sites);
 	b.srcs = cb_xcalloc(b.n, sizeof *b.srcs);

@@ -26,9 +26,11 @@ typedef struct cb_build_opts {
 	int threads;            /* 0 = one per core */
 	int progress;           /* print a progress line on stderr */
 	volatile sig_atomic_t *stop; /* set by a signal handler to stop early */
+	int latest_only;        /* build the latest site alone, without editions
+	                         * (history is still read): for previews */
 } cb_build_opts;
 
-#define CB_BUILD_OPTS_INIT { ".", NULL, NULL, 0, 0, 0, NULL }
+#define CB_BUILD_OPTS_INIT { ".", NULL, NULL, 0, 0, 0, NULL, 0 }
 
 typedef struct cb_build_result {
 	size_t cases;    /* of the latest (the working tree) */

@@ -40,6 +40,7 @@ struct cb_editions {
 	char head[CB_OID_HEXSZ + 1];
 	char head_date[11];
 	cb_history *history; /* tips: v[0..n), then HEAD */
+	size_t head_tip;     /* HEAD's tip in history */
 	cb_value **pages;    /* per site: path -> true */
 	switch_ctx *sw;      /* per site */
 };
@@ -294,8 +295,9 @@ static int read_history(cb_editions *e, cb_diag_list *diags)
 			            "fetch the whole history (git fetch --unshallow) for full dates",
 			            "the repository is a shallow clone: case histories stop where it "
 			            "does, and 'added' dates of older cases are unknown");
-		/* Tip n is HEAD when there is one; the history asks by index. */
+		/* The last tip is HEAD when there is one. */
 		e->history = cb_history_new(log, tips, n);
+		e->head_tip = e->n;
 	}
 	cb_git_log_free(log);
 	free(tips);
@@ -431,6 +433,15 @@ void cb_editions_free(cb_editions *e)
 	free(e);
 }
 
+void cb_editions_drop(cb_editions *e)
+{
+	size_t i;
+
+	for (i = 1; i <= e->n; i++)
+		cb_value_unref(e->pages[i]);
+	drop_editions(e);
+}
+
 size_t cb_editions_count(const cb_editions *e) { return e->n; }
 
 const char *cb_editions_name(const cb_editions *e, size_t k)
@@ -469,7 +480,7 @@ void cb_editions_set_history(const cb_editions *e, size_t k, cb_site *site)
 	if (k < e->n)
 		tip = k;
 	else if (e->has_head)
-		tip = e->n;
+		tip = e->head_tip;
 	else
 		return;
 	for (i = 0; i < cb_site_case_count(site); i++) {

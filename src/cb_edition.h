@@ -56,6 +56,10 @@ int cb_editions_open(cb_editions **out, const char *source_dir, const cb_config 
                      int check_only, cb_diag_list *diags);
 void cb_editions_free(cb_editions *e);
 
+/* Forget the editions (before anything was built with them): only the
+ * latest is then built, still with its history. */
+void cb_editions_drop(cb_editions *e);
+
 /* Number of editions (the latest not counted). */
 size_t cb_editions_count(const cb_editions *e);
 /* Name of site k (an edition's folder name, or "latest"; borrowed). */

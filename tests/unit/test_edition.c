@@ -71,7 +71,7 @@ typedef struct built {
 	int rc;
 } built;
 
-static void build_into(built *b, const char *src)
+static void build_with(built *b, const char *src, int latest_only)
 {
 	cb_build_opts o = CB_BUILD_OPTS_INIT;
 	char base[] = "/tmp/cb-out-XXXXXX";
@@ -83,7 +83,13 @@ static void build_into(built *b, const char *src)
 	o.out_dir = b->out;
 	o.share_dir = share_dir;
 	o.threads = 2;
+	o.latest_only = latest_only;
 	b->rc = cb_build_run(&o, b->diags, &b->res);
+}
+
+static void build_into(built *b, const char *src)
+{
+	build_with(b, src, 0);
 }
 
 static void built_free(built *b)
@@ -349,6 +355,25 @@ static void test_editions_and_history(void **state)
 	t = diag_text(b.diags);
 	assert_lacks(t, "warning");
 	free(t);
+	built_free(&b);
+	fx_free(&fx);
+}
+
+/* A preview (casebook serve) builds the latest alone, with its history. */
+static void test_latest_only(void **state)
+{
+	fx_repo fx;
+	built b;
+
+	(void)state;
+	make_history(&fx, NULL);
+	build_with(&b, fx.dir, 1);
+	assert_no_errors(&b);
+	assert_int_equal(b.res.editions, 0);
+	assert_false(exists(&b, "editions"));
+	assert_false(exists(&b, "changes.html"));
+	assert_page(&b, "cases/a.html", "Last updated 2024-04-02; added 2024-01-10");
+	assert_page_lacks(&b, "cases/a.html", "edition-switcher");
 	built_free(&b);
 	fx_free(&fx);
 }
@@ -813,6 +838,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_editions_and_history),
+	    cmocka_unit_test(test_latest_only),
 	    cmocka_unit_test(test_sharing),
 	    cmocka_unit_test(test_shared_equals_fresh),
 	    cmocka_unit_test(test_no_repository),
