@@ -11,7 +11,6 @@
 #include "cb_git.h"
 #include "cb_history.h"
 #include "cb_mem.h"
-#include "cb_path.h"
 #include "cb_text.h"
 
 #define DEFAULT_GLOB "edition-*"
