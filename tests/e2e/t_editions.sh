@@ -27,8 +27,14 @@ contains "$ERR" "casebook.yml:6:11: error: editions.latest must be worktree or H
 contains "$ERR" "casebook.yml:7:9: error: editions.list must be a list of {name, ref, date, note}"
 contains "$ERR" "casebook.yml:8:3: warning: unknown key 'wat' in editions (it is ignored)"
 
-# The shipped handbook, in its own repository: every case has its history.
+# The shipped handbook, in its own repository: every case has its history
+# (unless this checkout has no history to give: a shallow clone, a tarball).
 run_cb build -s "$ROOT" -o "$TMP/hb" -q
 expect_rc 0
-file_contains "$TMP/hb/cases/age-uk-shared-lives.html" '<section class="history" id="history"'
-file_contains "$TMP/hb/cases/age-uk-shared-lives.html" 'Last updated <time datetime="'
+case "$ERR_ALL" in
+*"shallow clone"* | *"not in a git repository"*) ;;
+*)
+	file_contains "$TMP/hb/cases/age-uk-shared-lives.html" '<section class="history" id="history"'
+	file_contains "$TMP/hb/cases/age-uk-shared-lives.html" 'Last updated <time datetime="'
+	;;
+esac
