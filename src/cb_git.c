@@ -342,7 +342,6 @@ static int cmp_entry(const void *a, const void *b)
 static int tree_list(void *impl, const char *dir, cb_fs_entry **out, size_t *n)
 {
 	tree_src *s = impl;
-	const git_tree_entry *e;
 	git_tree *tree;
 	cb_fs_entry *v = NULL;
 	size_t i, count;
@@ -352,7 +351,7 @@ static int tree_list(void *impl, const char *dir, cb_fs_entry **out, size_t *n)
 	*n = 0;
 	pthread_mutex_lock(&s->repo->lock);
 	if (!(tree = tree_at(s, dir))) {
-		rc = *dir && (e = entry_at(s, dir)) != NULL ? -ENOTDIR : -ENOENT;
+		rc = *dir && entry_at(s, dir) ? -ENOTDIR : -ENOENT;
 		goto out;
 	}
 	count = git_tree_entrycount(tree);

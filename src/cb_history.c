@@ -95,6 +95,8 @@ static void apply(walk *w, size_t tip, size_t ci, const cb_git_change *ch)
 		cb_value_setc(alias, ch->path, cb_value_new_null());
 		break;
 	case 'R':
+		if (!ch->old_path)
+			break;
 		if (at_tip)
 			record(w, tip, at_tip, ci, "renamed");
 		cb_value_setc(alias, ch->old_path,
@@ -116,9 +118,10 @@ static cb_value *names_text(const cb_value *authors)
 	cb_value *v;
 
 	for (i = 0; i < n; i++) {
+		const char *name = cb_value_cstr(cb_value_getc(cb_value_at(authors, i), "name"));
 		if (i > 0)
 			cb_buf_puts(&b, i + 1 == n ? " and " : ", ");
-		cb_buf_puts(&b, cb_value_cstr(cb_value_getc(cb_value_at(authors, i), "name")));
+		cb_buf_puts(&b, name ? name : "");
 	}
 	v = cb_value_new_string(b.ptr, b.len);
 	cb_buf_dispose(&b);
