@@ -76,8 +76,13 @@ static void record(walk *w, size_t tip, const char *at_tip, size_t ci, const cha
 static void apply(walk *w, size_t tip, size_t ci, const cb_git_change *ch)
 {
 	cb_value *alias = w->alias[tip];
-	const char *t = lookup(alias, ch->path);
-	char *at_tip = t ? cb_xstrdup(t) : NULL;
+	const char *t;
+	char *at_tip;
+
+	if (!ch->path || (ch->status == 'R' && !ch->old_path))
+		return;
+	t = lookup(alias, ch->path);
+	at_tip = t ? cb_xstrdup(t) : NULL;
 
 	switch (ch->status) {
 	case 'M':
@@ -95,8 +100,6 @@ static void apply(walk *w, size_t tip, size_t ci, const cb_git_change *ch)
 		cb_value_setc(alias, ch->path, cb_value_new_null());
 		break;
 	case 'R':
-		if (!ch->old_path)
-			break;
 		if (at_tip)
 			record(w, tip, at_tip, ci, "renamed");
 		cb_value_setc(alias, ch->old_path,
