@@ -79,8 +79,13 @@ build/san/tests/%: tests/unit/%.c $(SAN_OBJS) | build/san/tests
 	$(CC) $(BASE_CFLAGS) $(SAN_CFLAGS) $(PKG_CFLAGS) $(TEST_CFLAGS) -Isrc $(CFLAGS) \
 	    -o $@ $< $(SAN_OBJS) $(SAN_FLAGS) $(PKG_LIBS) $(TEST_LIBS)
 
-build/rel build/san build/san/tests:
+build/rel build/san build/san/tests build/bench:
 	@mkdir -p $@
+
+# The editions benchmark's repository maker (bench/b_editions.sh).
+build/bench/editions-repo: bench/editions-repo.c | build/bench
+	$(CC) -std=c11 -O2 $(WARN) $(shell $(PKG_CONFIG) --cflags libgit2) -o $@ $< \
+	    $(shell $(PKG_CONFIG) --libs libgit2)
 
 unit: $(UNIT_BINS)
 	@fail=0; for t in $(UNIT_BINS); do \

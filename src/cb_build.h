@@ -3,6 +3,12 @@
  *
  * `casebook build`, `check` and `serve` all run it; check stops before
  * rendering. Everything it finds goes into one diagnostics list.
+ *
+ * In a git repository with editions (cb_edition.h), a build is the same
+ * pipeline once per edition, each over its commit's tree, plus once for the
+ * latest: every site is loaded (sharing parses through a cb_cache), then
+ * every site's page list is made, then every site is written into the one
+ * output folder, which is swapped in only when all of them succeeded.
  */
 #ifndef CB_BUILD_H
 #define CB_BUILD_H
@@ -20,13 +26,19 @@ typedef struct cb_build_opts {
 	int threads;            /* 0 = one per core */
 	int progress;           /* print a progress line on stderr */
 	volatile sig_atomic_t *stop; /* set by a signal handler to stop early */
+	int latest_only;        /* build the latest site alone, without editions
+	                         * (history is still read): for previews */
 } cb_build_opts;
 
-#define CB_BUILD_OPTS_INIT { ".", NULL, NULL, 0, 0, 0, NULL }
+#define CB_BUILD_OPTS_INIT { ".", NULL, NULL, 0, 0, 0, NULL, 0 }
 
 typedef struct cb_build_result {
-	size_t cases;
-	size_t pages;    /* files written */
+	size_t cases;    /* of the latest (the working tree) */
+	size_t pages;    /* files written, every edition's included */
+	size_t editions; /* editions built besides the latest */
+	/* What editions shared (see cb_cache.h); 0 without editions. */
+	size_t docs_parsed, docs_shared, pages_rendered, pages_shared, pieces_rendered,
+	    pieces_shared, blobs_made, blobs_shared;
 	double seconds;
 	int env_error;   /* the failure was the environment's (exit 2), not the content's */
 } cb_build_result;

@@ -3,6 +3,7 @@
  */
 #include "cb_doc.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@ struct cb_doc {
 	char blob_id[CB_OID_HEXSZ + 1];
 	cb_value *meta;
 	cb_md *md;
+	atomic_uint *md_refs; /* documents sharing md (cb_doc_share) */
 	unsigned body_offset, fm_end;
 	int meta_ok;
 	cb_value *vars;
@@ -199,6 +201,8 @@ int cb_doc_parse(cb_doc **out, cb_doc_kind kind, const char *path, const char *d
 		rc = -1;
 	free(out_dir);
 	doc->omitted = cb_xcalloc(cb_md_section_count(doc->md) + 1, 1);
+	doc->md_refs = cb_xmalloc(sizeof *doc->md_refs);
+	atomic_init(doc->md_refs, 1);
 
 	{
 		const char *t = cb_value_cstr(cb_value_getc(doc->meta, "title"));
@@ -221,9 +225,35 @@ void cb_doc_free(cb_doc *doc)
 	cb_value_unref(doc->meta);
 	cb_value_unref(doc->vars);
 	cb_value_unref(doc->facets);
-	cb_md_free(doc->md);
+	if (atomic_fetch_sub(doc->md_refs, 1) == 1) {
+		cb_md_free(doc->md);
+		free(doc->md_refs);
+	}
 	free(doc->omitted);
 	free(doc);
+}
+
+cb_doc *cb_doc_share(const cb_doc *doc)
+{
+	cb_doc *d = cb_xcalloc(1, sizeof *d);
+
+	d->kind = doc->kind;
+	d->path = cb_xstrdup(doc->path);
+	d->slug = cb_xstrdup(doc->slug);
+	d->url = cb_xstrdup(doc->url);
+	d->title = cb_xstrdup(doc->title);
+	memcpy(d->blob_id, doc->blob_id, sizeof d->blob_id);
+	d->meta = cb_value_ref(doc->meta);
+	d->md = doc->md;
+	d->md_refs = doc->md_refs;
+	atomic_fetch_add(d->md_refs, 1);
+	d->body_offset = doc->body_offset;
+	d->fm_end = doc->fm_end;
+	d->meta_ok = doc->meta_ok;
+	d->vars = cb_value_new_map();
+	d->facets = cb_value_new_map();
+	d->omitted = cb_xcalloc(cb_md_section_count(d->md) + 1, 1);
+	return d;
 }
 
 cb_doc_kind cb_doc_kind_of(const cb_doc *doc) { return doc->kind; }

@@ -44,6 +44,17 @@ int cb_doc_parse(cb_doc **out, cb_doc_kind kind, const char *path, const char *d
                  size_t len, const cb_doc_opts *opts, cb_diag_list *diags);
 void cb_doc_free(cb_doc *doc);
 
+/*
+ * A new document with the same parsed content as doc (path, front matter,
+ * Markdown, blob id), shared rather than copied, and none of what plugins
+ * added (vars, facets, omitted sections): how one parse serves every edition
+ * that holds the same file. The parsed content is freed with the last
+ * document sharing it, so either may be freed first. The front matter is
+ * shared: nothing may change it after loading. Safe to call from several
+ * threads on one doc. Cannot fail; caller frees with cb_doc_free.
+ */
+cb_doc *cb_doc_share(const cb_doc *doc);
+
 /* The site path of the page made from source path p ("content/cases/a.md" ->
  * "cases/a.html", "content/pages/about.md" -> "about.html", "content/img/x.png"
  * -> "img/x.png"). Caller frees. */

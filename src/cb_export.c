@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cb_cache.h"
 #include "cb_config.h"
 #include "cb_doc.h"
 #include "cb_mem.h"
@@ -140,8 +141,15 @@ static int write_json(cb_render *r, cb_render_sink *sink, void *ctx, size_t arg)
 	cb_buf_printf(&b, "\"case_count\": %zu,\n\"cases\": [\n", cb_site_case_count(site));
 	for (i = 0; i < cb_site_case_count(site); i++) {
 		const cb_doc *doc = cb_site_case(site, i);
-		cb_value *c = cb_value_new_map(), *derived = NULL;
+		cb_value *c, *derived = NULL;
+		char key[CB_OID_HEXSZ + 1];
+		int keyed = cb_render_cache(r) && cb_render_case_key(r, i, "json row", key) == 0;
+		size_t start = b.len;
 
+		/* In an edition build, a row made for another edition is reused. */
+		if (keyed && cb_cache_blob_get(cb_render_cache(r), key, &b))
+			goto next;
+		c = cb_value_new_map();
 		cb_value_set_str(c, "slug", cb_doc_slug(doc));
 		cb_value_set_str(c, "url", cb_doc_url(doc));
 		cb_value_set_str(c, "title", cb_doc_title(doc));
@@ -151,6 +159,9 @@ static int write_json(cb_render *r, cb_render_sink *sink, void *ctx, size_t arg)
 		cb_value_setc(c, "lessons", lesson_ids(doc));
 		cb_value_json(c, &b, 0);
 		cb_value_unref(c);
+		if (keyed)
+			cb_cache_blob_put(cb_render_cache(r), key, b.ptr + start, b.len - start);
+	next:
 		cb_buf_puts(&b, i + 1 < cb_site_case_count(site) ? ",\n" : "\n");
 		if (b.len > (1 << 20)) {
 			cb_render_sink_put(sink, b.ptr, b.len);
@@ -218,6 +229,7 @@ static int write_csv(cb_render *r, cb_render_sink *sink, void *ctx, size_t arg)
 	cb_value *extra = extra_keys(site);
 	cb_buf b = CB_BUF_INIT, tmp = CB_BUF_INIT;
 	size_t i, k;
+	char *what;
 
 	(void)ctx;
 	(void)arg;
@@ -239,10 +251,21 @@ static int write_csv(cb_render *r, cb_render_sink *sink, void *ctx, size_t arg)
 	}
 	cell_str(&b, "lessons", 0);
 	cb_buf_puts(&b, "\r\n");
+	/* A row depends on the columns too: the header names them. */
+	what = cb_xasprintf("csv row\n%s", b.ptr);
 	for (i = 0; i < cb_site_case_count(site); i++) {
 		const cb_doc *doc = cb_site_case(site, i);
 		const cb_value *meta = cb_doc_meta(doc);
-		cb_value *cls = cb_export_classification(site, i, NULL), *ids = lesson_ids(doc);
+		cb_value *cls, *ids;
+		char key[CB_OID_HEXSZ + 1];
+		int keyed = cb_render_cache(r) && cb_render_case_key(r, i, what, key) == 0;
+		size_t start = b.len;
+
+		/* In an edition build, a row made for another edition is reused. */
+		if (keyed && cb_cache_blob_get(cb_render_cache(r), key, &b))
+			goto next;
+		cls = cb_export_classification(site, i, NULL);
+		ids = lesson_ids(doc);
 
 		cell_str(&b, cb_doc_slug(doc), 1);
 		cell_str(&b, cb_doc_url(doc), 0);
@@ -256,6 +279,9 @@ static int write_csv(cb_render *r, cb_render_sink *sink, void *ctx, size_t arg)
 		cb_buf_puts(&b, "\r\n");
 		cb_value_unref(cls);
 		cb_value_unref(ids);
+		if (keyed)
+			cb_cache_blob_put(cb_render_cache(r), key, b.ptr + start, b.len - start);
+	next:
 		if (b.len > (1 << 20)) {
 			cb_render_sink_put(sink, b.ptr, b.len);
 			cb_buf_clear(&b);
@@ -265,6 +291,7 @@ static int write_csv(cb_render *r, cb_render_sink *sink, void *ctx, size_t arg)
 	cb_buf_dispose(&b);
 	cb_buf_dispose(&tmp);
 	cb_value_unref(extra);
+	free(what);
 	return 0;
 }
 

@@ -219,18 +219,24 @@ static void build_sitemap(cb_render *r, const char *base, cb_buf *out)
 
 void cb_feed_generate(cb_render *r)
 {
-	const char *base = cb_config_base_url(cb_site_config(cb_render_get_site(r)));
+	const char *site_base = cb_config_base_url(cb_site_config(cb_render_get_site(r)));
+	const char *prefix = cb_render_prefix(r);
 	cb_buf b = CB_BUF_INIT;
 	cb_value *info;
+	char *base;
 
-	if (!base)
+	if (!site_base)
 		return;
+	/* An edition's pages are under editions/<name>/ of the published site. */
+	base = *prefix ? cb_xasprintf("%s/%.*s", site_base, (int)strlen(prefix) - 1, prefix)
+	               : cb_xstrdup(site_base);
 	build_feed(r, base, &b);
 	cb_render_add_raw(r, "feed.xml", b.ptr, b.len);
 	cb_buf_clear(&b);
 	build_sitemap(r, base, &b);
 	cb_render_add_raw(r, "sitemap.xml", b.ptr, b.len);
 	cb_buf_dispose(&b);
+	free(base);
 	info = cb_value_new_map();
 	cb_value_set_str(info, "url", "feed.xml");
 	cb_value_setc(cb_render_site_ctx(r), "feed", info);

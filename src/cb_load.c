@@ -50,16 +50,33 @@ static void add_job(jobs *j, const char *path, cb_doc_kind kind)
 	j->len++;
 }
 
+/* The cache key of a document: everything its parse depends on. */
+static char *doc_key(const job *jb, const char *id, const cb_doc_opts *o)
+{
+	return cb_xasprintf("%c:%d:%s:%s", jb->kind == CB_DOC_CASE ? 'c' : 'p', o->unsafe_html, id,
+	                    jb->path);
+}
+
 static void run_job(jobs *j, job *jb)
 {
 	cb_site *site = j->site;
+	cb_source *src = cb_site_source(site);
 	cb_diag_list *diags = cb_site_diags(site);
-	char *data = NULL;
+	cb_cache *cache = j->opts ? j->opts->cache : NULL;
+	char *data = NULL, *key = NULL;
 	size_t len;
 	char id[CB_OID_HEXSZ + 1];
-	int rc;
+	int rc, have_id = 0, failed = 0;
 
-	rc = cb_source_read(cb_site_source(site), jb->path, CB_DOC_MAX_SIZE, &data, &len);
+	/* A source that is not a folder on disk (a git tree) knows a file's
+	 * blob id without reading it: an unchanged file is then not read. */
+	if (cache && !cb_source_fs_root(src) && cb_source_blob_id(src, jb->path, NULL, 0, id) == 0) {
+		have_id = 1;
+		key = doc_key(jb, id, &j->dopts);
+		if ((jb->doc = cb_cache_doc_get(cache, key, &failed)) != NULL)
+			goto cached;
+	}
+	rc = cb_source_read(src, jb->path, CB_DOC_MAX_SIZE, &data, &len);
 	if (rc == CB_FS_TOOBIG) {
 		cb_diag_add(diags, CB_ERROR, "file-too-large", jb->path, 0, 0,
 		            "split it, or move large material to a linked file",
@@ -70,17 +87,36 @@ static void run_job(jobs *j, job *jb)
 		cb_diag_error(diags, "io", jb->path, 0, 0, "cannot read: %s", cb_fs_strerror(rc));
 		goto fail;
 	}
+	if (!have_id && cb_source_blob_id(src, jb->path, data, len, id) == 0) {
+		have_id = 1;
+		if (cache) {
+			key = doc_key(jb, id, &j->dopts);
+			if ((jb->doc = cb_cache_doc_get(cache, key, &failed)) != NULL) {
+				free(data);
+				goto cached;
+			}
+		}
+	}
 	rc = cb_doc_parse(&jb->doc, jb->kind, jb->path, data, len, &j->dopts, diags);
-	if (jb->doc && cb_source_blob_id(cb_site_source(site), jb->path, data, len, id) == 0)
+	if (jb->doc && have_id)
 		cb_doc_set_blob_id(jb->doc, id);
 	if (jb->doc && jb->kind == CB_DOC_CASE && cb_doc_meta_ok(jb->doc) &&
 	    cb_schema_check(jb->doc, diags) < 0)
 		rc = -1;
 	free(data);
+	if (jb->doc && key)
+		cb_cache_doc_put(cache, key, jb->doc, rc < 0);
 	if (rc < 0)
 		goto fail;
+	free(key);
 	return;
+cached:
+	if (!failed) {
+		free(key);
+		return;
+	}
 fail:
+	free(key);
 	pthread_mutex_lock(&j->lock);
 	j->failed = 1;
 	pthread_mutex_unlock(&j->lock);

@@ -17,6 +17,7 @@
 #include "cb_fs.h"
 #include "cb_mem.h"
 #include "cb_path.h"
+#include "cb_value.h"
 
 #ifndef RENAME_EXCHANGE
 #define RENAME_EXCHANGE (1 << 1)
@@ -29,6 +30,7 @@ struct cb_output {
 	atomic_size_t count;
 	int committed;
 	pthread_mutex_t lock; /* serialises folder creation */
+	cb_value *made;       /* folders made so far (site paths) */
 };
 
 int cb_output_open(cb_output **out, const char *dir, cb_diag_list *diags)
@@ -45,6 +47,7 @@ int cb_output_open(cb_output **out, const char *dir, cb_diag_list *diags)
 	o = cb_xcalloc(1, sizeof *o);
 	o->dir = cb_xstrndup(dir, dl);
 	o->diags = diags;
+	o->made = cb_value_new_map();
 	pthread_mutex_init(&o->lock, NULL);
 	atomic_init(&o->count, 0);
 	parent = strrchr(o->dir, '/') ? cb_xstrndup(o->dir, (size_t)(strrchr(o->dir, '/') - o->dir))
@@ -87,7 +90,14 @@ static int make_parents(cb_output *o, const char *path)
 		return 0;
 	dir = cb_xasprintf("%s/%.*s", o->tmp, (int)(slash - path), path);
 	pthread_mutex_lock(&o->lock);
-	rc = cb_fs_mkdirs(dir);
+	/* Most files go into a folder made for an earlier one. */
+	if (cb_value_get(o->made, path, (size_t)(slash - path))) {
+		rc = 0;
+	} else {
+		rc = cb_fs_mkdirs(dir);
+		if (rc == 0)
+			cb_value_set(o->made, path, (size_t)(slash - path), cb_value_new_bool(1));
+	}
 	pthread_mutex_unlock(&o->lock);
 	if (rc < 0)
 		cb_diag_error(o->diags, "output", path, 0, 0, "cannot create folder: %s",
@@ -262,6 +272,7 @@ void cb_output_free(cb_output *o)
 		cb_fs_remove_tree(o->tmp);
 	free(o->dir);
 	free(o->tmp);
+	cb_value_unref(o->made);
 	pthread_mutex_destroy(&o->lock);
 	free(o);
 }

@@ -329,7 +329,7 @@ static int write_print(cb_render *r, cb_render_sink *sink, void *ctx, size_t arg
 {
 	const cb_site *site = cb_render_get_site(r);
 	cb_value *frame = frame_ctx(r);
-	cb_buf page = CB_BUF_INIT, piece = CB_BUF_INIT;
+	cb_buf page = CB_BUF_INIT;
 	const char *at;
 	size_t i;
 	int rc = -1;
@@ -346,22 +346,17 @@ static int write_print(cb_render *r, cb_render_sink *sink, void *ctx, size_t arg
 		goto out;
 	}
 	cb_render_sink_put(sink, page.ptr, (size_t)(at - page.ptr));
-	for (i = 0; i < cb_site_case_count(site); i++) {
-		cb_value *d = case_ctx(r, i);
-		cb_buf_clear(&piece);
-		rc = cb_render_sink_render(sink, "print-case", d, &piece);
-		cb_value_unref(d);
-		if (rc < 0)
+	/* Case by case; in an edition build, a case as in another edition is
+	 * copied from there (cb_render_sink_put_case). */
+	for (i = 0; i < cb_site_case_count(site); i++)
+		if ((rc = cb_render_sink_put_case(sink, "print", "print-case", i, case_ctx)) < 0)
 			goto out;
-		cb_render_sink_put(sink, piece.ptr, piece.len);
-	}
 	at += strlen(CB_PRINT_CASES);
 	cb_render_sink_put(sink, at, page.len - (size_t)(at - page.ptr));
 	rc = 0;
 out:
 	cb_value_unref(frame);
 	cb_buf_dispose(&page);
-	cb_buf_dispose(&piece);
 	return rc;
 }
 

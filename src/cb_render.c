@@ -20,6 +20,8 @@
 
 #include "cb_export.h"
 #include "cb_feed.h"
+#include "cb_fs.h"
+#include "cb_git.h"
 #include "cb_mem.h"
 #include "cb_path.h"
 #include "cb_print.h"
@@ -65,6 +67,11 @@ struct cb_render_sink {
 	cb_render *r;
 	const job *j;
 	cb_output_file *file;
+	cb_output *out;
+	const char *opath; /* the file's path in the output folder */
+	FILE *from;        /* the file pieces were last copied from, and its path */
+	char *from_path;
+	size_t written;    /* bytes put so far */
 	cb_value *root; /* site, page, nav: built on first use */
 	int failed;
 };
@@ -85,6 +92,14 @@ struct cb_render {
 	int failed;
 	kept *kept;
 	size_t n_kept;
+	char *prefix;        /* output folder of this site inside out ("" or "editions/x/") */
+	/* Sharing pages between editions (opts->cache set). */
+	cb_value *env_keys;  /* template -> the key of what its pages hold besides cases */
+	char data_env[CB_OID_HEXSZ + 1]; /* the same for data derived from cases */
+	char *key_tmpl;      /* the template of the case pages that are shared */
+	char **doc_keys;     /* per case; NULL when the case cannot be shared */
+	int switching;       /* an edition build: pages get the edition switcher */
+	int has_switcher;    /* the theme has an edition-switcher template */
 };
 
 /* ---- theme ---------------------------------------------------------------- */
@@ -704,14 +719,17 @@ void cb_render_add_writer(cb_render *r, const char *path, const char *title, con
 void cb_render_sink_put(cb_render_sink *s, const char *data, size_t len)
 {
 	cb_output_file_write(s->file, data, len);
+	s->written += len;
 }
+
+static int splice_switcher(cb_render *r, const job *j, cb_buf *out, size_t from);
 
 int cb_render_sink_render(cb_render_sink *s, const char *tmpl, const cb_value *data, cb_buf *out)
 {
 	cb_render *r = s->r;
 	const cb_tmpl *t = NULL;
 	cb_value *ctx;
-	size_t i;
+	size_t i, from = out->len;
 	int rc;
 
 	if (!s->root)
@@ -741,6 +759,68 @@ int cb_render_sink_render(cb_render_sink *s, const char *tmpl, const cb_value *d
 	}
 	rc = cb_tmpl_render(t, r->tmpls, ctx, out, r->diags);
 	cb_value_unref(ctx);
+	if (rc == 0 && r->switching)
+		rc = splice_switcher(r, s->j, out, from);
+	return rc;
+}
+
+static int piece_key(cb_render *r, const job *j, const char *what, const char *tmpl, size_t i,
+                     char *out);
+
+/* Bytes [at, at + len) of file path in the output folder, appended to out.
+ * The file stays open in the sink for the next piece. */
+static int read_range(cb_render_sink *s, const char *path, size_t at, size_t len, cb_buf *out)
+{
+	if (!s->from || strcmp(s->from_path, path) != 0) {
+		char *full = cb_xasprintf("%s/%s", cb_output_tmpdir(s->out), path);
+		if (s->from)
+			fclose(s->from);
+		free(s->from_path);
+		s->from = fopen(full, "rb");
+		s->from_path = cb_xstrdup(path);
+		free(full);
+		if (!s->from)
+			return -1;
+	}
+	cb_buf_grow(out, len);
+	if (fseek(s->from, (long)at, SEEK_SET) != 0 || fread(out->ptr + out->len, 1, len, s->from) != len)
+		return -1;
+	out->len += len;
+	out->ptr[out->len] = '\0';
+	return 0;
+}
+
+int cb_render_sink_put_case(cb_render_sink *s, const char *what, const char *tmpl, size_t i,
+                            cb_render_builder build)
+{
+	cb_render *r = s->r;
+	cb_buf piece = CB_BUF_INIT;
+	char key[CB_OID_HEXSZ + 1];
+	int keyed = piece_key(r, s->j, what, tmpl, i, key) == 0, rc;
+	cb_value *data;
+
+	if (keyed) {
+		const char *from;
+		size_t at, len;
+		if (cb_cache_piece_get(r->opts->cache, key, &from, &at, &len) &&
+		    read_range(s, from, at, len, &piece) == 0) {
+			cb_render_sink_put(s, piece.ptr, piece.len);
+			cb_buf_dispose(&piece);
+			return 0;
+		}
+	}
+	data = build(r, i);
+	rc = cb_render_sink_render(s, tmpl, data, &piece);
+	cb_value_unref(data);
+	if (rc == 0) {
+		size_t at = s->written;
+		const char *marker = r->switching ? cb_cache_marker(r->opts->cache) : NULL;
+		cb_render_sink_put(s, piece.ptr, piece.len);
+		/* A piece that held the switcher is this edition's own. */
+		if (keyed && !(marker && memmem(piece.ptr, piece.len, marker, strlen(marker))))
+			cb_cache_piece_put(r->opts->cache, key, s->opath, at, piece.len);
+	}
+	cb_buf_dispose(&piece);
 	return rc;
 }
 
@@ -761,12 +841,23 @@ static int run_writer(cb_render *r, cb_output *out, const job *j)
 	cb_render_sink s;
 	int rc;
 
+	char *opath = cb_xasprintf("%s%s", r->prefix, j->path);
+
 	memset(&s, 0, sizeof s);
 	s.r = r;
 	s.j = j;
-	if (cb_output_file_open(out, j->path, &s.file) < 0)
+	s.opath = opath;
+	rc = cb_output_file_open(out, opath, &s.file);
+	if (rc < 0) {
+		free(opath);
 		return -1;
+	}
+	s.out = out;
 	rc = j->writer(r, &s, j->writer_ctx, j->arg);
+	free(opath);
+	if (s.from)
+		fclose(s.from);
+	free(s.from_path);
 	if (cb_output_file_close(s.file) < 0)
 		rc = -1;
 	cb_value_unref(s.root);
@@ -774,6 +865,7 @@ static int run_writer(cb_render *r, cb_output *out, const job *j)
 }
 
 const cb_site *cb_render_get_site(const cb_render *r) { return r->site; }
+const char *cb_render_prefix(const cb_render *r) { return r->prefix; }
 cb_value *cb_render_case(const cb_render *r, size_t i) { return cb_value_at(r->cases, i); }
 size_t cb_render_case_count(const cb_render *r) { return cb_value_len(r->cases); }
 cb_value *cb_render_cases(const cb_render *r) { return r->cases; }
@@ -941,6 +1033,345 @@ static void gen_data(cb_render *r)
 	}
 }
 
+/* ---- sharing pages between editions ---------------------------------------
+ *
+ * With a cache (opts->cache), a case page is rendered once for every edition
+ * whose page would come out the same, apart from the edition switcher; so is
+ * each case's piece of a page a writer renders case by case (the print
+ * edition, cb_render_sink_put_case). The key is a hash of what the page's
+ * (or piece's) context is made of:
+ *
+ *   the environment, per template: casebook's version, the theme's name, the
+ *   sources of the template and of the partials and parents it uses (as the
+ *   engine finds them), the configuration (but its `editions`), the site
+ *   context (plugins' site values included), the navigation, the
+ *   vocabularies, the pages plugins added (term pages are linked when they
+ *   exist) and the configured plugins' files;
+ *
+ *   the page: its path, title and kind;
+ *
+ *   the case and, for case pages, its neighbours (previous, next): each
+ *   one's kind, path and blob id (which fix its front matter and Markdown,
+ *   the parse options being in the configuration), the sections plugins
+ *   left out, and the values and facets plugins gave it (the history among
+ *   them).
+ *
+ * The site context is hashed as the template can see it: a map entry whose
+ * name appears nowhere in the template's sources cannot reach its pages
+ * (Mustache only finds values by name), so it is left out; site.case_count,
+ * which the home and index pages show but case pages do not, then does not
+ * make every case page of an edition with one more case differ. Other pages
+ * (home, indexes, free pages, plugin pages, search and data files) are
+ * rendered for each edition: there are few of them and most list every case.
+ */
+
+/* May one of the templates whose sources are `text` mention `name`? (A
+ * name that occurs in none of them, in any form, cannot be looked up.) */
+static int maybe_used(const cb_buf *text, const char *name, size_t len)
+{
+	return len == 0 || memmem(text->ptr, text->len, name, len) != NULL;
+}
+
+/* Append an unambiguous encoding of v to b; with filter (template sources),
+ * leave out map entries those templates cannot name. */
+static void put_value(cb_buf *b, const cb_value *v, const cb_buf *filter)
+{
+	size_t i, len;
+	const char *s;
+
+	switch (cb_value_type(v)) {
+	case CB_NULL: cb_buf_putc(b, 'n'); break;
+	case CB_BOOL: cb_buf_putc(b, cb_value_bool(v) ? 't' : 'f'); break;
+	case CB_INT: cb_buf_printf(b, "i%lld;", cb_value_int(v)); break;
+	case CB_FLOAT: cb_buf_printf(b, "d%.17g;", cb_value_float(v)); break;
+	case CB_STRING:
+		s = cb_value_str(v, &len);
+		cb_buf_printf(b, "s%zu:", len);
+		cb_buf_put(b, s, len);
+		break;
+	case CB_DATE:
+		cb_buf_putc(b, 'D');
+		cb_value_text(v, b);
+		cb_buf_putc(b, ';');
+		break;
+	case CB_LIST:
+		cb_buf_printf(b, "l%zu[", cb_value_len(v));
+		for (i = 0; i < cb_value_len(v); i++)
+			put_value(b, cb_value_at(v, i), filter);
+		cb_buf_putc(b, ']');
+		break;
+	case CB_MAP:
+		cb_buf_putc(b, '{');
+		for (i = 0; i < cb_value_len(v); i++) {
+			const char *k = cb_value_key(v, i, &len);
+			if (filter && !maybe_used(filter, k, len))
+				continue;
+			cb_buf_printf(b, "%zu:", len);
+			cb_buf_put(b, k, len);
+			put_value(b, cb_value_entry(v, i), filter);
+		}
+		cb_buf_putc(b, '}');
+		break;
+	}
+}
+
+static void hash_buf(const cb_buf *b, char *out)
+{
+	if (cb_git_hash_blob(b->ptr, b->len, out) < 0)
+		out[0] = '\0';
+}
+
+static void gather_sources(cb_render *r, const char *root, cb_buf *out);
+
+/* The key of what is made from the templates whose sources are `sources`
+ * besides cases, into out. */
+static void compute_env_key_with(cb_render *r, const cb_buf *sources, char *out)
+{
+	const cb_config *cfg = cb_site_config(r->site);
+	const cb_value *root = cb_config_value(cfg);
+	cb_buf b = CB_BUF_INIT;
+	size_t i;
+
+	cb_buf_printf(&b, "casebook %s\ntheme %s\n", CB_VERSION, r->theme);
+	cb_buf_put(&b, sources->ptr, sources->len);
+	cb_buf_puts(&b, "\nconfig");
+	for (i = 0; i < cb_value_len(root); i++) {
+		size_t kl;
+		const char *k = cb_value_key(root, i, &kl);
+		if (strcmp(k, "editions") == 0)
+			continue;
+		cb_buf_printf(&b, "%zu:", kl);
+		cb_buf_put(&b, k, kl);
+		put_value(&b, cb_value_entry(root, i), NULL);
+	}
+	cb_buf_puts(&b, "\nsite");
+	put_value(&b, r->site_ctx, sources);
+	cb_buf_puts(&b, "\nnav");
+	for (i = 0; i < cb_site_nav_count(r->site); i++) {
+		const char *title, *url;
+		cb_site_nav_at(r->site, i, &title, &url);
+		cb_buf_printf(&b, "%zu:%s%zu:%s", strlen(title), title, strlen(url), url);
+	}
+	cb_buf_puts(&b, "\ntaxonomies");
+	for (i = 0; i < cb_site_taxonomy_count(r->site); i++) {
+		const char *name;
+		const cb_value *t = cb_site_taxonomy_at(r->site, i, &name, NULL);
+		cb_buf_printf(&b, "%zu:%s", strlen(name), name);
+		put_value(&b, t, NULL);
+	}
+	put_value(&b, r->field_tax, NULL);
+	cb_buf_puts(&b, "\nextras");
+	for (i = 0; i < cb_site_extra_count(r->site); i++) {
+		const char *path, *etmpl, *origin;
+		const cb_value *data;
+		char *dir;
+		int skip;
+		cb_site_extra_at(r->site, i, &path, &etmpl, &data, &origin);
+		/* Case contexts only ask whether "<vocabulary>/<term>.html"
+		 * exists: the editions' own pages (changes.html, editions/
+		 * index.html) can matter only in a vocabulary's folder. */
+		dir = cb_path_dirname(path);
+		skip = strcmp(origin, "casebook") == 0 && !cb_site_taxonomy(r->site, dir);
+		free(dir);
+		if (!skip)
+			cb_buf_printf(&b, "%zu:%s%zu:%s", strlen(path), path, strlen(etmpl), etmpl);
+	}
+	cb_buf_puts(&b, "\nplugins");
+	for (i = 0; i < cb_config_plugin_count(cfg); i++) {
+		char *p = cb_xasprintf("plugins/%s.lua", cb_config_plugin(cfg, i));
+		cb_source *src = cb_site_lookup(r->site, p);
+		char id[CB_OID_HEXSZ + 1] = "";
+		if (src)
+			cb_source_blob_id(src, p, NULL, 0, id);
+		cb_buf_printf(&b, "%s=%s;", p, id);
+		free(p);
+	}
+	hash_buf(&b, out);
+	cb_buf_dispose(&b);
+}
+
+/* The same for pages made with template tmpl. */
+static void compute_env_key(cb_render *r, const char *tmpl, char *out)
+{
+	cb_buf sources = CB_BUF_INIT;
+
+	gather_sources(r, tmpl, &sources);
+	compute_env_key_with(r, &sources, out);
+	cb_buf_dispose(&sources);
+}
+
+/* The key of case i's own part of a page: NULL if it cannot be shared. */
+static char *compute_doc_key(cb_render *r, size_t i)
+{
+	const cb_doc *doc = cb_site_case(r->site, i);
+	const cb_md *md = cb_doc_md(doc);
+	cb_buf b = CB_BUF_INIT;
+	char id[CB_OID_HEXSZ + 1];
+	size_t k;
+
+	if (!*cb_doc_blob_id(doc))
+		return NULL;
+	cb_buf_printf(&b, "case\n%s\n%s\n", cb_doc_path(doc), cb_doc_blob_id(doc));
+	for (k = 0; k < cb_md_section_count(md); k++)
+		cb_buf_putc(&b, cb_doc_section_omitted(doc, k) ? '1' : '0');
+	cb_buf_puts(&b, "\nvars");
+	put_value(&b, cb_doc_vars(doc), NULL);
+	cb_buf_puts(&b, "\nfacets");
+	put_value(&b, cb_doc_facets(doc), NULL);
+	hash_buf(&b, id);
+	cb_buf_dispose(&b);
+	return *id ? cb_xstrdup(id) : NULL;
+}
+
+/* A loader that also records what it read (name -> {path, text}). */
+typedef struct key_loader {
+	cb_render *r;
+	cb_value *read;
+} key_loader;
+
+static int key_template_loader(void *ctx, const char *name, char **data, size_t *len,
+                               char **path, cb_diag_list *diags)
+{
+	key_loader *k = ctx;
+	int rc = template_loader(k->r, name, data, len, path, diags);
+
+	if (rc == 0) {
+		cb_value *t = cb_value_new_map();
+		cb_value_set_str(t, "path", *path);
+		cb_value_setc(t, "text", cb_value_new_string(*data, *len));
+		cb_value_setc(k->read, name, t);
+	}
+	return rc;
+}
+
+/* The sources of template `root` and of every partial and parent it uses,
+ * as the template engine itself finds them (compiling root in a set of its
+ * own that records what it reads), appended to out. */
+static void gather_sources(cb_render *r, const char *root, cb_buf *out)
+{
+	key_loader k;
+	cb_tmpl_set *set;
+	cb_diag_list *scratch = cb_diag_list_new(); /* the real set reported already */
+	const cb_tmpl *t;
+	size_t i;
+
+	k.r = r;
+	k.read = cb_value_new_map();
+	set = cb_tmpl_set_new(key_template_loader, &k);
+	cb_tmpl_set_get(set, root, &t, scratch);
+	for (i = 0; i < cb_value_len(k.read); i++) {
+		const cb_value *e = cb_value_entry(k.read, i);
+		size_t tl;
+		const char *text = cb_value_str(cb_value_getc(e, "text"), &tl);
+		cb_buf_printf(out, "\n%s\n%s\n%zu\n", cb_value_key(k.read, i, NULL),
+		              cb_value_cstr(cb_value_getc(e, "path")), tl);
+		cb_buf_put(out, text, tl);
+	}
+	cb_tmpl_set_free(set);
+	cb_diag_list_free(scratch);
+	cb_value_unref(k.read);
+}
+
+static void add_env_key(cb_render *r, const char *tmpl)
+{
+	char key[CB_OID_HEXSZ + 1];
+
+	if (cb_value_getc(r->env_keys, tmpl))
+		return;
+	compute_env_key(r, tmpl, key);
+	cb_value_set_str(r->env_keys, tmpl, key);
+}
+
+/* Keys for the case pages and for the pieces writers render case by case
+ * (cb_render_sink_put_case): an environment key per template (the case
+ * template, every template a writer named). The cases' own keys were made
+ * before the generators ran (compute_doc_keys). */
+static void compute_keys(cb_render *r)
+{
+	size_t i;
+	char **l;
+
+	r->env_keys = cb_value_new_map();
+	for (i = 0; i < r->n_jobs && !r->key_tmpl; i++)
+		if (r->jobs[i].build == case_page_data)
+			r->key_tmpl = cb_xstrdup(r->jobs[i].tmpl);
+	if (r->key_tmpl)
+		add_env_key(r, r->key_tmpl);
+	for (i = 0; i < r->n_jobs; i++)
+		for (l = r->jobs[i].tmpl_list; l && *l; l++)
+			add_env_key(r, *l);
+}
+
+/* The key of each case's own data, and of what data derived from a case
+ * depends on besides: made before the generators run, for them to use. */
+static void compute_doc_keys(cb_render *r)
+{
+	size_t i, n = cb_site_case_count(r->site);
+	cb_buf none = CB_BUF_INIT;
+
+	/* No template: the site context counts only by its shape. */
+	compute_env_key_with(r, &none, r->data_env);
+	r->doc_keys = cb_xcalloc(n ? n : 1, sizeof(char *));
+	for (i = 0; i < n; i++)
+		r->doc_keys[i] = compute_doc_key(r, i);
+}
+
+int cb_render_case_key(const cb_render *r, size_t i, const char *what, char *out)
+{
+	cb_buf b = CB_BUF_INIT;
+
+	if (!r->opts->cache || !r->doc_keys || i >= cb_site_case_count(r->site) || !r->doc_keys[i] ||
+	    !*r->data_env)
+		return -1;
+	cb_buf_printf(&b, "data\n%s\n%s\n%s\n", r->data_env, what, r->doc_keys[i]);
+	hash_buf(&b, out);
+	cb_buf_dispose(&b);
+	return *out ? 0 : -1;
+}
+
+cb_cache *cb_render_cache(const cb_render *r)
+{
+	return r->opts->cache;
+}
+
+/* The key of a case page (lazy job j), into out; 0, or -1 if the page is not
+ * to be shared. Safe on render threads (reads only). */
+static int case_page_key(cb_render *r, const job *j, char *out)
+{
+	size_t i = j->arg, n = cb_site_case_count(r->site);
+	cb_buf b = CB_BUF_INIT;
+
+	const char *env = r->key_tmpl ? cb_value_cstr(cb_value_getc(r->env_keys, r->key_tmpl)) : NULL;
+
+	if (!r->doc_keys || !env || !*env || strcmp(j->tmpl, r->key_tmpl) != 0 || !r->doc_keys[i] ||
+	    (i > 0 && !r->doc_keys[i - 1]) || (i + 1 < n && !r->doc_keys[i + 1]))
+		return -1;
+	cb_buf_printf(&b, "page\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n", env, j->path, j->title,
+	              j->kind, r->doc_keys[i], i > 0 ? r->doc_keys[i - 1] : "-",
+	              i + 1 < n ? r->doc_keys[i + 1] : "-");
+	hash_buf(&b, out);
+	cb_buf_dispose(&b);
+	return *out ? 0 : -1;
+}
+
+/* The key of the piece `what` (rendered with tmpl) of case i on writer job
+ * j's page, into out; 0, or -1 if it is not to be shared. Reads only. */
+static int piece_key(cb_render *r, const job *j, const char *what, const char *tmpl, size_t i,
+                     char *out)
+{
+	cb_buf b = CB_BUF_INIT;
+	const char *env = r->env_keys ? cb_value_cstr(cb_value_getc(r->env_keys, tmpl)) : NULL;
+
+	if (!r->opts->cache || !r->doc_keys || !env || !*env || i >= cb_site_case_count(r->site) ||
+	    !r->doc_keys[i])
+		return -1;
+	cb_buf_printf(&b, "piece\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n", env, what, tmpl, j->path,
+	              j->title, j->kind, r->doc_keys[i]);
+	hash_buf(&b, out);
+	cb_buf_dispose(&b);
+	return *out ? 0 : -1;
+}
+
 /* ---- running the queue --------------------------------------------------- */
 
 typedef struct worker_ctx {
@@ -948,67 +1379,213 @@ typedef struct worker_ctx {
 	cb_output *out;
 } worker_ctx;
 
+static void set_failed(cb_render *r)
+{
+	pthread_mutex_lock(&r->lock);
+	r->failed = 1;
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* Render the edition switcher of page j into sw (empty if the theme has
+ * none). It sees site, page, nav and editions. */
+static int render_switcher(cb_render *r, const job *j, const char *title, const char *kind,
+                           cb_buf *sw)
+{
+	const cb_tmpl *t = NULL;
+	cb_value *ctx;
+	int rc;
+
+	cb_buf_clear(sw);
+	if (!r->has_switcher)
+		return 0;
+	pthread_mutex_lock(&r->lock);
+	rc = cb_tmpl_set_get(r->tmpls, "casebook:edition-switcher", &t, r->diags);
+	pthread_mutex_unlock(&r->lock);
+	if (rc < 0)
+		return rc == CB_TMPL_NOTFOUND ? 0 : -1;
+	ctx = root_ctx(r, j->path, title, kind, NULL);
+	cb_value_setc(ctx, "editions", r->opts->editions(r->opts->editions_ctx, j->path));
+	rc = cb_tmpl_render(t, r->tmpls, ctx, sw, r->diags);
+	cb_value_unref(ctx);
+	return rc;
+}
+
+/* Write page bytes [0, len) with the switcher marker at `hole` (if any)
+ * replaced by sw. */
+static int write_spliced(cb_render *r, cb_output *out, const char *opath, const char *data,
+                         size_t len, const char *hole, size_t hole_len, const cb_buf *sw)
+{
+	cb_buf page = CB_BUF_INIT;
+	int rc;
+
+	if (!hole)
+		return cb_output_write(out, opath, data, len);
+	cb_buf_grow(&page, len - hole_len + sw->len);
+	cb_buf_put(&page, data, (size_t)(hole - data));
+	cb_buf_put(&page, sw->ptr, sw->len);
+	cb_buf_put(&page, hole + hole_len, len - (size_t)(hole - data) - hole_len);
+	rc = cb_output_write(out, opath, page.ptr, page.len);
+	cb_buf_dispose(&page);
+	(void)r;
+	return rc;
+}
+
+/* Put the edition switcher in place of the first marker at or after byte
+ * `from` of out (a piece of a page a writer streams). */
+static int splice_switcher(cb_render *r, const job *j, cb_buf *out, size_t from)
+{
+	const char *marker = cb_cache_marker(r->opts->cache);
+	size_t ml = strlen(marker), at, tail;
+	const char *hole = memmem(out->ptr + from, out->len - from, marker, ml);
+	cb_buf sw = CB_BUF_INIT;
+	char *rest;
+
+	if (!hole)
+		return 0;
+	if (render_switcher(r, j, j->title, j->kind, &sw) < 0) {
+		cb_buf_dispose(&sw);
+		return -1;
+	}
+	at = (size_t)(hole - out->ptr);
+	tail = out->len - at - ml;
+	rest = cb_xstrndup(hole + ml, tail);
+	cb_buf_truncate(out, at);
+	cb_buf_put(out, sw.ptr, sw.len);
+	cb_buf_put(out, rest, tail);
+	free(rest);
+	cb_buf_dispose(&sw);
+	return 0;
+}
+
+/* A page another edition rendered the same: copy its file and put this
+ * edition's switcher in. Returns 1 if done, 0 if the page must be rendered
+ * after all, -1 on error. */
+static int reuse_page(cb_render *r, cb_output *out, const job *j, const char *opath,
+                      const char *key, cb_buf *sw)
+{
+	const char *from;
+	size_t hole, hole_len, len;
+	char *full, *data = NULL;
+	int rc;
+
+	if (!cb_cache_page_get(r->opts->cache, key, &from, &hole, &hole_len))
+		return 0;
+	full = cb_xasprintf("%s/%s", cb_output_tmpdir(out), from);
+	rc = cb_fs_read(full, 0, &data, &len);
+	free(full);
+	if (rc < 0 || hole + hole_len > len) {
+		free(data);
+		return 0;
+	}
+	if (render_switcher(r, j, j->title, j->kind, sw) < 0) {
+		free(data);
+		return -1;
+	}
+	if (hole_len == 0 && sw->len == 0)
+		rc = cb_output_write(out, opath, data, len);
+	else {
+		cb_buf page = CB_BUF_INIT;
+		cb_buf_grow(&page, len - hole_len + sw->len);
+		cb_buf_put(&page, data, hole);
+		cb_buf_put(&page, sw->ptr, sw->len);
+		cb_buf_put(&page, data + hole + hole_len, len - hole - hole_len);
+		rc = cb_output_write(out, opath, page.ptr, page.len);
+		cb_buf_dispose(&page);
+	}
+	free(data);
+	return rc < 0 ? -1 : 1;
+}
+
+static int render_job(cb_render *r, cb_output *out, job *j, cb_buf *b, cb_buf *sw)
+{
+	const cb_tmpl *t = NULL;
+	char *opath = cb_xasprintf("%s%s", r->prefix, j->path);
+	char key[CB_OID_HEXSZ + 1];
+	int rc, keyed = 0;
+
+	if (j->writer) {
+		rc = run_writer(r, out, j);
+		goto out;
+	}
+	if (j->raw) {
+		rc = cb_output_write(out, opath, j->raw, j->raw_len);
+		goto out;
+	}
+	cb_buf_clear(b);
+	pthread_mutex_lock(&r->lock);
+	rc = cb_tmpl_set_get(r->tmpls, j->tmpl, &t, r->diags);
+	pthread_mutex_unlock(&r->lock);
+	if (rc == CB_TMPL_NOTFOUND) {
+		cb_diag_error(r->diags, "no-template", j->path, 0, 0,
+		              "theme '%s' has no template '%s' (looked for "
+		              "themes/%s/templates/%s.mustache)",
+		              r->theme, j->tmpl, r->theme, j->tmpl);
+		rc = -1;
+	}
+	if (rc < 0)
+		goto out;
+	if (r->opts->cache && j->build == case_page_data && case_page_key(r, j, key) == 0) {
+		keyed = 1;
+		rc = reuse_page(r, out, j, opath, key, sw);
+		if (rc != 0) {
+			rc = rc < 0 ? -1 : 0;
+			goto out;
+		}
+	}
+	if (j->build) {
+		cb_value *data = j->build(r, j->arg);
+		cb_value *ctx = root_ctx(r, j->path, j->title, j->kind, data);
+		cb_value_unref(data);
+		rc = cb_tmpl_render(t, r->tmpls, ctx, b, r->diags);
+		cb_value_unref(ctx);
+	} else {
+		rc = cb_tmpl_render(t, r->tmpls, j->ctx, b, r->diags);
+	}
+	if (rc < 0)
+		goto out;
+	if (r->switching) {
+		const char *marker = cb_cache_marker(r->opts->cache);
+		size_t ml = strlen(marker);
+		const char *hole = memmem(b->ptr, b->len, marker, ml);
+		const cb_value *page = cb_value_getc(j->ctx, "page");
+		const char *title = j->build ? j->title : cb_value_cstr(cb_value_getc(page, "title"));
+		const char *kind = j->build ? j->kind : cb_value_cstr(cb_value_getc(page, "kind"));
+
+		cb_buf_clear(sw);
+		if (hole && render_switcher(r, j, title, kind, sw) < 0) {
+			rc = -1;
+			goto out;
+		}
+		rc = write_spliced(r, out, opath, b->ptr, b->len, hole, hole ? ml : 0, sw);
+		if (rc == 0 && keyed)
+			cb_cache_page_put(r->opts->cache, key, opath, hole ? (size_t)(hole - b->ptr) : 0,
+			                  hole ? sw->len : 0);
+	} else {
+		rc = cb_output_write(out, opath, b->ptr, b->len);
+		if (rc == 0 && keyed)
+			cb_cache_page_put(r->opts->cache, key, opath, 0, 0);
+	}
+out:
+	free(opath);
+	return rc;
+}
+
 static void *worker(void *arg)
 {
 	worker_ctx *w = arg;
 	cb_render *r = w->r;
-	cb_buf b = CB_BUF_INIT;
+	cb_buf b = CB_BUF_INIT, sw = CB_BUF_INIT;
 	size_t i;
 
 	while ((i = atomic_fetch_add(&r->next, 1)) < r->n_jobs) {
-		job *j = &r->jobs[i];
 		size_t d;
 
 		if (r->opts && r->opts->stop && *r->opts->stop) {
-			pthread_mutex_lock(&r->lock);
-			r->failed = 1;
-			pthread_mutex_unlock(&r->lock);
+			set_failed(r);
 			break;
 		}
-		if (j->writer) {
-			if (run_writer(r, w->out, j) < 0) {
-				pthread_mutex_lock(&r->lock);
-				r->failed = 1;
-				pthread_mutex_unlock(&r->lock);
-			}
-		} else if (j->raw) {
-			if (cb_output_write(w->out, j->path, j->raw, j->raw_len) < 0) {
-				pthread_mutex_lock(&r->lock);
-				r->failed = 1;
-				pthread_mutex_unlock(&r->lock);
-			}
-		} else {
-			const cb_tmpl *t = NULL;
-			int rc;
-
-			cb_buf_clear(&b);
-			pthread_mutex_lock(&r->lock);
-			rc = cb_tmpl_set_get(r->tmpls, j->tmpl, &t, r->diags);
-			pthread_mutex_unlock(&r->lock);
-			if (rc == CB_TMPL_NOTFOUND) {
-				cb_diag_error(r->diags, "no-template", j->path, 0, 0,
-				              "theme '%s' has no template '%s' (looked for "
-				              "themes/%s/templates/%s.mustache)",
-				              r->theme, j->tmpl, r->theme, j->tmpl);
-				rc = -1;
-			}
-			if (rc == 0 && j->build) {
-				cb_value *data = j->build(r, j->arg);
-				cb_value *ctx = root_ctx(r, j->path, j->title, j->kind, data);
-				cb_value_unref(data);
-				rc = cb_tmpl_render(t, r->tmpls, ctx, &b, r->diags);
-				cb_value_unref(ctx);
-			} else if (rc == 0) {
-				rc = cb_tmpl_render(t, r->tmpls, j->ctx, &b, r->diags);
-			}
-			if (rc == 0)
-				rc = cb_output_write(w->out, j->path, b.ptr, b.len);
-			if (rc < 0) {
-				pthread_mutex_lock(&r->lock);
-				r->failed = 1;
-				pthread_mutex_unlock(&r->lock);
-			}
-		}
+		if (render_job(r, w->out, &r->jobs[i], &b, &sw) < 0)
+			set_failed(r);
 		d = atomic_fetch_add(&r->done, 1) + 1;
 		if (r->opts && r->opts->progress && (d % 256 == 0 || d == r->n_jobs)) {
 			pthread_mutex_lock(&r->lock);
@@ -1017,6 +1594,7 @@ static void *worker(void *arg)
 		}
 	}
 	cb_buf_dispose(&b);
+	cb_buf_dispose(&sw);
 	return NULL;
 }
 
@@ -1040,8 +1618,15 @@ static int run_queue(cb_render *r, cb_output *out)
 			if (cb_tmpl_set_get(r->tmpls, *l, &t, r->diags) == -1)
 				r->failed = 1;
 	}
+	if (r->has_switcher) {
+		const cb_tmpl *t;
+		if (cb_tmpl_set_get(r->tmpls, "casebook:edition-switcher", &t, r->diags) == -1)
+			r->failed = 1;
+	}
 	if (r->failed)
 		return -1;
+	if (r->opts->cache)
+		compute_keys(r);
 	if (n < 1)
 		n = 1;
 	if (n > 16)
@@ -1061,90 +1646,156 @@ static const generator generators[] = {gen_core, gen_plugin_pages, gen_data, cb_
                                        cb_print_generate, cb_export_generate,
                                        cb_feed_generate /* last: lists every page */, NULL};
 
-int cb_render_site(cb_site *site, cb_output *out, const cb_render_opts *opts)
+/* In an edition build, the base layout's {{> edition-switcher}} renders as
+ * the cache's marker; the theme's own edition-switcher template is kept as
+ * "casebook:edition-switcher" and rendered into the marker's place. */
+static void setup_switcher(cb_render *r)
 {
-	cb_render r;
-	size_t i, k;
-	int rc = 0;
+	const char *marker = cb_cache_marker(r->opts->cache);
+	char *data = NULL, *path = NULL;
+	size_t len;
 
-	memset(&r, 0, sizeof r);
-	r.site = site;
-	r.diags = cb_site_diags(site);
-	r.opts = opts;
-	r.theme = cb_xstrdup(cb_config_theme(cb_site_config(site)));
-	pthread_mutex_init(&r.lock, NULL);
-	atomic_init(&r.next, 0);
-	atomic_init(&r.done, 0);
-	{
-		char *probe = cb_xasprintf("themes/%s", r.theme);
-		if (!cb_site_lookup(site, probe)) {
-			free(probe);
-			rc = cb_diag_error(r.diags, "no-theme", CB_CONFIG_FILE, 0, 0,
-			                   "theme '%s' not found (looked in themes/%s in the source and "
-			                   "in the installed themes)",
-			                   r.theme, r.theme);
-			goto out;
-		}
-		free(probe);
+	if (template_loader(r, "edition-switcher", &data, &len, &path, r->diags) == 0) {
+		cb_tmpl_set_add(r->tmpls, "casebook:edition-switcher", data, len, path);
+		r->has_switcher = 1;
 	}
-	r.tmpls = cb_tmpl_set_new(template_loader, &r);
+	cb_tmpl_set_add(r->tmpls, "edition-switcher", marker, strlen(marker), "edition switcher");
+	free(data);
+	free(path);
+}
+
+static const cb_render_opts default_opts = CB_RENDER_OPTS_INIT;
+
+int cb_render_new(cb_render **out, cb_site *site, const cb_render_opts *opts)
+{
+	cb_render *r = cb_xcalloc(1, sizeof *r);
+	size_t i;
+	char *probe;
+
+	*out = NULL;
+	r->site = site;
+	r->diags = cb_site_diags(site);
+	r->opts = opts ? opts : &default_opts;
+	r->prefix = cb_xstrdup(r->opts->prefix ? r->opts->prefix : "");
+	r->theme = cb_xstrdup(cb_config_theme(cb_site_config(site)));
+	pthread_mutex_init(&r->lock, NULL);
+	atomic_init(&r->next, 0);
+	atomic_init(&r->done, 0);
+	probe = cb_xasprintf("themes/%s", r->theme);
+	if (!cb_site_lookup(site, probe)) {
+		free(probe);
+		cb_diag_error(r->diags, "no-theme", CB_CONFIG_FILE, 0, 0,
+		              "theme '%s' not found (looked in themes/%s in the source and "
+		              "in the installed themes)",
+		              r->theme, r->theme);
+		cb_render_free(r);
+		return -1;
+	}
+	free(probe);
+	r->tmpls = cb_tmpl_set_new(template_loader, r);
+	/* No marker without a cache, so no switcher either. */
+	r->switching = r->opts->editions && r->opts->cache;
+	if (r->switching)
+		setup_switcher(r);
 
 	/* Which front-matter field each vocabulary classifies. */
-	r.field_tax = cb_value_new_map();
+	r->field_tax = cb_value_new_map();
 	for (i = 0; i < cb_site_taxonomy_count(site); i++) {
 		const char *name;
 		const cb_value *t = cb_site_taxonomy_at(site, i, &name, NULL);
 		const char *field = cb_value_cstr(cb_value_getc(t, "field"));
-		cb_value_set_str(r.field_tax, field ? field : name, name);
+		cb_value_set_str(r->field_tax, field ? field : name, name);
 	}
-	build_nav(&r);
+	build_nav(r);
 	if (cb_site_nav_count(site)) {
 		/* Sort the navigation now: workers only read it. */
 		const char *t0, *p0;
 		cb_site_nav_at(site, 0, &t0, &p0);
 	}
-	r.site_ctx = build_site_ctx(&r);
-	r.cases = cb_value_new_list();
+	r->site_ctx = build_site_ctx(r);
+	r->cases = cb_value_new_list();
 	for (i = 0; i < cb_site_case_count(site); i++)
-		cb_value_push(r.cases, summary_ctx(&r, cb_site_case(site, i)));
+		cb_value_push(r->cases, summary_ctx(r, cb_site_case(site, i)));
+	if (r->opts->cache)
+		compute_doc_keys(r);
 
 	for (i = 0; generators[i]; i++)
-		generators[i](&r);
-	copy_assets(&r);
-	if (run_queue(&r, out) < 0)
+		generators[i](r);
+	copy_assets(r);
+	*out = r;
+	return 0;
+}
+
+int cb_render_run(cb_render *r, cb_output *out)
+{
+	cb_site *site = r->site;
+	size_t i;
+	int rc = 0;
+
+	if (run_queue(r, out) < 0)
 		rc = -1;
 	/* Content files and theme assets. */
 	for (i = 0; rc == 0 && i < cb_site_file_count(site); i++) {
 		const char *from, *to;
 		cb_source *src;
+		char *opath;
 
 		cb_site_file_at(site, i, &from, &to);
 		src = strncmp(from, "themes/", 7) == 0 ? cb_site_lookup(site, from)
 		                                       : cb_site_source(site);
-		if (!src || cb_output_copy(out, to, src, from) < 0)
+		opath = cb_xasprintf("%s%s", r->prefix, to);
+		if (!src || cb_output_copy(out, opath, src, from) < 0)
 			rc = -1;
+		free(opath);
 	}
-out:
-	for (i = 0; i < r.n_jobs; i++) {
-		free(r.jobs[i].path);
-		free(r.jobs[i].tmpl);
-		free(r.jobs[i].raw);
-		free(r.jobs[i].title);
-		free(r.jobs[i].kind);
-		cb_value_unref(r.jobs[i].ctx);
-		for (k = 0; r.jobs[i].tmpl_list && r.jobs[i].tmpl_list[k]; k++)
-			free(r.jobs[i].tmpl_list[k]);
-		free(r.jobs[i].tmpl_list);
+	return rc;
+}
+
+void cb_render_free(cb_render *r)
+{
+	size_t i, k;
+
+	if (!r)
+		return;
+	for (i = 0; i < r->n_jobs; i++) {
+		free(r->jobs[i].path);
+		free(r->jobs[i].tmpl);
+		free(r->jobs[i].raw);
+		free(r->jobs[i].title);
+		free(r->jobs[i].kind);
+		cb_value_unref(r->jobs[i].ctx);
+		for (k = 0; r->jobs[i].tmpl_list && r->jobs[i].tmpl_list[k]; k++)
+			free(r->jobs[i].tmpl_list[k]);
+		free(r->jobs[i].tmpl_list);
 	}
-	free(r.jobs);
-	for (i = r.n_kept; i > 0; i--)
-		r.kept[i - 1].free_fn(r.kept[i - 1].ptr);
-	free(r.kept);
-	cb_value_unref(r.cases);
-	cb_value_unref(r.site_ctx);
-	cb_value_unref(r.field_tax);
-	cb_tmpl_set_free(r.tmpls);
-	free(r.theme);
-	pthread_mutex_destroy(&r.lock);
+	free(r->jobs);
+	for (i = r->n_kept; i > 0; i--)
+		r->kept[i - 1].free_fn(r->kept[i - 1].ptr);
+	free(r->kept);
+	if (r->doc_keys)
+		for (i = 0; i < cb_site_case_count(r->site); i++)
+			free(r->doc_keys[i]);
+	free(r->doc_keys);
+	cb_value_unref(r->env_keys);
+	free(r->key_tmpl);
+	cb_value_unref(r->cases);
+	cb_value_unref(r->site_ctx);
+	cb_value_unref(r->field_tax);
+	cb_tmpl_set_free(r->tmpls);
+	free(r->theme);
+	free(r->prefix);
+	pthread_mutex_destroy(&r->lock);
+	free(r);
+}
+
+int cb_render_site(cb_site *site, cb_output *out, const cb_render_opts *opts)
+{
+	cb_render *r;
+	int rc;
+
+	if (cb_render_new(&r, site, opts) < 0)
+		return -1;
+	rc = cb_render_run(r, out);
+	cb_render_free(r);
 	return rc;
 }

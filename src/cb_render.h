@@ -21,6 +21,7 @@
 #include <signal.h>
 #include <stddef.h>
 
+#include "cb_cache.h"
 #include "cb_output.h"
 #include "cb_site.h"
 #include "cb_value.h"
@@ -32,9 +33,24 @@ typedef struct cb_render_opts {
 	void (*progress)(void *ctx, size_t done, size_t total);
 	void *progress_ctx;
 	volatile sig_atomic_t *stop; /* when set non-zero, stop early with an error */
+	/* Write every page and file under this folder of the output ("editions/
+	 * 2025/"), or at its top (NULL). Paths in contexts stay relative to the
+	 * site's own root. */
+	const char *prefix;
+	/* Pages already rendered by another edition of this build, shared when
+	 * their key matches (see cb_render.c), or NULL. */
+	cb_cache *cache;
+	/* In an edition build: the `editions` value of the page at site path
+	 * `path` (a new value the renderer unrefs), for the theme's
+	 * edition-switcher template, which the base layout includes with
+	 * {{> edition-switcher}}. NULL outside edition builds. Needs a cache
+	 * (its marker holds the switcher's place while the page is shared);
+	 * called from render threads, so it must only read. */
+	cb_value *(*editions)(void *ctx, const char *path);
+	void *editions_ctx;
 } cb_render_opts;
 
-#define CB_RENDER_OPTS_INIT { 0, NULL, NULL, NULL }
+#define CB_RENDER_OPTS_INIT { 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
 
 /* Keys of a case's template context that casebook fills itself; plugins may
  * not c:set them. NULL-terminated. */
@@ -48,12 +64,29 @@ extern const char *const cb_render_site_keys[];
 extern const char *const cb_render_core_paths[];
 
 /* Render the whole site into out. Returns 0, or -1 after reporting errors to
- * the site's diagnostics. */
+ * the site's diagnostics. The same as cb_render_new, cb_render_run and
+ * cb_render_free. */
 int cb_render_site(cb_site *site, cb_output *out, const cb_render_opts *opts);
+
+/* The render stage in steps, for builds that must know every edition's
+ * pages before writing any (the edition switcher links to the same page in
+ * other editions). cb_render_new loads the theme, builds the contexts and
+ * runs the generators: afterwards the page list is known. Returns 0 and a
+ * renderer the caller frees with cb_render_free, or -1 after reporting (a
+ * missing theme). site and opts are borrowed and must outlive it. */
+int cb_render_new(cb_render **out, cb_site *site, const cb_render_opts *opts);
+/* (cb_render_page_count and cb_render_page_path, below, then list the
+ * pages.) Render and write every page, then copy content files and theme assets.
+ * Returns 0, or -1 after reporting. Call once. */
+int cb_render_run(cb_render *r, cb_output *out);
+void cb_render_free(cb_render *r);
 
 /* ---- for page generators ------------------------------------------------- */
 
 const cb_site *cb_render_get_site(const cb_render *r);
+/* The folder of the output this site is written to: "" for the top,
+ * "editions/<name>/" for an edition (borrowed). */
+const char *cb_render_prefix(const cb_render *r);
 /* The summary context of case i, as lists of cases show it (borrowed):
  * slug, title, summary, url, country, countries, city, year, end_year,
  * years, sector, sector_text, tags, digital, facets. */
@@ -115,6 +148,33 @@ void cb_render_sink_put(cb_render_sink *s, const char *data, size_t len);
  * to the page with cb_render_sink_put). Returns 0, or -1 after reporting. */
 int cb_render_sink_render(cb_render_sink *s, const char *tmpl, const cb_value *data,
                           cb_buf *out);
+
+/*
+ * Append to the sink's page the rendering of template tmpl (one named when
+ * the writer was queued) for case i, with the data build(r, i) makes (a
+ * map, as for cb_render_sink_render). In an edition build with a cache, a
+ * case whose piece comes out the same as in another edition of this build
+ * (same key: what a case page's key is made of, the page's path and `what`,
+ * which names build) is copied from that edition's file instead of being
+ * rendered again. Returns 0, or -1 after reporting.
+ */
+int cb_render_sink_put_case(cb_render_sink *s, const char *what, const char *tmpl, size_t i,
+                            cb_render_builder build);
+
+/*
+ * For generators that derive something from a case alone (its words for the
+ * search index) and would keep it for the other editions of the build: a
+ * key of everything case i's own data is made of (its file, path, omitted
+ * sections, plugin values and facets; the vocabularies, the pages plugins
+ * added, the configuration and casebook's version), and of `what`, which
+ * names what is derived. Returns 0 with the key in out[CB_OID_HEXSZ + 1],
+ * or -1 when there is no cache (cb_render_opts.cache) or the case cannot be
+ * shared. Keep and find the bytes with cb_cache_blob_put/get on
+ * cb_render_cache(r). Reads only.
+ */
+int cb_render_case_key(const cb_render *r, size_t i, const char *what, char *out);
+/* The build's cache, or NULL (borrowed). */
+cb_cache *cb_render_cache(const cb_render *r);
 
 /* Keep ptr until the site is written, then call free_fn(ptr): for data that
  * writers share. */

@@ -56,6 +56,7 @@ struct cb_search {
 	uint32_t slots;
 	size_t total;
 	cb_buf folded; /* scratch */
+	cb_buf *rec;   /* while recording (cb_search_record): what is added */
 };
 
 /* ---- building ------------------------------------------------------------ */
@@ -127,6 +128,74 @@ static void grow(cb_search *s)
 	free(old);
 }
 
+/* ---- recording, to add a case again without reading it (editions) ------ */
+
+void cb_search_record(cb_search *s, cb_buf *rec)
+{
+	s->rec = rec;
+}
+
+static void rec_size(cb_buf *rec, size_t v)
+{
+	unsigned char b[10];
+	size_t n = 0;
+
+	do {
+		b[n++] = (unsigned char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+		v >>= 7;
+	} while (v);
+	cb_buf_put(rec, (const char *)b, n);
+}
+
+static int get_size(const unsigned char **p, const unsigned char *end, size_t *v)
+{
+	unsigned shift = 0;
+
+	*v = 0;
+	while (*p < end && shift < 64) {
+		unsigned char c = *(*p)++;
+		*v |= (size_t)(c & 0x7f) << shift;
+		if (!(c & 0x80))
+			return 0;
+		shift += 7;
+	}
+	return -1;
+}
+
+static void add_word(cb_search *s, const char *w, size_t len, int field);
+
+int cb_search_replay(cb_search *s, const char *data, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)data, *end = p + len;
+	size_t v, wl;
+
+	while (p < end) {
+		switch (*p++) {
+		case 'C':
+			if (get_size(&p, end, &v) < 0)
+				return -1;
+			cb_search_add_case(s, v);
+			break;
+		case 'L':
+			cb_search_add_lesson(s);
+			break;
+		case 'W':
+			if (p >= end)
+				return -1;
+			v = *p++;
+			if (get_size(&p, end, &wl) < 0 || wl > (size_t)(end - p))
+				return -1;
+			if (s->n_cases && s->lesson <= CB_SEARCH_MAX_LESSONS)
+				add_word(s, (const char *)p, wl, (int)v);
+			p += wl;
+			break;
+		default:
+			return -1;
+		}
+	}
+	return 0;
+}
+
 size_t cb_search_add_case(cb_search *s, size_t text_bytes)
 {
 	if (s->n_cases == s->case_cap) {
@@ -135,11 +204,17 @@ size_t cb_search_add_case(cb_search *s, size_t text_bytes)
 	}
 	s->case_bytes[s->n_cases] = text_bytes;
 	s->lesson = 0;
+	if (s->rec) {
+		cb_buf_putc(s->rec, 'C');
+		rec_size(s->rec, text_bytes);
+	}
 	return s->n_cases++;
 }
 
 unsigned cb_search_add_lesson(cb_search *s)
 {
+	if (s->rec)
+		cb_buf_putc(s->rec, 'L');
 	if (s->n_cases == 0 || s->lesson == CB_SEARCH_MAX_LESSONS + 1)
 		return 0;
 	if (s->lesson == CB_SEARCH_MAX_LESSONS) {
@@ -157,6 +232,12 @@ static void add_word(cb_search *s, const char *w, size_t len, int field)
 	uint32_t item = (uint32_t)(s->n_cases - 1) << 8 | s->lesson;
 	term *t = lookup(s, w, len);
 
+	if (s->rec) {
+		cb_buf_putc(s->rec, 'W');
+		cb_buf_putc(s->rec, (char)field);
+		rec_size(s->rec, len);
+		cb_buf_put(s->rec, w, len);
+	}
 	if (!t->word) {
 		if ((s->used + 1) * 10 > s->cap * 7) {
 			grow(s);
@@ -642,8 +723,27 @@ void cb_search_generate(cb_render *r)
 	cb_value *info = cb_value_new_map();
 	size_t i, nt, nd;
 
-	for (i = 0; i < cb_site_case_count(site); i++)
-		index_case(r, s, i, &scratch);
+	/* In an edition build, a case indexed for another edition is added
+	 * again from what was recorded then, without reading it. */
+	for (i = 0; i < cb_site_case_count(site); i++) {
+		cb_cache *cache = cb_render_cache(r);
+		char key[CB_OID_HEXSZ + 1];
+		if (cache && cb_render_case_key(r, i, "search", key) == 0) {
+			cb_buf rec = CB_BUF_INIT;
+			if (cb_cache_blob_get(cache, key, &rec) && cb_search_replay(s, rec.ptr, rec.len) == 0) {
+				cb_buf_dispose(&rec);
+				continue;
+			}
+			cb_buf_clear(&rec);
+			cb_search_record(s, &rec);
+			index_case(r, s, i, &scratch);
+			cb_search_record(s, NULL);
+			cb_cache_blob_put(cache, key, rec.ptr, rec.len);
+			cb_buf_dispose(&rec);
+		} else {
+			index_case(r, s, i, &scratch);
+		}
+	}
 	cb_buf_dispose(&scratch);
 	nt = cb_search_plan(s, CB_SEARCH_PART_SIZE, &nd);
 	cb_render_keep(r, s, free_index);

@@ -62,6 +62,13 @@ unsigned cb_search_add_lesson(cb_search *s);
  * out. */
 void cb_search_add_text(cb_search *s, int field, const char *text, size_t len);
 
+/* Record into rec (NULL: stop) every case, lesson and word added from now
+ * on, so that cb_search_replay can add them again to another index (the
+ * same case in another edition) without reading the case. */
+void cb_search_record(cb_search *s, cb_buf *rec);
+/* Add what a recording holds. Returns 0, or -1 if data is no recording. */
+int cb_search_replay(cb_search *s, const char *data, size_t len);
+
 /* Number of cases, distinct words and postings (item-word pairs). */
 size_t cb_search_case_count(const cb_search *s);
 size_t cb_search_word_count(const cb_search *s);

@@ -57,6 +57,9 @@ static const command commands[] = {
      "Build the handbook in SOURCE (default: the current folder, which holds casebook.yml)\n"
      "into OUT (default: SOURCE/site). The new site replaces the old one only when the\n"
      "build succeeds; a failed build leaves the previous site as it was.\n"
+     "In a git repository, every case gets its history, and each edition (casebook.yml\n"
+     "`editions`, default: tags edition-*) is built from its commit into\n"
+     "OUT/editions/NAME/ (docs/editions.md).\n"
      "\n"
      "  -s, --source SOURCE   the handbook folder\n"
      "  -o, --output OUT      the site folder\n"
@@ -159,6 +162,11 @@ static void summary(const cb_build_result *res, cb_diag_list *diags, int check)
 	if (check)
 		fprintf(stderr, "casebook: %zu case%s checked, %zu error%s, %zu warning%s (%.2f s)\n",
 		        res->cases, res->cases == 1 ? "" : "s", e, e == 1 ? "" : "s", w,
+		        w == 1 ? "" : "s", res->seconds);
+	else if (e == 0 && res->editions)
+		fprintf(stderr, "casebook: %zu case%s, %zu edition%s, %zu page%s, %zu warning%s, %.2f s\n",
+		        res->cases, res->cases == 1 ? "" : "s", res->editions,
+		        res->editions == 1 ? "" : "s", res->pages, res->pages == 1 ? "" : "s", w,
 		        w == 1 ? "" : "s", res->seconds);
 	else if (e == 0)
 		fprintf(stderr, "casebook: %zu case%s, %zu page%s, %zu warning%s, %.2f s\n",
