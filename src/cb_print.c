@@ -253,7 +253,7 @@ static cb_value *frame_ctx(cb_render *r)
 		cb_value_setc(d, "intro", embed(b.ptr, b.len, "intro--", 1, ""));
 		cb_buf_dispose(&b);
 	}
-	cb_value_setc(d, "toc", cb_value_ref(cb_render_cases(r)));
+	cb_value_setc(d, "toc", cb_value_ref(cb_render_cases_in_order(r)));
 	cb_value_setc(d, "lesson_groups", lessons_ctx(r));
 	cb_value_set_bool(d, "has_lessons", cb_value_len(cb_value_getc(d, "lesson_groups")) > 0);
 	cb_value_setc(d, "vocabularies", vocabularies_ctx(r));
@@ -349,7 +349,8 @@ static int write_print(cb_render *r, cb_render_sink *sink, void *ctx, size_t arg
 	/* Case by case; in an edition build, a case as in another edition is
 	 * copied from there (cb_render_sink_put_case). */
 	for (i = 0; i < cb_site_case_count(site); i++)
-		if ((rc = cb_render_sink_put_case(sink, "print", "print-case", i, case_ctx)) < 0)
+		if ((rc = cb_render_sink_put_case(sink, "print", "print-case",
+		                                  cb_render_case_at(r, i), case_ctx)) < 0)
 			goto out;
 	at += strlen(CB_PRINT_CASES);
 	cb_render_sink_put(sink, at, page.len - (size_t)(at - page.ptr));

@@ -27,6 +27,7 @@
 #include "cb_print.h"
 #include "cb_search.h"
 #include "cb_template.h"
+#include "cb_utf8.h"
 
 const char *const cb_render_case_keys[] = {
     "slug",  "title",  "summary", "url",     "path",    "meta",    "country", "countries",
@@ -82,7 +83,10 @@ struct cb_render {
 	cb_tmpl_set *tmpls;
 	char *theme;
 	cb_value *site_ctx;
-	cb_value *cases; /* list of case contexts */
+	cb_value *cases; /* list of case contexts, in site (slug) order */
+	cb_value *by_title; /* the same contexts in reading order (by title) */
+	size_t *order;   /* case index at each reading position */
+	size_t *pos;     /* reading position of each case */
 	cb_value *field_tax; /* front-matter field -> taxonomy name */
 	job *jobs;
 	size_t n_jobs, cap_jobs;
@@ -869,6 +873,8 @@ const char *cb_render_prefix(const cb_render *r) { return r->prefix; }
 cb_value *cb_render_case(const cb_render *r, size_t i) { return cb_value_at(r->cases, i); }
 size_t cb_render_case_count(const cb_render *r) { return cb_value_len(r->cases); }
 cb_value *cb_render_cases(const cb_render *r) { return r->cases; }
+cb_value *cb_render_cases_in_order(const cb_render *r) { return r->by_title; }
+size_t cb_render_case_at(const cb_render *r, size_t k) { return r->order[k]; }
 cb_value *cb_render_site_ctx(const cb_render *r) { return r->site_ctx; }
 
 /* ---- HTML rebasing ------------------------------------------------------- */
@@ -938,17 +944,74 @@ void cb_render_rebase_html(cb_buf *out, const char *html, size_t len, const char
 
 /* ---- generators ---------------------------------------------------------- */
 
+/* Case i's neighbours in reading order, or NO_CASE. */
+#define NO_CASE ((size_t)-1)
+static size_t prev_case(const cb_render *r, size_t i)
+{
+	return r->pos[i] > 0 ? r->order[r->pos[i] - 1] : NO_CASE;
+}
+
+static size_t next_case(const cb_render *r, size_t i)
+{
+	return r->pos[i] + 1 < cb_value_len(r->cases) ? r->order[r->pos[i] + 1] : NO_CASE;
+}
+
 /* The data of case page i: the case, and its neighbours for the pager. */
 static cb_value *case_page_data(cb_render *r, size_t i)
 {
 	cb_value *d = cb_value_new_map();
+	size_t p = prev_case(r, i), n = next_case(r, i);
 
 	cb_value_setc(d, "case", cb_render_case_full(r, i));
-	if (i > 0)
-		cb_value_setc(d, "previous", cb_value_ref(cb_value_at(r->cases, i - 1)));
-	if (i + 1 < cb_value_len(r->cases))
-		cb_value_setc(d, "next", cb_value_ref(cb_value_at(r->cases, i + 1)));
+	if (p != NO_CASE)
+		cb_value_setc(d, "previous", cb_value_ref(cb_value_at(r->cases, p)));
+	if (n != NO_CASE)
+		cb_value_setc(d, "next", cb_value_ref(cb_value_at(r->cases, n)));
 	return d;
+}
+
+/* Reading order: by title, folded (case and accents ignored), then slug. */
+typedef struct title_key {
+	char *folded;
+	size_t index;
+	const char *slug;
+} title_key;
+
+static int cmp_title_key(const void *pa, const void *pb)
+{
+	const title_key *a = pa, *b = pb;
+	int c = strcmp(a->folded, b->folded);
+
+	return c ? c : strcmp(a->slug, b->slug);
+}
+
+static void sort_by_title(cb_render *r)
+{
+	size_t n = cb_site_case_count(r->site), i;
+	title_key *keys = cb_xcalloc(n ? n : 1, sizeof(title_key));
+
+	for (i = 0; i < n; i++) {
+		const cb_doc *doc = cb_site_case(r->site, i);
+		cb_buf b = CB_BUF_INIT;
+		const char *t = cb_doc_title(doc);
+
+		cb_utf8_fold(&b, t, strlen(t));
+		keys[i].folded = cb_buf_detach(&b);
+		keys[i].index = i;
+		keys[i].slug = cb_doc_slug(doc);
+	}
+	if (n)
+		qsort(keys, n, sizeof(title_key), cmp_title_key);
+	r->order = cb_xcalloc(n ? n : 1, sizeof(size_t));
+	r->pos = cb_xcalloc(n ? n : 1, sizeof(size_t));
+	r->by_title = cb_value_new_list();
+	for (i = 0; i < n; i++) {
+		r->order[i] = keys[i].index;
+		r->pos[keys[i].index] = i;
+		cb_value_push(r->by_title, cb_value_ref(cb_value_at(r->cases, keys[i].index)));
+		free(keys[i].folded);
+	}
+	free(keys);
 }
 
 static void gen_core(cb_render *r)
@@ -965,10 +1028,10 @@ static void gen_core(cb_render *r)
 		cb_value_set_str(home, "intro_title", cb_doc_title(intro));
 		cb_buf_dispose(&b);
 	}
-	cb_value_setc(home, "cases", cb_value_ref(r->cases));
+	cb_value_setc(home, "cases", cb_value_ref(r->by_title));
 	cb_render_add(r, "index.html", "home", cb_config_title(cb_site_config(site)), "home", home);
 
-	cb_value_setc(index, "cases", cb_value_ref(r->cases));
+	cb_value_setc(index, "cases", cb_value_ref(r->by_title));
 	cb_render_add(r, "cases/index.html", "cases", "All cases", "cases", index);
 
 	for (i = 0; i < cb_site_case_count(site); i++)
@@ -1338,17 +1401,17 @@ cb_cache *cb_render_cache(const cb_render *r)
  * to be shared. Safe on render threads (reads only). */
 static int case_page_key(cb_render *r, const job *j, char *out)
 {
-	size_t i = j->arg, n = cb_site_case_count(r->site);
+	size_t i = j->arg, p = prev_case(r, i), n = next_case(r, i);
 	cb_buf b = CB_BUF_INIT;
 
 	const char *env = r->key_tmpl ? cb_value_cstr(cb_value_getc(r->env_keys, r->key_tmpl)) : NULL;
 
 	if (!r->doc_keys || !env || !*env || strcmp(j->tmpl, r->key_tmpl) != 0 || !r->doc_keys[i] ||
-	    (i > 0 && !r->doc_keys[i - 1]) || (i + 1 < n && !r->doc_keys[i + 1]))
+	    (p != NO_CASE && !r->doc_keys[p]) || (n != NO_CASE && !r->doc_keys[n]))
 		return -1;
 	cb_buf_printf(&b, "page\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n", env, j->path, j->title,
-	              j->kind, r->doc_keys[i], i > 0 ? r->doc_keys[i - 1] : "-",
-	              i + 1 < n ? r->doc_keys[i + 1] : "-");
+	              j->kind, r->doc_keys[i], p != NO_CASE ? r->doc_keys[p] : "-",
+	              n != NO_CASE ? r->doc_keys[n] : "-");
 	hash_buf(&b, out);
 	cb_buf_dispose(&b);
 	return *out ? 0 : -1;
@@ -1716,6 +1779,7 @@ int cb_render_new(cb_render **out, cb_site *site, const cb_render_opts *opts)
 	r->cases = cb_value_new_list();
 	for (i = 0; i < cb_site_case_count(site); i++)
 		cb_value_push(r->cases, summary_ctx(r, cb_site_case(site, i)));
+	sort_by_title(r);
 	if (r->opts->cache)
 		compute_doc_keys(r);
 
@@ -1779,6 +1843,9 @@ void cb_render_free(cb_render *r)
 	cb_value_unref(r->env_keys);
 	free(r->key_tmpl);
 	cb_value_unref(r->cases);
+	cb_value_unref(r->by_title);
+	free(r->order);
+	free(r->pos);
 	cb_value_unref(r->site_ctx);
 	cb_value_unref(r->field_tax);
 	cb_tmpl_set_free(r->tmpls);

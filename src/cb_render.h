@@ -94,6 +94,11 @@ cb_value *cb_render_case(const cb_render *r, size_t i);
 size_t cb_render_case_count(const cb_render *r);
 /* All summary contexts in site order (a list; borrowed). */
 cb_value *cb_render_cases(const cb_render *r);
+/* The same in reading order: by title, case and accents ignored (a list;
+ * borrowed). Lists readers see (home, case index, print) use this order. */
+cb_value *cb_render_cases_in_order(const cb_render *r);
+/* The index (in site order) of the case at reading position k. */
+size_t cb_render_case_at(const cb_render *r, size_t k);
 /* The full context of case i, as its page sees it: the summary plus path,
  * meta, sources, facts, body, sections, toc and plugin values. Built on
  * each call (it holds the case's whole HTML); caller unrefs. Safe to call
