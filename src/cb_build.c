@@ -121,6 +121,8 @@ typedef struct build {
 	cb_source **srcs;    /* a git tree per site, or NULL for the working tree */
 	cb_diag_list **dl;   /* a diagnostics list per edition (NULL: diags itself) */
 	char **labels;       /* progress labels */
+	/* Seconds spent in each stage, summed over the sites (for -v). */
+	double t_load, t_plugins, t_pages, t_write, t_commit;
 } build;
 
 /* Move what edition site k reported into the build's list, its paths
@@ -159,6 +161,7 @@ static int open_site(build *b, size_t k, cb_config *cfg, cb_source *src, cb_sour
 	cb_diag_list *d = b->diags;
 	cb_load_opts lo = CB_LOAD_OPTS_INIT;
 	cb_source *s = NULL;
+	double t0, t1;
 	int r;
 
 	r = cb_editions_source(b->eds, k, &s, d);
@@ -190,10 +193,14 @@ static int open_site(build *b, size_t k, cb_config *cfg, cb_source *src, cb_sour
 		lo.progress = progress;
 		lo.progress_ctx = b->labels[k];
 	}
+	t0 = now();
 	cb_load(b->sites[k], &lo);
 	cb_editions_set_history(b->eds, k, b->sites[k]);
+	t1 = now();
 	/* Plugins run even when loading found errors, so one run reports all. */
 	cb_plugin_run(b->sites[k]);
+	b->t_load += t1 - t0;
+	b->t_plugins += now() - t1;
 	return 0;
 }
 
@@ -224,6 +231,7 @@ static int render_all(build *b, cb_output *out)
 	cb_render_opts *ro = cb_xcalloc(b->n, sizeof *ro);
 	size_t k;
 	int rc = 0;
+	double t0 = now(), t1;
 
 	cb_editions_add_pages(b->eds, b->sites, b->diags);
 	for (k = 0; k < b->n; k++) {
@@ -243,6 +251,8 @@ static int render_all(build *b, cb_output *out)
 		else
 			cb_editions_set_pages(b->eds, k, r[k]);
 	}
+	t1 = now();
+	b->t_pages += t1 - t0;
 	for (k = 0; rc == 0 && k < b->n; k++) {
 		if (cb_render_run(r[k], out) < 0 || (opts->stop && *opts->stop))
 			rc = -1;
@@ -255,6 +265,7 @@ static int render_all(build *b, cb_output *out)
 		cb_render_free(r[k]);
 	free(r);
 	free(ro);
+	b->t_write += now() - t1;
 	return rc;
 }
 
@@ -275,7 +286,7 @@ int cb_build_run(const cb_build_opts *opts, cb_diag_list *diags, cb_build_result
 	cb_output *out = NULL;
 	char src_real[PATH_MAX];
 	char *out_dir = NULL;
-	double t0 = now();
+	double t0 = now(), t_commit;
 	int rc = -1, r;
 	size_t k;
 	build b;
@@ -355,10 +366,16 @@ int cb_build_run(const cb_build_opts *opts, cb_diag_list *diags, cb_build_result
 		goto out;
 	}
 	res->pages = cb_output_count(out);
+	t_commit = now();
 	if (cb_output_commit(out) < 0) {
 		res->env_error = 1;
 		goto out;
 	}
+	b.t_commit = now() - t_commit;
+	cb_diag_add(diags, CB_NOTE, "stages", NULL, 0, 0, NULL,
+	            "stages: load %.2f s, plugins %.2f s, page list %.2f s, rendering and "
+	            "writing %.2f s, swapping the site in %.2f s",
+	            b.t_load, b.t_plugins, b.t_pages, b.t_write, b.t_commit);
 	rc = 0;
 out:
 	if (opts->progress)

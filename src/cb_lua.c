@@ -635,6 +635,7 @@ cb_lua *cb_lua_new(const cb_lua_opts *opts)
 		goto fail;
 	}
 	*(cb_lua **)lua_getextraspace(lua->L) = lua;
+	lua_gc(lua->L, LUA_GCGEN, 0, 0);
 	lua_atpanic(lua->L, panic);
 	lua_setwarnf(lua->L, warnf, lua);
 	lua_pushcfunction(lua->L, setup);
