@@ -16,11 +16,13 @@
 #include "cb_config.h"
 #include "cb_edition.h"
 #include "cb_fs.h"
+#include "cb_git.h"
 #include "cb_load.h"
 #include "cb_mem.h"
 #include "cb_output.h"
 #include "cb_plugin.h"
 #include "cb_render.h"
+#include "cb_reuse.h"
 #include "cb_site.h"
 #include "cb_source.h"
 
@@ -269,6 +271,52 @@ static int render_all(build *b, cb_output *out)
 	return rc;
 }
 
+/* The key of everything the build reads (see cb_reuse.h): the casebook
+ * binary, the source folder (but the output folder), the installed themes
+ * and plugins, the repository's references (history, editions) and the
+ * options that change what is built. Into key[CB_OID_HEXSZ + 1]. */
+static void build_key(cb_reuse *c, const cb_build_opts *opts, const char *src_real,
+                      const char *out_real, char *key)
+{
+	cb_buf b = CB_BUF_INIT;
+	char exe[PATH_MAX];
+	cb_git_repo *repo = NULL;
+
+	cb_buf_printf(&b, "casebook-build 1 %s\nlatest_only %d\n", CB_VERSION, opts->latest_only);
+	if (realpath("/proc/self/exe", exe))
+		cb_reuse_key_file(c, exe, &b);
+	cb_buf_puts(&b, "source\n");
+	cb_reuse_key_tree(c, src_real, out_real, &b);
+	if (opts->share_dir) {
+		char *t = cb_xasprintf("%s/themes", opts->share_dir);
+		char *p = cb_xasprintf("%s/plugins", opts->share_dir);
+		cb_buf_puts(&b, "share\n");
+		cb_reuse_key_tree(c, t, out_real, &b);
+		cb_reuse_key_tree(c, p, out_real, &b);
+		free(t);
+		free(p);
+	}
+	if (cb_git_repo_open(&repo, src_real, NULL) == 0) {
+		/* The working tree's top, where .mailmap lies. */
+		size_t sl = strlen(src_real), pl = strlen(cb_git_repo_prefix(repo));
+		char *top = cb_xstrndup(src_real, sl >= pl ? sl - pl : sl), *mm;
+		if (pl && sl > pl && top[sl - pl - 1] == '/')
+			top[sl - pl - 1] = '\0';
+		mm = cb_xasprintf("%s/.mailmap", top);
+		cb_buf_puts(&b, "git\n");
+		cb_git_repo_state(repo, &b);
+		cb_reuse_key_file(c, mm, &b);
+		free(mm);
+		free(top);
+		cb_git_repo_free(repo);
+	} else {
+		cb_buf_puts(&b, "no git\n");
+	}
+	if (cb_git_hash_blob(b.ptr, b.len, key) < 0)
+		snprintf(key, CB_OID_HEXSZ + 1, "unkeyed");
+	cb_buf_dispose(&b);
+}
+
 static size_t all_errors(const build *b)
 {
 	size_t k, e = cb_diag_errors(b->diags);
@@ -290,6 +338,9 @@ int cb_build_run(const cb_build_opts *opts, cb_diag_list *diags, cb_build_result
 	int rc = -1, r;
 	size_t k;
 	build b;
+	cb_reuse *reuse = NULL;
+	char *out_real = NULL;
+	char key[CB_OID_HEXSZ + 1] = "";
 
 	memset(res, 0, sizeof *res);
 	memset(&b, 0, sizeof b);
@@ -308,6 +359,31 @@ int cb_build_run(const cb_build_opts *opts, cb_diag_list *diags, cb_build_result
 			share = share_all;
 	}
 
+	/* Nothing changed since the last build, whose site is untouched? */
+	if (!opts->check_only && !opts->no_cache) {
+		cb_reuse_result rr;
+		char *cache_dir = cb_xasprintf("%s/" CB_REUSE_DIR, src_real);
+
+		out_dir = opts->out_dir ? cb_xstrdup(opts->out_dir) : cb_xasprintf("%s/site", src_real);
+		reuse = cb_reuse_open(cache_dir);
+		free(cache_dir);
+		out_real = real_or_planned(out_dir);
+		build_key(reuse, opts, src_real, out_real, key);
+		if (cb_reuse_fresh(reuse, key, out_real, &rr, diags)) {
+			res->cases = rr.cases;
+			res->pages = rr.pages;
+			res->editions = rr.editions;
+			res->up_to_date = 1;
+			cb_diag_add(diags, CB_NOTE, "up-to-date", NULL, 0, 0, NULL,
+			            "nothing changed since the last build: %s is up to date (what that "
+			            "build reported is repeated; the cache is in %s/, --no-cache "
+			            "builds all the same)",
+			            out_dir, CB_REUSE_DIR);
+			rc = 0;
+			goto out;
+		}
+	}
+
 	r = cb_config_load(&cfg, src, diags);
 	if (r == CB_ENOCONFIG) {
 		res->env_error = 1;
@@ -320,7 +396,9 @@ int cb_build_run(const cb_build_opts *opts, cb_diag_list *diags, cb_build_result
 	cb_editions_open(&b.eds, src_real, cfg, opts->check_only, diags);
 
 	if (!opts->check_only) {
-		out_dir = opts->out_dir ? cb_xstrdup(opts->out_dir) : cb_xasprintf("%s/site", src_real);
+		if (!out_dir)
+			out_dir = opts->out_dir ? cb_xstrdup(opts->out_dir)
+			                        : cb_xasprintf("%s/site", src_real);
 		if (check_out_dir(src_real, out_dir, diags) < 0) {
 			res->env_error = 1;
 			goto out;
@@ -372,6 +450,17 @@ int cb_build_run(const cb_build_opts *opts, cb_diag_list *diags, cb_build_result
 		goto out;
 	}
 	b.t_commit = now() - t_commit;
+	if (reuse) {
+		cb_reuse_result rr;
+		rr.cases = res->cases;
+		rr.pages = res->pages;
+		rr.editions = res->editions;
+		/* What this build reported, for a rebuild that finds nothing
+		 * changed to repeat; a cache that cannot be written is no error. */
+		for (k = 0; k < b.n; k++)
+			merge_site_diags(&b, k);
+		cb_reuse_save(reuse, key, out_real, &rr, diags);
+	}
 	cb_diag_add(diags, CB_NOTE, "stages", NULL, 0, 0, NULL,
 	            "stages: load %.2f s, plugins %.2f s, page list %.2f s, rendering and "
 	            "writing %.2f s, swapping the site in %.2f s",
@@ -400,6 +489,8 @@ out:
 		            st.blobs_shared);
 	}
 	build_dispose(&b);
+	cb_reuse_free(reuse);
+	free(out_real);
 	if (rc < 0 && cb_diag_errors(diags) == 0)
 		cb_diag_error(diags, "build", NULL, 0, 0, "the build failed");
 	cb_output_free(out);

@@ -9,6 +9,10 @@
  * latest: every site is loaded (sharing parses through a cb_cache), then
  * every site's page list is made, then every site is written into the one
  * output folder, which is swapped in only when all of them succeeded.
+ *
+ * Before all that, the build's inputs are keyed by content and compared with
+ * the last successful build's (cb_reuse.h): when nothing changed and the
+ * site is as that build left it, nothing is done.
  */
 #ifndef CB_BUILD_H
 #define CB_BUILD_H
@@ -28,9 +32,11 @@ typedef struct cb_build_opts {
 	volatile sig_atomic_t *stop; /* set by a signal handler to stop early */
 	int latest_only;        /* build the latest site alone, without editions
 	                         * (history is still read): for previews */
+	int no_cache;           /* neither read nor write SOURCE/.casebook-cache
+	                         * (cb_reuse.h): always build */
 } cb_build_opts;
 
-#define CB_BUILD_OPTS_INIT { ".", NULL, NULL, 0, 0, 0, NULL, 0 }
+#define CB_BUILD_OPTS_INIT { ".", NULL, NULL, 0, 0, 0, NULL, 0, 0 }
 
 typedef struct cb_build_result {
 	size_t cases;    /* of the latest (the working tree) */
@@ -40,6 +46,7 @@ typedef struct cb_build_result {
 	size_t docs_parsed, docs_shared, pages_rendered, pages_shared, pieces_rendered,
 	    pieces_shared, blobs_made, blobs_shared;
 	double seconds;
+	int up_to_date;  /* nothing changed since the last build: nothing written */
 	int env_error;   /* the failure was the environment's (exit 2), not the content's */
 } cb_build_result;
 

@@ -136,6 +136,51 @@ void cb_git_repo_free(cb_git_repo *repo)
 	free(repo);
 }
 
+static int cmp_cstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void cb_git_repo_state(cb_git_repo *repo, cb_buf *out)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *ref;
+	git_oid id;
+	char hex[GIT_OID_HEXSZ + 1];
+
+	pthread_mutex_lock(&repo->lock);
+	if (git_reference_name_to_id(&id, repo->repo, "HEAD") == 0)
+		cb_buf_printf(out, "HEAD %s\n", git_oid_tostr(hex, sizeof hex, &id));
+	else
+		cb_buf_puts(out, "HEAD none\n");
+	cb_buf_printf(out, "shallow %d\nworkdir %s\n", git_repository_is_shallow(repo->repo),
+	              git_repository_workdir(repo->repo) ? git_repository_workdir(repo->repo) : "");
+	if (git_reference_iterator_new(&it, repo->repo) == 0) {
+		char **v = NULL;
+		size_t n = 0, i;
+		while (git_reference_next(&ref, it) == 0) {
+			const git_oid *t = git_reference_target(ref);
+			const char *sym = git_reference_symbolic_target(ref);
+			v = cb_xreallocarray(v, n + 1, sizeof *v);
+			v[n++] = cb_xasprintf("ref %s %s\n", git_reference_name(ref),
+			                      t ? git_oid_tostr(hex, sizeof hex, t) : sym ? sym : "?");
+			git_reference_free(ref);
+		}
+		git_reference_iterator_free(it);
+		/* The iterator's order is the filesystem's: sort. */
+		if (n)
+			qsort(v, n, sizeof *v, cmp_cstr);
+		for (i = 0; i < n; i++) {
+			cb_buf_puts(out, v[i]);
+			free(v[i]);
+		}
+		free(v);
+	} else {
+		cb_buf_puts(out, "refs unreadable\n");
+	}
+	pthread_mutex_unlock(&repo->lock);
+}
+
 const char *cb_git_repo_prefix(const cb_git_repo *repo)
 {
 	return repo->prefix;

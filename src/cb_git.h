@@ -19,6 +19,7 @@
 
 #include <stddef.h>
 
+#include "cb_buf.h"
 #include "cb_diag.h"
 #include "cb_source.h"
 
@@ -48,6 +49,16 @@ typedef struct cb_git_repo cb_git_repo;
  */
 int cb_git_repo_open(cb_git_repo **out, const char *dir, cb_diag_list *diags);
 void cb_git_repo_free(cb_git_repo *repo);
+
+/*
+ * Append to out what a build reads from the repository besides the files of
+ * the working tree: HEAD, every reference (name and target) and whether the
+ * clone is shallow, plus the working tree's top folder (where .mailmap
+ * lies). Enough to tell that history and editions are unchanged since a
+ * previous build. Cannot fail (a reference that cannot be read is written
+ * as unreadable).
+ */
+void cb_git_repo_state(cb_git_repo *repo, cb_buf *out);
 
 /* Where `dir` sits in the repository: "" at its top, else "a/b/" (borrowed). */
 const char *cb_git_repo_prefix(const cb_git_repo *repo);

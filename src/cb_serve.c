@@ -688,6 +688,7 @@ static int build(server *s, const cb_serve_opts *o, const char *out_dir, int fir
 	bo.out_dir = out_dir;
 	bo.check_only = 0;
 	bo.latest_only = 1; /* a preview of the working tree: editions are for `build` */
+	bo.no_cache = 1;    /* a private folder each time: the cache is for `build` */
 	bo.stop = o->stop;
 	bo.progress = first && o->progress;
 	rc = cb_build_run(&bo, d, &res);

@@ -1,7 +1,7 @@
 /*
  * casebook: the command line.
  *
- *   casebook build [-s SOURCE] [-o OUT] [-q] [-v]
+ *   casebook build [-s SOURCE] [-o OUT] [-q] [-v] [--no-cache]
  *   casebook check [-s SOURCE] [--format text|github|json] [--strict] [FILE...]
  *   casebook serve [-s SOURCE] [--port N] [--bind ADDR] [-v]
  *   casebook help [COMMAND] | --help | --version
@@ -53,19 +53,23 @@ static int cmd_serve(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 
 static const command commands[] = {
-    {"build", cmd_build, "casebook build [-s SOURCE] [-o OUT] [-q] [-v]",
+    {"build", cmd_build, "casebook build [-s SOURCE] [-o OUT] [-q] [-v] [--no-cache]",
      "Build the handbook in SOURCE (default: the current folder, which holds casebook.yml)\n"
      "into OUT (default: SOURCE/site). The new site replaces the old one only when the\n"
      "build succeeds; a failed build leaves the previous site as it was.\n"
      "In a git repository, every case gets its history, and each edition (casebook.yml\n"
      "`editions`, default: tags edition-*) is built from its commit into\n"
      "OUT/editions/NAME/ (docs/editions.md).\n"
+     "When nothing changed since the last build (every input the same, by content, and\n"
+     "OUT as that build left it), nothing is written: the cache that tells is in\n"
+     "SOURCE/.casebook-cache/ (docs/architecture.md).\n"
      "\n"
      "  -s, --source SOURCE   the handbook folder\n"
      "  -o, --output OUT      the site folder\n"
      "  -q, --quiet           print only errors and warnings\n"
      "  -v, --verbose         also print notes\n"
-     "  -j, --jobs N          use N threads (default: one per core)\n"},
+     "  -j, --jobs N          use N threads (default: one per core)\n"
+     "      --no-cache        build everything, neither reading nor writing the cache\n"},
     {"check", cmd_check,
      "casebook check [-s SOURCE] [--format text|github|json] [--strict] [FILE...]",
      "Check the handbook without writing anything: front matter, schema, vocabularies,\n"
@@ -164,14 +168,16 @@ static void summary(const cb_build_result *res, cb_diag_list *diags, int check)
 		        res->cases, res->cases == 1 ? "" : "s", e, e == 1 ? "" : "s", w,
 		        w == 1 ? "" : "s", res->seconds);
 	else if (e == 0 && res->editions)
-		fprintf(stderr, "casebook: %zu case%s, %zu edition%s, %zu page%s, %zu warning%s, %.2f s\n",
+		fprintf(stderr, "casebook: %zu case%s, %zu edition%s, %zu page%s%s, %zu warning%s, %.2f s\n",
 		        res->cases, res->cases == 1 ? "" : "s", res->editions,
-		        res->editions == 1 ? "" : "s", res->pages, res->pages == 1 ? "" : "s", w,
+		        res->editions == 1 ? "" : "s", res->pages, res->pages == 1 ? "" : "s",
+		        res->up_to_date ? " (up to date: nothing changed)" : "", w,
 		        w == 1 ? "" : "s", res->seconds);
 	else if (e == 0)
-		fprintf(stderr, "casebook: %zu case%s, %zu page%s, %zu warning%s, %.2f s\n",
+		fprintf(stderr, "casebook: %zu case%s, %zu page%s%s, %zu warning%s, %.2f s\n",
 		        res->cases, res->cases == 1 ? "" : "s", res->pages, res->pages == 1 ? "" : "s",
-		        w, w == 1 ? "" : "s", res->seconds);
+		        res->up_to_date ? " (up to date: nothing changed)" : "", w, w == 1 ? "" : "s",
+		        res->seconds);
 	else
 		fprintf(stderr, "casebook: build failed: %zu error%s, %zu warning%s; the previous "
 		                "site is unchanged\n",
@@ -212,6 +218,7 @@ static int cmd_build(int argc, char **argv)
 	                                         {"quiet", no_argument, NULL, 'q'},
 	                                         {"verbose", no_argument, NULL, 'v'},
 	                                         {"jobs", required_argument, NULL, 'j'},
+	                                         {"no-cache", no_argument, NULL, 'N'},
 	                                         {"help", no_argument, NULL, 'h'},
 	                                         {NULL, 0, NULL, 0}};
 	cb_build_opts opts = CB_BUILD_OPTS_INIT;
@@ -228,6 +235,7 @@ static int cmd_build(int argc, char **argv)
 		case 'q': quiet = 1; break;
 		case 'v': verbose = 1; break;
 		case 'j': opts.threads = atoi(optarg); break;
+		case 'N': opts.no_cache = 1; break;
 		case 'h': fprintf(stdout, "usage: %s\n\n%s", commands[0].usage, commands[0].help); return 0;
 		default: fprintf(stderr, "usage: %s\n", commands[0].usage); return EXIT_USAGE;
 		}

@@ -1,0 +1,547 @@
+/*
+ * cb_reuse: the persistent build cache (see cb_reuse.h).
+ *
+ * dir/build.cache is a text file, one record a line, fields separated by
+ * tabs (tabs, newlines and backslashes in text are escaped):
+ *
+ *   casebook-cache 1                                  the format
+ *   key <hex>                                         the build's key
+ *   out <folder>                                      the output folder
+ *   result <cases> <pages> <editions>
+ *   f <size> <sec> <nsec> <inode> <id> <path>          stat cache (inputs)
+ *   o <size> <sec> <nsec> <inode> <path>               output files
+ *   d <severity> <line> <col> <code> <path> <message> <hint>   diagnostics
+ *   end
+ *
+ * Anything else, or no `end`, and the whole file is ignored.
+ */
+#include "cb_reuse.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cb_fs.h"
+#include "cb_git.h"
+#include "cb_mem.h"
+#include "cb_value.h"
+
+#define FORMAT "casebook-cache 1"
+
+typedef struct stat_entry {
+	char *path;
+	unsigned long long size, sec, nsec, ino;
+	char id[CB_OID_HEXSZ + 1];
+	int used; /* looked up (or made) by this build: saved */
+} stat_entry;
+
+typedef struct saved_diag {
+	int severity;
+	unsigned line, col;
+	char *code, *path, *msg, *hint;
+} saved_diag;
+
+struct cb_reuse {
+	char *dir;
+	/* From the file. */
+	char *key, *out;
+	cb_reuse_result res;
+	stat_entry *outs; /* output files (id unused) */
+	size_t n_outs;
+	saved_diag *diags;
+	size_t n_diags;
+	/* The stat cache: path -> index into stats. */
+	cb_value *index;
+	stat_entry *stats;
+	size_t n_stats, cap_stats;
+};
+
+/* ---- text fields ------------------------------------------------------------- */
+
+static void put_field(cb_buf *b, const char *s)
+{
+	if (!s) {
+		cb_buf_puts(b, "\\-");
+		return;
+	}
+	for (; *s; s++) {
+		if (*s == '\t')
+			cb_buf_puts(b, "\\t");
+		else if (*s == '\n')
+			cb_buf_puts(b, "\\n");
+		else if (*s == '\\')
+			cb_buf_puts(b, "\\\\");
+		else
+			cb_buf_putc(b, *s);
+	}
+}
+
+/* Unescape field s in place; NULL for the "\-" of a missing value. */
+static char *get_field(char *s)
+{
+	char *r = s, *w = s;
+
+	if (strcmp(s, "\\-") == 0)
+		return NULL;
+	while (*r) {
+		if (*r == '\\' && r[1]) {
+			r++;
+			*w++ = *r == 't' ? '\t' : *r == 'n' ? '\n' : *r;
+			r++;
+		} else {
+			*w++ = *r++;
+		}
+	}
+	*w = '\0';
+	return s;
+}
+
+/* Split line at tabs into at most max fields; returns their number. */
+static size_t split(char *line, char **f, size_t max)
+{
+	size_t n = 0;
+
+	while (n < max) {
+		char *tab = strchr(line, '\t');
+		f[n++] = line;
+		if (!tab)
+			break;
+		*tab = '\0';
+		line = tab + 1;
+	}
+	return n;
+}
+
+static int parse_ull(const char *s, unsigned long long *out)
+{
+	char *end;
+
+	if (!*s || *s == '-')
+		return -1;
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	return errno || *end ? -1 : 0;
+}
+
+static int is_hex_id(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < CB_OID_HEXSZ; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return s[CB_OID_HEXSZ] == '\0';
+}
+
+/* ---- the stat cache --------------------------------------------------------- */
+
+static stat_entry *add_stat(cb_reuse *c, const char *path)
+{
+	stat_entry *e;
+
+	if (c->n_stats == c->cap_stats) {
+		c->cap_stats = c->cap_stats ? c->cap_stats * 2 : 1024;
+		c->stats = cb_xreallocarray(c->stats, c->cap_stats, sizeof *c->stats);
+	}
+	e = &c->stats[c->n_stats];
+	memset(e, 0, sizeof *e);
+	e->path = cb_xstrdup(path);
+	cb_value_setc(c->index, path, cb_value_new_int((long long)c->n_stats));
+	c->n_stats++;
+	return e;
+}
+
+static void stat_of(const struct stat *st, unsigned long long *size, unsigned long long *sec,
+                    unsigned long long *nsec, unsigned long long *ino)
+{
+	*size = (unsigned long long)st->st_size;
+	*sec = (unsigned long long)st->st_mtim.tv_sec;
+	*nsec = (unsigned long long)st->st_mtim.tv_nsec;
+	*ino = (unsigned long long)st->st_ino;
+}
+
+/* Free everything read from the file (not the stat cache). */
+static void drop_file(cb_reuse *c)
+{
+	size_t i;
+
+	free(c->key);
+	free(c->out);
+	c->key = c->out = NULL;
+	for (i = 0; i < c->n_outs; i++)
+		free(c->outs[i].path);
+	free(c->outs);
+	c->outs = NULL;
+	c->n_outs = 0;
+	for (i = 0; i < c->n_diags; i++) {
+		free(c->diags[i].code);
+		free(c->diags[i].path);
+		free(c->diags[i].msg);
+		free(c->diags[i].hint);
+	}
+	free(c->diags);
+	c->diags = NULL;
+	c->n_diags = 0;
+}
+
+static void drop_stats(cb_reuse *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_stats; i++)
+		free(c->stats[i].path);
+	free(c->stats);
+	c->stats = NULL;
+	c->n_stats = c->cap_stats = 0;
+	cb_value_unref(c->index);
+	c->index = cb_value_new_map();
+}
+
+/* Read one record; returns 1 for `end`, 0 for a record, -1 if bad. */
+static int read_record(cb_reuse *c, char *line)
+{
+	char *f[9];
+	size_t n = split(line, f, 9);
+	unsigned long long v[4];
+	size_t i;
+
+	if (strcmp(f[0], "end") == 0 && n == 1)
+		return 1;
+	if (strcmp(f[0], "key") == 0 && n == 2 && !c->key) {
+		c->key = cb_xstrdup(f[1]);
+	} else if (strcmp(f[0], "out") == 0 && n == 2 && !c->out && get_field(f[1])) {
+		c->out = cb_xstrdup(f[1]);
+	} else if (strcmp(f[0], "result") == 0 && n == 4) {
+		for (i = 0; i < 3; i++)
+			if (parse_ull(f[i + 1], &v[i]) < 0)
+				return -1;
+		c->res.cases = (size_t)v[0];
+		c->res.pages = (size_t)v[1];
+		c->res.editions = (size_t)v[2];
+	} else if ((strcmp(f[0], "f") == 0 && n == 7) || (strcmp(f[0], "o") == 0 && n == 6)) {
+		stat_entry *e;
+		const char *path;
+		for (i = 0; i < 4; i++)
+			if (parse_ull(f[i + 1], &v[i]) < 0)
+				return -1;
+		path = get_field(f[n - 1]);
+		if (!path || !*path)
+			return -1;
+		if (f[0][0] == 'f') {
+			if (!is_hex_id(f[5]) || cb_value_getc(c->index, path))
+				return -1;
+			e = add_stat(c, path);
+			memcpy(e->id, f[5], sizeof e->id);
+		} else {
+			c->outs = cb_xreallocarray(c->outs, c->n_outs + 1, sizeof *c->outs);
+			e = &c->outs[c->n_outs++];
+			memset(e, 0, sizeof *e);
+			e->path = cb_xstrdup(path);
+		}
+		e->size = v[0];
+		e->sec = v[1];
+		e->nsec = v[2];
+		e->ino = v[3];
+	} else if (strcmp(f[0], "d") == 0 && n == 8) {
+		saved_diag *d;
+		if (parse_ull(f[1], &v[0]) < 0 || v[0] > CB_ERROR || parse_ull(f[2], &v[1]) < 0 ||
+		    parse_ull(f[3], &v[2]) < 0 || !get_field(f[6]))
+			return -1;
+		c->diags = cb_xreallocarray(c->diags, c->n_diags + 1, sizeof *c->diags);
+		d = &c->diags[c->n_diags++];
+		d->severity = (int)v[0];
+		d->line = (unsigned)v[1];
+		d->col = (unsigned)v[2];
+		d->code = get_field(f[4]) ? cb_xstrdup(f[4]) : NULL;
+		d->path = get_field(f[5]) ? cb_xstrdup(f[5]) : NULL;
+		d->msg = cb_xstrdup(f[6]);
+		d->hint = get_field(f[7]) ? cb_xstrdup(f[7]) : NULL;
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
+cb_reuse *cb_reuse_open(const char *dir)
+{
+	cb_reuse *c = cb_xcalloc(1, sizeof *c);
+	char *path = cb_xasprintf("%s/build.cache", dir), *data = NULL, *line, *nl;
+	size_t len;
+	int ok = 0, r = 0;
+
+	c->dir = cb_xstrdup(dir);
+	c->index = cb_value_new_map();
+	if (cb_fs_read(path, 0, &data, &len) < 0 || memchr(data, '\0', len))
+		goto out;
+	line = data;
+	nl = strchr(line, '\n');
+	if (!nl || (size_t)(nl - line) != strlen(FORMAT) || strncmp(line, FORMAT, strlen(FORMAT)) != 0)
+		goto out;
+	for (line = nl + 1; (nl = strchr(line, '\n')) != NULL; line = nl + 1) {
+		*nl = '\0';
+		if ((r = read_record(c, line)) != 0)
+			break;
+	}
+	ok = r == 1 && c->key && c->out;
+out:
+	if (!ok) {
+		/* Corrupt, truncated or foreign: as if there were none. */
+		drop_file(c);
+		drop_stats(c);
+		memset(&c->res, 0, sizeof c->res);
+	}
+	free(data);
+	free(path);
+	return c;
+}
+
+void cb_reuse_free(cb_reuse *c)
+{
+	if (!c)
+		return;
+	drop_file(c);
+	drop_stats(c);
+	cb_value_unref(c->index);
+	free(c->dir);
+	free(c);
+}
+
+/* ---- keys -------------------------------------------------------------------------- */
+
+void cb_reuse_key_file(cb_reuse *c, const char *path, cb_buf *key)
+{
+	struct stat st;
+	unsigned long long size, sec, nsec, ino;
+	const cb_value *iv;
+	stat_entry *e;
+	char *data = NULL;
+	size_t len;
+	int rc;
+
+	if (lstat(path, &st) < 0) {
+		cb_buf_printf(key, "%s missing\n", path);
+		return;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		char target[4096];
+		ssize_t n = readlink(path, target, sizeof target - 1);
+		target[n > 0 ? n : 0] = '\0';
+		cb_buf_printf(key, "%s link %s\n", path, target);
+		return;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		cb_buf_printf(key, "%s other\n", path);
+		return;
+	}
+	stat_of(&st, &size, &sec, &nsec, &ino);
+	iv = cb_value_getc(c->index, path);
+	e = iv ? &c->stats[cb_value_int(iv)] : NULL;
+	if (e && e->size == size && e->sec == sec && e->nsec == nsec && e->ino == ino) {
+		e->used = 1;
+		cb_buf_printf(key, "%s %s\n", path, e->id);
+		return;
+	}
+	rc = cb_fs_read(path, 0, &data, &len);
+	if (rc < 0) {
+		cb_buf_printf(key, "%s unreadable %d\n", path, rc);
+		return;
+	}
+	if (!e)
+		e = add_stat(c, path);
+	if (cb_git_hash_blob(data, len, e->id) < 0) {
+		free(data);
+		e->used = 0;
+		cb_buf_printf(key, "%s unhashed\n", path);
+		return;
+	}
+	free(data);
+	/* A file changed while it was read is keyed by what was read, but its
+	 * stat is not trusted for next time. */
+	if (lstat(path, &st) == 0) {
+		unsigned long long s2, t2, n2, i2;
+		stat_of(&st, &s2, &t2, &n2, &i2);
+		e->used = s2 == size && t2 == sec && n2 == nsec && i2 == ino;
+	}
+	e->size = size;
+	e->sec = sec;
+	e->nsec = nsec;
+	e->ino = ino;
+	cb_buf_printf(key, "%s %s\n", path, e->id);
+}
+
+void cb_reuse_key_tree(cb_reuse *c, const char *root, const char *skip, cb_buf *key)
+{
+	cb_fs_entry *e = NULL;
+	size_t n = 0, i;
+
+	if (skip && strcmp(root, skip) == 0)
+		return;
+	if (cb_fs_list(root, &e, &n) < 0) {
+		cb_buf_printf(key, "%s missing\n", root);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		char *p;
+		if (e[i].name[0] == '.')
+			continue;
+		p = cb_xasprintf("%s/%s", root, e[i].name);
+		if (e[i].kind == CB_FS_DIR)
+			cb_reuse_key_tree(c, p, skip, key);
+		else
+			cb_reuse_key_file(c, p, key);
+		free(p);
+	}
+	cb_fs_list_free(e, n);
+}
+
+/* ---- the output folder ------------------------------------------------------- */
+
+typedef struct file_list {
+	stat_entry *v;
+	size_t n, cap;
+	int failed;
+} file_list;
+
+/* Every file under dir/rel ("" at the top), in name order. */
+static void list_output(const char *dir, const char *rel, file_list *l)
+{
+	char *full = *rel ? cb_xasprintf("%s/%s", dir, rel) : cb_xstrdup(dir);
+	cb_fs_entry *e = NULL;
+	size_t n = 0, i;
+
+	if (cb_fs_list(full, &e, &n) < 0) {
+		l->failed = 1;
+		free(full);
+		return;
+	}
+	for (i = 0; i < n && !l->failed; i++) {
+		char *r = *rel ? cb_xasprintf("%s/%s", rel, e[i].name) : cb_xstrdup(e[i].name);
+		if (e[i].kind == CB_FS_DIR) {
+			list_output(dir, r, l);
+		} else {
+			char *p = cb_xasprintf("%s/%s", full, e[i].name);
+			struct stat st;
+			stat_entry *f;
+			if (lstat(p, &st) < 0 || !S_ISREG(st.st_mode)) {
+				l->failed = 1; /* casebook writes only regular files */
+			} else {
+				if (l->n == l->cap) {
+					l->cap = l->cap ? l->cap * 2 : 1024;
+					l->v = cb_xreallocarray(l->v, l->cap, sizeof *l->v);
+				}
+				f = &l->v[l->n++];
+				memset(f, 0, sizeof *f);
+				f->path = r;
+				r = NULL;
+				stat_of(&st, &f->size, &f->sec, &f->nsec, &f->ino);
+			}
+			free(p);
+		}
+		free(r);
+	}
+	cb_fs_list_free(e, n);
+	free(full);
+}
+
+static void file_list_dispose(file_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i].path);
+	free(l->v);
+}
+
+int cb_reuse_fresh(cb_reuse *c, const char *key, const char *out, cb_reuse_result *res,
+                   cb_diag_list *diags)
+{
+	file_list l;
+	size_t i;
+	int fresh;
+
+	if (!c->key || strcmp(c->key, key) != 0 || strcmp(c->out, out) != 0)
+		return 0;
+	memset(&l, 0, sizeof l);
+	list_output(out, "", &l);
+	fresh = !l.failed && l.n == c->n_outs;
+	for (i = 0; fresh && i < l.n; i++) {
+		const stat_entry *a = &l.v[i], *b = &c->outs[i];
+		fresh = strcmp(a->path, b->path) == 0 && a->size == b->size && a->sec == b->sec &&
+		        a->nsec == b->nsec && a->ino == b->ino;
+	}
+	file_list_dispose(&l);
+	if (!fresh)
+		return 0;
+	*res = c->res;
+	for (i = 0; i < c->n_diags; i++) {
+		const saved_diag *d = &c->diags[i];
+		cb_diag_add(diags, (cb_severity)d->severity, d->code, d->path, d->line, d->col, d->hint,
+		            "%s", d->msg);
+	}
+	return 1;
+}
+
+static void put_stat(cb_buf *b, char kind, const stat_entry *e)
+{
+	cb_buf_printf(b, "%c\t%llu\t%llu\t%llu\t%llu\t", kind, e->size, e->sec, e->nsec, e->ino);
+	if (kind == 'f')
+		cb_buf_printf(b, "%s\t", e->id);
+	put_field(b, e->path);
+	cb_buf_putc(b, '\n');
+}
+
+int cb_reuse_save(cb_reuse *c, const char *key, const char *out, const cb_reuse_result *res,
+                  const cb_diag_list *diags)
+{
+	cb_buf b = CB_BUF_INIT;
+	file_list l;
+	char *tmp = NULL, *path = NULL;
+	size_t i;
+	int rc = -1;
+
+	memset(&l, 0, sizeof l);
+	list_output(out, "", &l);
+	if (l.failed)
+		goto out;
+	cb_buf_printf(&b, "%s\nkey\t%s\nout\t", FORMAT, key);
+	put_field(&b, out);
+	cb_buf_printf(&b, "\nresult\t%zu\t%zu\t%zu\n", res->cases, res->pages, res->editions);
+	for (i = 0; i < c->n_stats; i++)
+		if (c->stats[i].used)
+			put_stat(&b, 'f', &c->stats[i]);
+	for (i = 0; i < l.n; i++)
+		put_stat(&b, 'o', &l.v[i]);
+	for (i = 0; i < cb_diag_count(diags); i++) {
+		const cb_diag *d = cb_diag_at((cb_diag_list *)diags, i);
+		if (d->severity == CB_NOTE)
+			continue;
+		cb_buf_printf(&b, "d\t%d\t%u\t%u\t", (int)d->severity, d->line, d->col);
+		put_field(&b, d->code);
+		cb_buf_putc(&b, '\t');
+		put_field(&b, d->path);
+		cb_buf_putc(&b, '\t');
+		put_field(&b, d->msg ? d->msg : "");
+		cb_buf_putc(&b, '\t');
+		put_field(&b, d->hint);
+		cb_buf_putc(&b, '\n');
+	}
+	cb_buf_puts(&b, "end\n");
+	if (cb_fs_mkdirs(c->dir) < 0)
+		goto out;
+	path = cb_xasprintf("%s/build.cache", c->dir);
+	tmp = cb_xasprintf("%s/build.cache.%ld.tmp", c->dir, (long)getpid());
+	if (cb_fs_write(tmp, b.ptr, b.len) < 0 || rename(tmp, path) < 0) {
+		unlink(tmp);
+		goto out;
+	}
+	rc = 0;
+out:
+	file_list_dispose(&l);
+	cb_buf_dispose(&b);
+	free(tmp);
+	free(path);
+	return rc;
+}

@@ -1,0 +1,77 @@
+/*
+ * cb_reuse: the persistent build cache, SOURCE/.casebook-cache/.
+ *
+ * A build whose inputs are all the same as those of the last successful
+ * build into the same output folder, which nobody touched since, would
+ * write the same bytes again: casebook then leaves the site as it is and
+ * reports what that build reported. The build's key is a hash of every
+ * input by content (git blob ids): the casebook binary, the source folder's
+ * files (but the output folder and hidden entries), the installed themes
+ * and plugins, the git repository's HEAD and references (history and
+ * editions), and the build options (see cb_build.c). A stat cache (size,
+ * modification time and inode of each file with its blob id, as git's index
+ * keeps them) spares reading files that did not change.
+ *
+ * The cache file is written atomically after a successful build. A missing,
+ * unreadable, truncated or foreign cache (another format) is ignored, as if
+ * empty, and replaced by the next successful build; `--no-cache` neither
+ * reads nor writes it.
+ */
+#ifndef CB_REUSE_H
+#define CB_REUSE_H
+
+#include <stddef.h>
+
+#include "cb_buf.h"
+#include "cb_diag.h"
+
+/* The cache's folder inside the source folder. */
+#define CB_REUSE_DIR ".casebook-cache"
+
+typedef struct cb_reuse cb_reuse;
+
+/* What the last successful build reported (for the summary line). */
+typedef struct cb_reuse_result {
+	size_t cases, pages, editions;
+} cb_reuse_result;
+
+/* Open the cache in folder dir (created when saving). Never fails: a
+ * missing or bad cache file is an empty cache. Free with cb_reuse_free. */
+cb_reuse *cb_reuse_open(const char *dir);
+void cb_reuse_free(cb_reuse *c);
+
+/*
+ * Append "<path> <blob id>\n" for file `path` to key, the id from the stat
+ * cache when the file's size, modification time and inode are those
+ * recorded, else read and hashed (and recorded for saving). A symbolic link
+ * is keyed by its target's text; an unreadable file by its error. Cannot
+ * fail.
+ */
+void cb_reuse_key_file(cb_reuse *c, const char *path, cb_buf *key);
+
+/* The same for every file under folder root, in name order, leaving out
+ * hidden entries (names starting with '.') and the folder `skip` (a real
+ * path, or NULL). A missing folder adds "<root> missing". */
+void cb_reuse_key_tree(cb_reuse *c, const char *root, const char *skip, cb_buf *key);
+
+/*
+ * Whether the last successful build had this key and wrote output folder
+ * out (a real path), and that folder still holds exactly the files it
+ * wrote, untouched (same names, sizes, modification times and inodes).
+ * Returns 1 and fills *res and diags with what that build reported
+ * (warnings and errors; notes are not kept), else 0.
+ */
+int cb_reuse_fresh(cb_reuse *c, const char *key, const char *out, cb_reuse_result *res,
+                   cb_diag_list *diags);
+
+/*
+ * Record a successful build: its key, output folder (a real path, read
+ * now: call after the site was swapped in), result and diagnostics, with
+ * the stat cache; written atomically to dir/build.cache. Returns 0, or -1
+ * if it could not be written (the cache is then simply missing: not an
+ * error for the build).
+ */
+int cb_reuse_save(cb_reuse *c, const char *key, const char *out, const cb_reuse_result *res,
+                  const cb_diag_list *diags);
+
+#endif
