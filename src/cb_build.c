@@ -125,6 +125,16 @@ typedef struct build {
 	char **labels;       /* progress labels */
 	/* Seconds spent in each stage, summed over the sites (for -v). */
 	double t_load, t_plugins, t_pages, t_write, t_commit;
+	cb_source *src, *share, *share_all; /* borrowed */
+	int *plugged;        /* per site: plugins ran */
+	/* Reusing editions from the last build (cb_reuse.h). */
+	cb_reuse *reuse;     /* NULL with --no-cache */
+	const char *out_real;
+	cb_buf ed_env;       /* what every edition's key holds */
+	int *reused;         /* per site: linked from the last build */
+	cb_render **r;       /* per site, while the pages are made */
+	cb_render_opts *ro;
+	size_t sites_reused;
 } build;
 
 /* Move what edition site k reported into the build's list, its paths
@@ -154,16 +164,16 @@ static void merge_site_diags(build *b, size_t k)
 	b->dl[k] = NULL;
 }
 
-/* Load site k and run its plugins. The working tree uses cfg and src (cfg
+/* Load site k (not yet its plugins). The working tree uses cfg and src (cfg
  * is stolen); editions read their own configuration from their commit. */
-static int open_site(build *b, size_t k, cb_config *cfg, cb_source *src, cb_source *share,
+static int load_site(build *b, size_t k, cb_config *cfg, cb_source *src, cb_source *share,
                      cb_source *share_all)
 {
 	const cb_build_opts *opts = b->opts;
 	cb_diag_list *d = b->diags;
 	cb_load_opts lo = CB_LOAD_OPTS_INIT;
 	cb_source *s = NULL;
-	double t0, t1;
+	double t0;
 	int r;
 
 	r = cb_editions_source(b->eds, k, &s, d);
@@ -198,76 +208,217 @@ static int open_site(build *b, size_t k, cb_config *cfg, cb_source *src, cb_sour
 	t0 = now();
 	cb_load(b->sites[k], &lo);
 	cb_editions_set_history(b->eds, k, b->sites[k]);
-	t1 = now();
+	b->t_load += now() - t0;
+	return 0;
+}
+
+/* Run site k's plugins (once). */
+static void run_plugins(build *b, size_t k)
+{
+	double t0 = now();
+
+	if (b->plugged[k])
+		return;
+	b->plugged[k] = 1;
 	/* Plugins run even when loading found errors, so one run reports all. */
 	cb_plugin_run(b->sites[k]);
-	b->t_load += t1 - t0;
-	b->t_plugins += now() - t1;
-	return 0;
+	b->t_plugins += now() - t0;
+}
+
+/* Load edition k (without its plugins) unless it is loaded. */
+static int ensure_loaded(build *b, size_t k)
+{
+	if (b->sites[k])
+		return 0;
+	return load_site(b, k, NULL, b->src, b->share, b->share_all);
 }
 
 static void build_dispose(build *b)
 {
 	size_t k;
 
+	/* Renderers first: they borrow their sites. */
+	if (b->r)
+		for (k = 0; k < b->n; k++)
+			cb_render_free(b->r[k]);
+	free(b->r);
+	b->r = NULL;
 	for (k = 0; k < b->n; k++) {
 		merge_site_diags(b, k);
 		cb_site_free(b->sites[k]);
 		cb_source_free(b->srcs[k]);
 		free(b->labels[k]);
 	}
+	free(b->ro);
 	free(b->sites);
 	free(b->srcs);
 	free(b->dl);
 	free(b->labels);
+	free(b->plugged);
+	free(b->reused);
+	cb_buf_dispose(&b->ed_env);
 	cb_cache_free(b->cache);
 	cb_editions_free(b->eds);
 }
 
-/* Render every site into out: first every site's page list (the switcher
- * links to the same page in other editions), then the pages. */
-static int render_all(build *b, cb_output *out)
+/* Make site k's page list (cb_render_new) and record it for the switcher.
+ * Returns 0 or -1. */
+static int make_pages(build *b, size_t k)
 {
 	const cb_build_opts *opts = b->opts;
-	cb_render **r = cb_xcalloc(b->n, sizeof *r);
-	cb_render_opts *ro = cb_xcalloc(b->n, sizeof *ro);
+	cb_render_opts init = CB_RENDER_OPTS_INIT;
+	double t0 = now();
+	int rc = 0;
+
+	b->ro[k] = init;
+	b->ro[k].threads = opts->threads;
+	b->ro[k].stop = opts->stop;
+	b->ro[k].prefix = cb_editions_prefix(b->eds, k);
+	b->ro[k].cache = b->cache;
+	cb_editions_render_opts(b->eds, k, &b->ro[k]);
+	if (opts->progress) {
+		b->ro[k].progress = progress;
+		b->ro[k].progress_ctx = (void *)"writing pages";
+	}
+	if (cb_render_new(&b->r[k], b->sites[k], &b->ro[k]) < 0)
+		rc = -1;
+	else
+		cb_editions_set_pages(b->eds, k, b->r[k]);
+	b->t_pages += now() - t0;
+	return rc;
+}
+
+/* The key of edition k for reusing it whole in the next build (cb_reuse.h):
+ * what every edition's key holds, the edition's folder, and which of its
+ * pages (pages[0..n)) the latest has (the switcher links to them). */
+static void edition_key(build *b, size_t k, const char *const *pages, size_t n, char *key)
+{
+	cb_buf kb = CB_BUF_INIT;
+	size_t i;
+
+	cb_buf_put(&kb, b->ed_env.ptr, b->ed_env.len);
+	cb_buf_printf(&kb, "site %s\n", cb_editions_prefix(b->eds, k));
+	for (i = 0; i < n; i++)
+		cb_buf_printf(&kb, "%s %d\n", pages[i], cb_editions_has_page(b->eds, b->n - 1, pages[i]));
+	if (cb_git_hash_blob(kb.ptr, kb.len, key) < 0)
+		snprintf(key, CB_OID_HEXSZ + 1, "unkeyed");
+	cb_buf_dispose(&kb);
+}
+
+/* Load every site and make every site's page list: the latest first (its
+ * problems are the ones to fix), then the editions, sharing what they have
+ * in common through the cache. An edition the last build made from the
+ * same inputs is not built again (b->reused): its page list comes from the
+ * cache and its files are linked when the site is written. Returns 0 or -1. */
+static int make_sites(build *b, cb_config *cfg)
+{
+	size_t latest = b->n - 1, k;
+
+	if (load_site(b, latest, cfg, b->src, b->share, b->share_all) < 0)
+		return -1;
+	run_plugins(b, latest);
+	if (b->n == 1)
+		return b->opts->check_only ? 0 : make_pages(b, latest);
+	/* The latest's changes.html compares it with the newest edition. */
+	if (ensure_loaded(b, latest - 1) < 0)
+		return -1;
+	cb_editions_add_site_pages(b->eds, latest, b->sites, b->diags);
+	if (make_pages(b, latest) < 0)
+		return -1;
+	for (k = 0; k < latest; k++) {
+		size_t n;
+		const char *const *pages;
+		char key[CB_OID_HEXSZ + 1];
+
+		if (!b->reuse)
+			continue;
+		pages = cb_reuse_site_pages(b->reuse, cb_editions_prefix(b->eds, k), &n);
+		if (!pages)
+			continue;
+		edition_key(b, k, pages, n, key);
+		if (cb_reuse_site_fresh(b->reuse, cb_editions_prefix(b->eds, k), key, b->out_real)) {
+			b->reused[k] = 1;
+			b->sites_reused++;
+			cb_editions_set_page_paths(b->eds, k, pages, n);
+		}
+	}
+	for (k = 0; k < latest; k++) {
+		size_t p = cb_editions_previous(b->eds, k);
+		if (b->reused[k])
+			continue;
+		if (ensure_loaded(b, k) < 0)
+			return -1;
+		run_plugins(b, k);
+		if (p != (size_t)-1 && ensure_loaded(b, p) < 0)
+			return -1;
+		cb_editions_add_site_pages(b->eds, k, b->sites, b->diags);
+	}
+	for (k = 0; k < latest; k++)
+		if (!b->reused[k] && make_pages(b, k) < 0)
+			return -1;
+	return 0;
+}
+
+/* The link function cb_reuse_site_reuse calls. */
+static int link_into(void *ctx, const char *path, const char *from)
+{
+	return cb_output_link(ctx, path, from);
+}
+
+/* Remember site k (an edition) for the next build; call before its
+ * diagnostics are merged. */
+static void record_site(build *b, size_t k)
+{
+	const char *prefix = cb_editions_prefix(b->eds, k);
+	char key[CB_OID_HEXSZ + 1];
+	const char **pages;
+	size_t n = 0, i;
+
+	if (!b->reuse || k + 1 == b->n)
+		return;
+	if (b->reused[k]) {
+		const char *const *prev = cb_reuse_site_pages(b->reuse, prefix, &n);
+		pages = cb_xcalloc(n ? n : 1, sizeof *pages);
+		for (i = 0; i < n; i++)
+			pages[i] = prev[i];
+	} else {
+		n = cb_render_page_count(b->r[k]);
+		pages = cb_xcalloc(n ? n : 1, sizeof *pages);
+		for (i = 0; i < n; i++)
+			pages[i] = cb_render_page_path(b->r[k], i);
+	}
+	edition_key(b, k, pages, n, key);
+	cb_reuse_site_record(b->reuse, prefix, key, pages, n, b->dl[k]);
+	free(pages);
+}
+
+/* Write every site into out: render the ones built, link the ones reused. */
+static int write_sites(build *b, cb_output *out)
+{
+	const cb_build_opts *opts = b->opts;
+	double t0 = now();
 	size_t k;
 	int rc = 0;
-	double t0 = now(), t1;
 
-	cb_editions_add_pages(b->eds, b->sites, b->diags);
-	for (k = 0; k < b->n; k++) {
-		cb_render_opts init = CB_RENDER_OPTS_INIT;
-		ro[k] = init;
-		ro[k].threads = opts->threads;
-		ro[k].stop = opts->stop;
-		ro[k].prefix = cb_editions_prefix(b->eds, k);
-		ro[k].cache = b->cache;
-		cb_editions_render_opts(b->eds, k, &ro[k]);
-		if (opts->progress) {
-			ro[k].progress = progress;
-			ro[k].progress_ctx = (void *)"writing pages";
-		}
-		if (cb_render_new(&r[k], b->sites[k], &ro[k]) < 0)
-			rc = -1;
-		else
-			cb_editions_set_pages(b->eds, k, r[k]);
-	}
-	t1 = now();
-	b->t_pages += t1 - t0;
 	for (k = 0; rc == 0 && k < b->n; k++) {
-		if (cb_render_run(r[k], out) < 0 || (opts->stop && *opts->stop))
+		if (b->reused[k]) {
+			if (!b->dl[k])
+				b->dl[k] = cb_diag_list_new();
+			if (cb_reuse_site_reuse(b->reuse, cb_editions_prefix(b->eds, k), b->out_real,
+			                        link_into, out, b->dl[k]) < 0)
+				rc = -1;
+		} else if (cb_render_run(b->r[k], out) < 0 || (opts->stop && *opts->stop)) {
 			rc = -1;
-		cb_render_free(r[k]);
-		r[k] = NULL;
+		}
+		record_site(b, k);
+		cb_render_free(b->r[k]);
+		b->r[k] = NULL;
 		/* The site is not needed any more: free it now to keep memory flat. */
 		merge_site_diags(b, k);
+		cb_site_free(b->sites[k]);
+		b->sites[k] = NULL;
 	}
-	for (k = 0; k < b->n; k++)
-		cb_render_free(r[k]);
-	free(r);
-	free(ro);
-	b->t_write += now() - t1;
+	b->t_write += now() - t0;
 	return rc;
 }
 
@@ -276,26 +427,29 @@ static int render_all(build *b, cb_output *out)
  * and plugins, the repository's references (history, editions) and the
  * options that change what is built. Into key[CB_OID_HEXSZ + 1]. */
 static void build_key(cb_reuse *c, const cb_build_opts *opts, const char *src_real,
-                      const char *out_real, char *key)
+                      const char *out_real, char *key, cb_buf *ed_env)
 {
 	cb_buf b = CB_BUF_INIT;
 	char exe[PATH_MAX];
 	cb_git_repo *repo = NULL;
 
-	cb_buf_printf(&b, "casebook-build 1 %s\nlatest_only %d\n", CB_VERSION, opts->latest_only);
+	/* What editions, built from commits, depend on besides (ed_env): the
+	 * binary, the installed themes and plugins, .mailmap (below). */
+	cb_buf_printf(ed_env, "casebook-build 1 %s\n", CB_VERSION);
 	if (realpath("/proc/self/exe", exe))
-		cb_reuse_key_file(c, exe, &b);
-	cb_buf_puts(&b, "source\n");
-	cb_reuse_key_tree(c, src_real, out_real, &b);
+		cb_reuse_key_file(c, exe, ed_env);
 	if (opts->share_dir) {
 		char *t = cb_xasprintf("%s/themes", opts->share_dir);
 		char *p = cb_xasprintf("%s/plugins", opts->share_dir);
-		cb_buf_puts(&b, "share\n");
-		cb_reuse_key_tree(c, t, out_real, &b);
-		cb_reuse_key_tree(c, p, out_real, &b);
+		cb_buf_puts(ed_env, "share\n");
+		cb_reuse_key_tree(c, t, out_real, ed_env);
+		cb_reuse_key_tree(c, p, out_real, ed_env);
 		free(t);
 		free(p);
 	}
+	cb_buf_put(&b, ed_env->ptr, ed_env->len);
+	cb_buf_printf(&b, "latest_only %d\nsource\n", opts->latest_only);
+	cb_reuse_key_tree(c, src_real, out_real, &b);
 	if (cb_git_repo_open(&repo, src_real, NULL) == 0) {
 		/* The working tree's top, where .mailmap lies. */
 		size_t sl = strlen(src_real), pl = strlen(cb_git_repo_prefix(repo));
@@ -306,6 +460,7 @@ static void build_key(cb_reuse *c, const cb_build_opts *opts, const char *src_re
 		cb_buf_puts(&b, "git\n");
 		cb_git_repo_state(repo, &b);
 		cb_reuse_key_file(c, mm, &b);
+		cb_reuse_key_file(c, mm, ed_env);
 		free(mm);
 		free(top);
 		cb_git_repo_free(repo);
@@ -340,6 +495,7 @@ int cb_build_run(const cb_build_opts *opts, cb_diag_list *diags, cb_build_result
 	build b;
 	cb_reuse *reuse = NULL;
 	char *out_real = NULL;
+	cb_buf ed_env = CB_BUF_INIT;
 	char key[CB_OID_HEXSZ + 1] = "";
 
 	memset(res, 0, sizeof *res);
@@ -368,7 +524,7 @@ int cb_build_run(const cb_build_opts *opts, cb_diag_list *diags, cb_build_result
 		reuse = cb_reuse_open(cache_dir);
 		free(cache_dir);
 		out_real = real_or_planned(out_dir);
-		build_key(reuse, opts, src_real, out_real, key);
+		build_key(reuse, opts, src_real, out_real, key, &ed_env);
 		if (cb_reuse_fresh(reuse, key, out_real, &rr, diags)) {
 			res->cases = rr.cases;
 			res->pages = rr.pages;
@@ -405,8 +561,6 @@ int cb_build_run(const cb_build_opts *opts, cb_diag_list *diags, cb_build_result
 		}
 	}
 
-	/* Load: the latest first (its problems are the ones to fix), then the
-	 * editions, sharing what they have in common through the cache. */
 	if (opts->latest_only)
 		cb_editions_drop(b.eds);
 	b.n = opts->check_only ? 1 : cb_editions_count(b.eds) + 1;
@@ -414,30 +568,44 @@ int cb_build_run(const cb_build_opts *opts, cb_diag_list *diags, cb_build_result
 	b.srcs = cb_xcalloc(b.n, sizeof *b.srcs);
 	b.dl = cb_xcalloc(b.n, sizeof *b.dl);
 	b.labels = cb_xcalloc(b.n, sizeof *b.labels);
-	if (b.n > 1)
+	b.plugged = cb_xcalloc(b.n, sizeof *b.plugged);
+	b.reused = cb_xcalloc(b.n, sizeof *b.reused);
+	b.r = cb_xcalloc(b.n, sizeof *b.r);
+	b.ro = cb_xcalloc(b.n, sizeof *b.ro);
+	b.src = src;
+	b.share = share;
+	b.share_all = share_all;
+	b.reuse = reuse;
+	b.out_real = out_real;
+	if (b.n > 1) {
 		b.cache = cb_cache_new();
-	r = open_site(&b, b.n - 1, cfg, src, share, share_all);
+		cb_buf_put(&b.ed_env, ed_env.ptr, ed_env.len);
+		cb_editions_describe(b.eds, &b.ed_env);
+	}
+	r = make_sites(&b, cfg);
 	cfg = NULL;
-	if (r < 0)
-		goto out;
-	res->cases = cb_site_case_count(b.sites[b.n - 1]);
-	for (k = 0; k + 1 < b.n; k++)
-		if (open_site(&b, k, NULL, src, share, share_all) < 0)
-			goto out;
+	if (b.sites[b.n - 1])
+		res->cases = cb_site_case_count(b.sites[b.n - 1]);
 	res->editions = b.n - 1;
+	res->sites_reused = b.sites_reused;
+	if (b.sites_reused)
+		cb_diag_add(diags, CB_NOTE, "reused", NULL, 0, 0, NULL,
+		            "%zu of %zu editions unchanged since the last build: their files are "
+		            "linked from it",
+		            b.sites_reused, b.n - 1);
 	if (opts->check_only) {
-		rc = all_errors(&b) ? -1 : 0;
+		rc = r < 0 || all_errors(&b) ? -1 : 0;
 		goto out;
 	}
-	if (all_errors(&b) || (opts->stop && *opts->stop))
+	if (r < 0 || all_errors(&b) || (opts->stop && *opts->stop))
 		goto out;
 
-	/* Render and write. */
+	/* Write. */
 	if (cb_output_open(&out, out_dir, diags) < 0) {
 		res->env_error = 1;
 		goto out;
 	}
-	if (render_all(&b, out) < 0 || all_errors(&b))
+	if (write_sites(&b, out) < 0 || all_errors(&b))
 		goto out;
 	if (opts->stop && *opts->stop) {
 		cb_diag_error(diags, "interrupted", NULL, 0, 0, "interrupted; the previous site is kept");
@@ -491,6 +659,7 @@ out:
 	build_dispose(&b);
 	cb_reuse_free(reuse);
 	free(out_real);
+	cb_buf_dispose(&ed_env);
 	if (rc < 0 && cb_diag_errors(diags) == 0)
 		cb_diag_error(diags, "build", NULL, 0, 0, "the build failed");
 	cb_output_free(out);

@@ -45,6 +45,7 @@ typedef struct cb_build_result {
 	/* What editions shared (see cb_cache.h); 0 without editions. */
 	size_t docs_parsed, docs_shared, pages_rendered, pages_shared, pieces_rendered,
 	    pieces_shared, blobs_made, blobs_shared;
+	size_t sites_reused; /* editions linked whole from the last build (cb_reuse.h) */
 	double seconds;
 	int up_to_date;  /* nothing changed since the last build: nothing written */
 	int env_error;   /* the failure was the environment's (exit 2), not the content's */

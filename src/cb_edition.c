@@ -773,18 +773,64 @@ static void add_page(cb_site *site, const char *path, const char *tmpl, cb_value
 		             label ? "edition " : "the latest site", label ? label : "", path);
 }
 
+void cb_editions_add_site_pages(cb_editions *e, size_t k, cb_site *const *sites,
+                                cb_diag_list *diags)
+{
+	size_t p = k == e->n ? e->n - 1 : k - 1;
+	int first = k == 0;
+
+	if (e->n == 0)
+		return;
+	add_page(sites[k], "changes.html", "changes",
+	         changes_data(e, k, first ? k : p, sites[k], first ? NULL : sites[p]),
+	         k < e->n ? e->v[k].name : NULL, diags);
+	if (k == e->n)
+		add_page(sites[e->n], "editions/index.html", "editions", index_data(e), NULL, diags);
+}
+
 void cb_editions_add_pages(cb_editions *e, cb_site *const *sites, cb_diag_list *diags)
 {
 	size_t k;
 
-	if (e->n == 0)
-		return;
-	for (k = 0; k <= e->n; k++) {
-		size_t p = k == e->n ? e->n - 1 : k - 1;
-		int first = k == 0;
-		add_page(sites[k], "changes.html", "changes",
-		         changes_data(e, k, first ? k : p, sites[k], first ? NULL : sites[p]),
-		         k < e->n ? e->v[k].name : NULL, diags);
+	for (k = 0; k <= e->n; k++)
+		cb_editions_add_site_pages(e, k, sites, diags);
+}
+
+size_t cb_editions_previous(const cb_editions *e, size_t k)
+{
+	if (e->n == 0 || k == 0)
+		return (size_t)-1;
+	return k == e->n ? e->n - 1 : k - 1;
+}
+
+void cb_editions_describe(const cb_editions *e, cb_buf *out)
+{
+	size_t k;
+
+	/* HEAD counts only when the latest is built from it (its date is
+	 * shown); otherwise a new commit leaves the editions as they were. */
+	if (e->latest_head)
+		cb_buf_printf(out, "editions %zu latest HEAD %s %s\n", e->n,
+		              e->has_head ? e->head : "-", e->head_date);
+	else
+		cb_buf_printf(out, "editions %zu latest worktree\n", e->n);
+	for (k = 0; k < e->n; k++) {
+		const edition *v = &e->v[k];
+		cb_buf_printf(out, "edition %zu:%s %zu:%s %s %s ", strlen(v->name), v->name,
+		              strlen(v->ref ? v->ref : ""), v->ref ? v->ref : "", v->commit, v->date);
+		cb_buf_printf(out, "%zu:%s\n", v->note ? strlen(v->note) : 0, v->note ? v->note : "");
 	}
-	add_page(sites[e->n], "editions/index.html", "editions", index_data(e), NULL, diags);
+}
+
+void cb_editions_set_page_paths(cb_editions *e, size_t k, const char *const *paths, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		cb_value_setc(e->pages[k], paths[i], cb_value_new_bool(1));
+}
+
+int cb_editions_has_page(const cb_editions *e, size_t k, const char *path)
+{
+	return e->pages && cb_value_getc(e->pages[k], path) != NULL;
 }

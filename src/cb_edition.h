@@ -94,9 +94,27 @@ void cb_editions_set_history(const cb_editions *e, size_t k, cb_site *site);
  */
 void cb_editions_add_pages(cb_editions *e, cb_site *const *sites, cb_diag_list *diags);
 
+/* The same for site k alone; the site it is compared with
+ * (cb_editions_previous) must be loaded. */
+void cb_editions_add_site_pages(cb_editions *e, size_t k, cb_site *const *sites,
+                                cb_diag_list *diags);
+/* The site site k's changes.html compares it with: the edition before, the
+ * newest edition for the latest; (size_t)-1 for the oldest edition or
+ * without editions. */
+size_t cb_editions_previous(const cb_editions *e, size_t k);
+
 /* Record which pages site k has (its queue, once cb_render_new ran), so
  * the switcher links to the same page in other editions where it exists. */
 void cb_editions_set_pages(cb_editions *e, size_t k, const cb_render *r);
+/* The same from a list of site paths (of a site reused from the previous
+ * build, cb_reuse.h). */
+void cb_editions_set_page_paths(cb_editions *e, size_t k, const char *const *paths, size_t n);
+/* 1 if site k has a page at site path `path` (as recorded so far). */
+int cb_editions_has_page(const cb_editions *e, size_t k, const char *path);
+
+/* Append what every edition is (name, ref, commit, date, note, in order)
+ * and what the latest is built from, for build keys (cb_reuse.h). */
+void cb_editions_describe(const cb_editions *e, cb_buf *out);
 
 /*
  * Render options for site k's edition switcher: sets opts->editions and

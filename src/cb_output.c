@@ -207,6 +207,24 @@ int cb_output_copy(cb_output *o, const char *path, cb_source *src, const char *f
 	return rc;
 }
 
+int cb_output_link(cb_output *o, const char *path, const char *from)
+{
+	char *full;
+	int rc = 0;
+
+	if (check_path(o, path) < 0 || make_parents(o, path) < 0)
+		return -1;
+	full = cb_xasprintf("%s/%s", o->tmp, path);
+	if (link(from, full) < 0 && (rc = cb_fs_copy(from, full)) < 0)
+		cb_diag_error(o->diags, "output", path, 0, 0, "cannot copy %s: %s", from,
+		              cb_fs_strerror(rc));
+	free(full);
+	if (rc < 0)
+		return -1;
+	atomic_fetch_add(&o->count, 1);
+	return 0;
+}
+
 size_t cb_output_count(const cb_output *o)
 {
 	return atomic_load(&((cb_output *)o)->count);

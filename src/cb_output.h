@@ -44,6 +44,11 @@ int cb_output_file_close(cb_output_file *f);
 /* Copy `from` out of src to site path `path`. */
 int cb_output_copy(cb_output *o, const char *path, cb_source *src, const char *from);
 
+/* Put file `from` (a path on disk, on the same filesystem as the output
+ * folder: the previous site) at site path `path` as a hard link, or as a
+ * copy where linking fails. Returns 0, or -1 after reporting. */
+int cb_output_link(cb_output *o, const char *path, const char *from);
+
 /* Number of files written so far. */
 size_t cb_output_count(const cb_output *o);
 

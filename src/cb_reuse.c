@@ -11,6 +11,10 @@
  *   f <size> <sec> <nsec> <inode> <id> <path>          stat cache (inputs)
  *   o <size> <sec> <nsec> <inode> <path>               output files
  *   d <severity> <line> <col> <code> <path> <message> <hint>   diagnostics
+ *   s <prefix> <key>                                   a site (an edition)
+ *   p <prefix> <path>                                  one of its pages
+ *   e <prefix> <severity> <line> <col> <code> <path> <message> <hint>
+ *                                                      what its build reported
  *   end
  *
  * Anything else, or no `end`, and the whole file is ignored.
@@ -44,6 +48,14 @@ typedef struct saved_diag {
 	char *code, *path, *msg, *hint;
 } saved_diag;
 
+typedef struct site_rec {
+	char *prefix, *key;
+	char **pages;
+	size_t n_pages;
+	saved_diag *diags;
+	size_t n_diags;
+} site_rec;
+
 struct cb_reuse {
 	char *dir;
 	/* From the file. */
@@ -53,6 +65,10 @@ struct cb_reuse {
 	size_t n_outs;
 	saved_diag *diags;
 	size_t n_diags;
+	site_rec *sites; /* from the file */
+	size_t n_sites;
+	site_rec *rec;   /* recorded by this build */
+	size_t n_rec;
 	/* The stat cache: path -> index into stats. */
 	cb_value *index;
 	stat_entry *stats;
@@ -163,10 +179,96 @@ static void stat_of(const struct stat *st, unsigned long long *size, unsigned lo
 	*ino = (unsigned long long)st->st_ino;
 }
 
+static void free_diags(saved_diag *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].code);
+		free(v[i].path);
+		free(v[i].msg);
+		free(v[i].hint);
+	}
+	free(v);
+}
+
+static void free_sites(site_rec *v, size_t n)
+{
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].prefix);
+		free(v[i].key);
+		for (k = 0; k < v[i].n_pages; k++)
+			free(v[i].pages[k]);
+		free(v[i].pages);
+		free_diags(v[i].diags, v[i].n_diags);
+	}
+	free(v);
+}
+
+static site_rec *find_site(site_rec *v, size_t n, const char *prefix)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i].prefix, prefix) == 0)
+			return &v[i];
+	return NULL;
+}
+
+/* Parse the fields of a diagnostic (severity, line, col, code, path,
+ * message, hint) into a new entry of *v. Returns 0 or -1. */
+static int read_diag(char **f, saved_diag **v, size_t *n)
+{
+	unsigned long long sev, line, col;
+	saved_diag *d;
+
+	if (parse_ull(f[0], &sev) < 0 || sev > CB_ERROR || parse_ull(f[1], &line) < 0 ||
+	    parse_ull(f[2], &col) < 0 || !get_field(f[5]))
+		return -1;
+	*v = cb_xreallocarray(*v, *n + 1, sizeof **v);
+	d = &(*v)[(*n)++];
+	d->severity = (int)sev;
+	d->line = (unsigned)line;
+	d->col = (unsigned)col;
+	d->code = get_field(f[3]) ? cb_xstrdup(f[3]) : NULL;
+	d->path = get_field(f[4]) ? cb_xstrdup(f[4]) : NULL;
+	d->msg = cb_xstrdup(f[5]);
+	d->hint = get_field(f[6]) ? cb_xstrdup(f[6]) : NULL;
+	return 0;
+}
+
+static void replay(const saved_diag *v, size_t n, cb_diag_list *diags)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		cb_diag_add(diags, (cb_severity)v[i].severity, v[i].code, v[i].path, v[i].line,
+		            v[i].col, v[i].hint, "%s", v[i].msg);
+}
+
+static void put_diag(cb_buf *b, const cb_diag *d)
+{
+	cb_buf_printf(b, "%d\t%u\t%u\t", (int)d->severity, d->line, d->col);
+	put_field(b, d->code);
+	cb_buf_putc(b, '\t');
+	put_field(b, d->path);
+	cb_buf_putc(b, '\t');
+	put_field(b, d->msg ? d->msg : "");
+	cb_buf_putc(b, '\t');
+	put_field(b, d->hint);
+	cb_buf_putc(b, '\n');
+}
+
 /* Free everything read from the file (not the stat cache). */
 static void drop_file(cb_reuse *c)
 {
 	size_t i;
+
+	free_sites(c->sites, c->n_sites);
+	c->sites = NULL;
+	c->n_sites = 0;
 
 	free(c->key);
 	free(c->out);
@@ -176,13 +278,7 @@ static void drop_file(cb_reuse *c)
 	free(c->outs);
 	c->outs = NULL;
 	c->n_outs = 0;
-	for (i = 0; i < c->n_diags; i++) {
-		free(c->diags[i].code);
-		free(c->diags[i].path);
-		free(c->diags[i].msg);
-		free(c->diags[i].hint);
-	}
-	free(c->diags);
+	free_diags(c->diags, c->n_diags);
 	c->diags = NULL;
 	c->n_diags = 0;
 }
@@ -203,8 +299,8 @@ static void drop_stats(cb_reuse *c)
 /* Read one record; returns 1 for `end`, 0 for a record, -1 if bad. */
 static int read_record(cb_reuse *c, char *line)
 {
-	char *f[9];
-	size_t n = split(line, f, 9);
+	char *f[10];
+	size_t n = split(line, f, 10);
 	unsigned long long v[4];
 	size_t i;
 
@@ -246,19 +342,26 @@ static int read_record(cb_reuse *c, char *line)
 		e->nsec = v[2];
 		e->ino = v[3];
 	} else if (strcmp(f[0], "d") == 0 && n == 8) {
-		saved_diag *d;
-		if (parse_ull(f[1], &v[0]) < 0 || v[0] > CB_ERROR || parse_ull(f[2], &v[1]) < 0 ||
-		    parse_ull(f[3], &v[2]) < 0 || !get_field(f[6]))
+		return read_diag(f + 1, &c->diags, &c->n_diags);
+	} else if (strcmp(f[0], "s") == 0 && n == 3) {
+		site_rec *r;
+		if (!get_field(f[1]) || find_site(c->sites, c->n_sites, f[1]))
 			return -1;
-		c->diags = cb_xreallocarray(c->diags, c->n_diags + 1, sizeof *c->diags);
-		d = &c->diags[c->n_diags++];
-		d->severity = (int)v[0];
-		d->line = (unsigned)v[1];
-		d->col = (unsigned)v[2];
-		d->code = get_field(f[4]) ? cb_xstrdup(f[4]) : NULL;
-		d->path = get_field(f[5]) ? cb_xstrdup(f[5]) : NULL;
-		d->msg = cb_xstrdup(f[6]);
-		d->hint = get_field(f[7]) ? cb_xstrdup(f[7]) : NULL;
+		c->sites = cb_xreallocarray(c->sites, c->n_sites + 1, sizeof *c->sites);
+		r = &c->sites[c->n_sites++];
+		memset(r, 0, sizeof *r);
+		r->prefix = cb_xstrdup(f[1]);
+		r->key = cb_xstrdup(f[2]);
+	} else if ((strcmp(f[0], "p") == 0 && n == 3) || (strcmp(f[0], "e") == 0 && n == 9)) {
+		site_rec *r = get_field(f[1]) ? find_site(c->sites, c->n_sites, f[1]) : NULL;
+		if (!r)
+			return -1;
+		if (f[0][0] == 'e')
+			return read_diag(f + 2, &r->diags, &r->n_diags);
+		if (!get_field(f[2]))
+			return -1;
+		r->pages = cb_xreallocarray(r->pages, r->n_pages + 1, sizeof *r->pages);
+		r->pages[r->n_pages++] = cb_xstrdup(f[2]);
 	} else {
 		return -1;
 	}
@@ -304,6 +407,7 @@ void cb_reuse_free(cb_reuse *c)
 		return;
 	drop_file(c);
 	drop_stats(c);
+	free_sites(c->rec, c->n_rec);
 	cb_value_unref(c->index);
 	free(c->dir);
 	free(c);
@@ -476,12 +580,106 @@ int cb_reuse_fresh(cb_reuse *c, const char *key, const char *out, cb_reuse_resul
 	if (!fresh)
 		return 0;
 	*res = c->res;
-	for (i = 0; i < c->n_diags; i++) {
-		const saved_diag *d = &c->diags[i];
-		cb_diag_add(diags, (cb_severity)d->severity, d->code, d->path, d->line, d->col, d->hint,
-		            "%s", d->msg);
-	}
+	replay(c->diags, c->n_diags, diags);
 	return 1;
+}
+
+/* ---- sites reused whole ---------------------------------------------------- */
+
+const char *const *cb_reuse_site_pages(const cb_reuse *c, const char *prefix, size_t *n)
+{
+	site_rec *r = find_site(c->sites, c->n_sites, prefix);
+
+	*n = r ? r->n_pages : 0;
+	return r ? (const char *const *)r->pages : NULL;
+}
+
+/* Are the last build's files under out/prefix as it left them? */
+static int files_intact(const cb_reuse *c, const char *prefix, const char *out)
+{
+	size_t i, pl = strlen(prefix), seen = 0;
+
+	for (i = 0; i < c->n_outs; i++) {
+		const stat_entry *e = &c->outs[i];
+		struct stat st;
+		unsigned long long size, sec, nsec, ino;
+		char *p;
+		int ok;
+
+		if (strncmp(e->path, prefix, pl) != 0)
+			continue;
+		p = cb_xasprintf("%s/%s", out, e->path);
+		ok = lstat(p, &st) == 0 && S_ISREG(st.st_mode);
+		free(p);
+		if (!ok)
+			return 0;
+		stat_of(&st, &size, &sec, &nsec, &ino);
+		if (size != e->size || sec != e->sec || nsec != e->nsec || ino != e->ino)
+			return 0;
+		seen++;
+	}
+	return seen > 0;
+}
+
+int cb_reuse_site_fresh(cb_reuse *c, const char *prefix, const char *key, const char *out)
+{
+	site_rec *r = find_site(c->sites, c->n_sites, prefix);
+
+	return r && c->out && strcmp(c->out, out) == 0 && strcmp(r->key, key) == 0 && *prefix &&
+	       files_intact(c, prefix, out);
+}
+
+int cb_reuse_site_reuse(cb_reuse *c, const char *prefix, const char *out,
+                        int (*link)(void *ctx, const char *path, const char *from), void *ctx,
+                        cb_diag_list *diags)
+{
+	site_rec *r = find_site(c->sites, c->n_sites, prefix);
+	size_t i, pl = strlen(prefix);
+	int rc = 0;
+
+	for (i = 0; rc == 0 && i < c->n_outs; i++) {
+		char *from;
+		if (strncmp(c->outs[i].path, prefix, pl) != 0)
+			continue;
+		from = cb_xasprintf("%s/%s", out, c->outs[i].path);
+		rc = link(ctx, c->outs[i].path, from);
+		free(from);
+	}
+	if (r)
+		replay(r->diags, r->n_diags, diags);
+	return rc;
+}
+
+void cb_reuse_site_record(cb_reuse *c, const char *prefix, const char *key,
+                          const char *const *pages, size_t n, const cb_diag_list *diags)
+{
+	site_rec *r;
+	size_t i;
+
+	c->rec = cb_xreallocarray(c->rec, c->n_rec + 1, sizeof *c->rec);
+	r = &c->rec[c->n_rec++];
+	memset(r, 0, sizeof *r);
+	r->prefix = cb_xstrdup(prefix);
+	r->key = cb_xstrdup(key);
+	r->pages = cb_xcalloc(n ? n : 1, sizeof *r->pages);
+	for (i = 0; i < n; i++)
+		r->pages[i] = cb_xstrdup(pages[i]);
+	r->n_pages = n;
+	for (i = 0; diags && i < cb_diag_count((cb_diag_list *)diags); i++) {
+		const cb_diag *d = cb_diag_at((cb_diag_list *)diags, i);
+		saved_diag *sd;
+		if (d->severity == CB_NOTE)
+			continue;
+		r->diags = cb_xreallocarray(r->diags, r->n_diags + 1, sizeof *r->diags);
+		sd = &r->diags[r->n_diags++];
+		sd->severity = (int)d->severity;
+		sd->line = d->line;
+		sd->col = d->col;
+		sd->code = d->code ? cb_xstrdup(d->code) : NULL;
+		sd->path = d->path ? cb_xstrdup(d->path) : NULL;
+		sd->msg = cb_xstrdup(d->msg ? d->msg : "");
+		sd->hint = d->hint ? cb_xstrdup(d->hint) : NULL;
+	}
 }
 
 static void put_stat(cb_buf *b, char kind, const stat_entry *e)
@@ -514,19 +712,40 @@ int cb_reuse_save(cb_reuse *c, const char *key, const char *out, const cb_reuse_
 			put_stat(&b, 'f', &c->stats[i]);
 	for (i = 0; i < l.n; i++)
 		put_stat(&b, 'o', &l.v[i]);
-	for (i = 0; i < cb_diag_count(diags); i++) {
+	for (i = 0; i < cb_diag_count((cb_diag_list *)diags); i++) {
 		const cb_diag *d = cb_diag_at((cb_diag_list *)diags, i);
 		if (d->severity == CB_NOTE)
 			continue;
-		cb_buf_printf(&b, "d\t%d\t%u\t%u\t", (int)d->severity, d->line, d->col);
-		put_field(&b, d->code);
-		cb_buf_putc(&b, '\t');
-		put_field(&b, d->path);
-		cb_buf_putc(&b, '\t');
-		put_field(&b, d->msg ? d->msg : "");
-		cb_buf_putc(&b, '\t');
-		put_field(&b, d->hint);
-		cb_buf_putc(&b, '\n');
+		cb_buf_puts(&b, "d\t");
+		put_diag(&b, d);
+	}
+	for (i = 0; i < c->n_rec; i++) {
+		const site_rec *r = &c->rec[i];
+		size_t k;
+		cb_buf_puts(&b, "s\t");
+		put_field(&b, r->prefix);
+		cb_buf_printf(&b, "\t%s\n", r->key);
+		for (k = 0; k < r->n_pages; k++) {
+			cb_buf_puts(&b, "p\t");
+			put_field(&b, r->prefix);
+			cb_buf_putc(&b, '\t');
+			put_field(&b, r->pages[k]);
+			cb_buf_putc(&b, '\n');
+		}
+		for (k = 0; k < r->n_diags; k++) {
+			cb_diag d;
+			d.severity = (cb_severity)r->diags[k].severity;
+			d.line = r->diags[k].line;
+			d.col = r->diags[k].col;
+			d.code = r->diags[k].code;
+			d.path = r->diags[k].path;
+			d.msg = r->diags[k].msg;
+			d.hint = r->diags[k].hint;
+			cb_buf_puts(&b, "e\t");
+			put_field(&b, r->prefix);
+			cb_buf_putc(&b, '\t');
+			put_diag(&b, &d);
+		}
 	}
 	cb_buf_puts(&b, "end\n");
 	if (cb_fs_mkdirs(c->dir) < 0)

@@ -64,6 +64,40 @@ void cb_reuse_key_tree(cb_reuse *c, const char *root, const char *skip, cb_buf *
 int cb_reuse_fresh(cb_reuse *c, const char *key, const char *out, cb_reuse_result *res,
                    cb_diag_list *diags);
 
+/* ---- sites reused whole -----------------------------------------------------
+ *
+ * An edition is built from a commit, so when casebook, its installed
+ * themes and plugins and the editions are the same as in the last build,
+ * and the latest has the same pages among those the edition has (its
+ * edition switcher links to them), the edition's folder would come out the
+ * same: its files are then hard-linked from the last build's site instead
+ * of being built again. The caller keys a site (cb_build.c); this module
+ * remembers, per site (by its folder, e.g. "editions/2025/"), the key, the
+ * pages and what its build reported.
+ */
+
+/* The pages site `prefix` had in the last build (borrowed, valid as long as
+ * c; NULL-free), or NULL (*n 0) if the last build had no such site. */
+const char *const *cb_reuse_site_pages(const cb_reuse *c, const char *prefix, size_t *n);
+
+/* 1 if the last build had site `prefix` with this key and its files under
+ * out/prefix are as it left them; else 0. */
+int cb_reuse_site_fresh(cb_reuse *c, const char *prefix, const char *key, const char *out);
+
+/* For a fresh site (above): hard-link (or copy, where linking fails) its
+ * files from out/prefix to the same paths written through link(path,
+ * from), and add what its build reported to diags. Returns 0, or -1 after
+ * link reported an error. */
+int cb_reuse_site_reuse(cb_reuse *c, const char *prefix, const char *out,
+                        int (*link)(void *ctx, const char *path, const char *from), void *ctx,
+                        cb_diag_list *diags);
+
+/* Remember, for the next build, site `prefix`: its key, its pages (copied)
+ * and what its build reported (diags, copied; NULL for nothing). Call once
+ * per site, before cb_reuse_save. */
+void cb_reuse_site_record(cb_reuse *c, const char *prefix, const char *key,
+                          const char *const *pages, size_t n, const cb_diag_list *diags);
+
 /*
  * Record a successful build: its key, output folder (a real path, read
  * now: call after the site was swapped in), result and diagnostics, with

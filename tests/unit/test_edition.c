@@ -834,6 +834,139 @@ static void test_plugin_per_edition(void **state)
 	fx_free(&fx);
 }
 
+
+/* Every file under dir a and dir b (folder rel) byte for byte the same. */
+static size_t same_trees(const char *a, const char *b, const char *rel)
+{
+	char *da = cb_xasprintf("%s/%s", a, rel), *db = cb_xasprintf("%s/%s", b, rel);
+	cb_fs_entry *ea = NULL, *eb = NULL;
+	size_t na = 0, nb = 0, i, count = 0;
+
+	assert_int_equal(cb_fs_list(da, &ea, &na), 0);
+	assert_int_equal(cb_fs_list(db, &eb, &nb), 0);
+	if (na != nb)
+		fail_msg("%s: %zu entries in %s, %zu in %s", rel, na, a, nb, b);
+	for (i = 0; i < na; i++) {
+		char *sub = *rel ? cb_xasprintf("%s/%s", rel, ea[i].name) : cb_xstrdup(ea[i].name);
+		assert_string_equal(ea[i].name, eb[i].name);
+		if (ea[i].kind == CB_FS_DIR) {
+			count += same_trees(a, b, sub);
+		} else {
+			char *x = fx_read(a, sub), *y = fx_read(b, sub);
+			if (strcmp(x, y) != 0)
+				fail_msg("%s differs between %s and %s", sub, a, b);
+			free(x);
+			free(y);
+			count++;
+		}
+		free(sub);
+	}
+	cb_fs_list_free(ea, na);
+	cb_fs_list_free(eb, nb);
+	free(da);
+	free(db);
+	return count;
+}
+
+/* Build src into out, with the build cache unless no_cache. */
+static void build_to(built *b, const char *src, const char *out, int no_cache)
+{
+	cb_build_opts o = CB_BUILD_OPTS_INIT;
+
+	snprintf(b->out, sizeof b->out, "%s", out);
+	b->diags = cb_diag_list_new();
+	o.source_dir = src;
+	o.out_dir = b->out;
+	o.share_dir = share_dir;
+	o.threads = 2;
+	o.no_cache = no_cache;
+	b->rc = cb_build_run(&o, b->diags, &b->res);
+}
+
+static unsigned long long inode_of(const char *dir, const char *path)
+{
+	char *p = cb_xasprintf("%s/%s", dir, path);
+	struct stat st;
+
+	assert_int_equal(stat(p, &st), 0);
+	free(p);
+	return (unsigned long long)st.st_ino;
+}
+
+/* A rebuild and then one without the cache: the same files; returns how
+ * many editions the rebuild reused. */
+static size_t rebuild_and_compare(fx_repo *fx, const char *out, const char *clean)
+{
+	built b, c;
+	size_t reused;
+
+	build_to(&b, fx->dir, out, 0);
+	assert_no_errors(&b);
+	reused = b.res.sites_reused;
+	cb_fs_remove_tree(clean);
+	build_to(&c, fx->dir, clean, 1);
+	assert_no_errors(&c);
+	assert_true(same_trees(out, clean, "") > 20);
+	cb_diag_list_free(b.diags);
+	cb_diag_list_free(c.diags);
+	return reused;
+}
+
+/*
+ * The build cache (cb_reuse.h): an edition whose inputs did not change since
+ * the last build into the same folder is linked from it, not built again,
+ * and the site is byte for byte the one a build without the cache makes;
+ * an edition whose pages the latest stops having (its switcher links to
+ * them) is built again.
+ */
+static void test_reuse_editions(void **state)
+{
+	fx_repo fx;
+	built b;
+	char base[] = "/tmp/cb-reuse-XXXXXX";
+	char *out, *clean;
+	unsigned long long ino;
+
+	(void)state;
+	make_history(&fx, NULL);
+	assert_non_null(mkdtemp(base));
+	out = cb_xasprintf("%s/site", base);
+	clean = cb_xasprintf("%s/clean", base);
+	build_to(&b, fx.dir, out, 0);
+	assert_no_errors(&b);
+	assert_int_equal(b.res.editions, 3);
+	assert_int_equal(b.res.sites_reused, 0);
+	cb_diag_list_free(b.diags);
+	ino = inode_of(out, "editions/2024/cases/a.html");
+
+	/* A case of the working tree changed: every edition is reused. */
+	write_case(&fx, "a", "Alpha", 2009, "Alpha context, revised.", "Alpha, now in the tree.");
+	assert_int_equal(rebuild_and_compare(&fx, out, clean), 3);
+	assert_true(inode_of(out, "editions/2024/cases/a.html") == ino);
+	{
+		char *t = fx_read(out, "cases/a.html");
+		assert_non_null(strstr(t, "Alpha, now in the tree."));
+		free(t);
+	}
+	/* A case only the latest has, removed: still reused. */
+	fx_remove(&fx, "content/cases/e.md");
+	assert_int_equal(rebuild_and_compare(&fx, out, clean), 3);
+	/* A case the newer editions have, removed from the latest: their
+	 * switchers change, so they are built again; 2024 never had it. */
+	fx_remove(&fx, "content/cases/d.md");
+	assert_int_equal(rebuild_and_compare(&fx, out, clean), 1);
+	/* Nothing changed: nothing built at all. */
+	build_to(&b, fx.dir, out, 0);
+	assert_no_errors(&b);
+	assert_true(b.res.up_to_date);
+	cb_diag_list_free(b.diags);
+
+	cb_fs_remove_tree(base);
+	free(out);
+	free(clean);
+	fx_free(&fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -849,6 +982,7 @@ int main(void)
 	    cmocka_unit_test(test_subfolder_and_edition_errors),
 	    cmocka_unit_test(test_plugin_change),
 	    cmocka_unit_test(test_plugin_per_edition),
+	    cmocka_unit_test(test_reuse_editions),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
