@@ -98,7 +98,31 @@ local function lesson_id(slug, folded)
   return "lesson-" .. (stem ~= "" and (stem .. "-") or "") .. hash
 end
 
-local MARKER = "%s*%[theme:%s*([^%]]-)%s*%]%s*$"
+-- The theme marker ends a lesson: "... [theme: id]". A pattern starting
+-- with %s* would be tried at every position of every lesson; instead each
+-- "[theme:" is found by plain search and the rest matched from there.
+local TEXT_MARKER = "^%[theme:%s*([^%]]-)%s*%]%s*$"      -- captures the id
+local HTML_MARKER_P = "^%[theme:%s*[^%]<]-%s*%](%s*</p>%s*)$" -- keeps the </p>
+local HTML_MARKER = "^%[theme:%s*[^%]<]-%s*%]()%s*$"
+local SPACE = {[9] = true, [10] = true, [11] = true, [12] = true, [13] = true, [32] = true}
+
+-- The first "[theme:" of s from which the anchored pattern pat matches: its
+-- position and pat's capture, or nil.
+local function marker_at(s, pat)
+  local at = s:find("[theme:", 1, true)
+  while at do
+    local cap = s:match(pat, at)
+    if cap then return at, cap end
+    at = s:find("[theme:", at + 1, true)
+  end
+end
+
+-- s before byte i, without the spaces that end it.
+local function before(s, i)
+  local e = i - 1
+  while e > 0 and SPACE[s:byte(e)] do e = e - 1 end
+  return s:sub(1, e)
+end
 
 local function find_section(sections)
   for _, s in ipairs(sections) do
@@ -128,12 +152,14 @@ local function case_hook(c, site)
   local lessons, seen = {}, {}
   for _, item in ipairs(items) do
     local text, html = item.text, item.html
-    local marked = text:find("[theme:", 1, true) and text:match(MARKER)
+    local at, marked = marker_at(text, TEXT_MARKER)
     local theme, derived
     if marked then
-      text = text:gsub(MARKER, "")
-      html = html:gsub("%s*%[theme:%s*[^%]<]-%s*%](%s*</p>%s*)$", "%1")
-      html = html:gsub("%s*%[theme:%s*[^%]<]-%s*%]%s*$", "")
+      text = before(text, at)
+      local hat, tail = marker_at(html, HTML_MARKER_P)
+      if hat then html = before(html, hat) .. tail end
+      hat = marker_at(html, HTML_MARKER)
+      if hat then html = before(html, hat) end
       theme = theme_by_id[marked]
       if not theme then
         local s = casebook.suggest(marked, theme_ids)
