@@ -82,7 +82,7 @@ build/san/tests/%: tests/unit/%.c $(SAN_OBJS) | build/san/tests
 build/rel build/san build/san/tests build/bench:
 	@mkdir -p $@
 
-# The editions benchmark's repository maker (bench/b_editions.sh).
+# The editions benchmark's repository maker (bench/run).
 build/bench/editions-repo: bench/editions-repo.c | build/bench
 	$(CC) -std=c11 -O2 $(WARN) $(shell $(PKG_CONFIG) --cflags libgit2) -o $@ $< \
 	    $(shell $(PKG_CONFIG) --libs libgit2)

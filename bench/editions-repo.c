@@ -1,6 +1,6 @@
 /*
  * editions-repo: turn a handbook folder into a git repository with editions,
- * for the editions benchmark (bench/b_editions.sh). Uses libgit2, as
+ * for the editions benchmark (bench/run). Uses libgit2, as
  * casebook does; the git program is never needed.
  *
  *   editions-repo DIR EDITIONS PERCENT
