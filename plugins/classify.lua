@@ -243,12 +243,30 @@ end
 
 -- {=== the site hook ===}
 
-local function case_list(entries)
+-- Every case's place in title order (by_title), made once: a list of cases
+-- is then put in that order by sorting numbers, without calling a Lua
+-- comparison for every pair.
+local rank, by_rank
+
+local function rank_cases()
+  if rank then return end
   local sorted = {}
-  for i, e in ipairs(entries) do sorted[i] = e end
+  for i, c in ipairs(all_cases) do sorted[i] = {c = c} end
   table.sort(sorted, by_title)
+  rank, by_rank = {}, {}
+  for i, e in ipairs(sorted) do
+    rank[e.c] = i
+    by_rank[i] = e.c
+  end
+end
+
+local function case_list(entries)
+  rank_cases()
+  local keys = {}
+  for i, e in ipairs(entries) do keys[i] = rank[e.c] * 2 + (e.derived and 1 or 0) end
+  table.sort(keys)
   local out = {}
-  for i, e in ipairs(sorted) do out[i] = summary_value(e.c, e.derived) end
+  for i, k in ipairs(keys) do out[i] = summary_value(by_rank[k // 2], k % 2 == 1) end
   return out
 end
 

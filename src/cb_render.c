@@ -506,6 +506,18 @@ cb_value *cb_render_case_full(cb_render *r, size_t i)
 	return c;
 }
 
+cb_value *cb_render_case_facts(cb_render *r, size_t i)
+{
+	return facts_ctx(r, cb_site_case(r->site, i));
+}
+
+int cb_render_threads(const cb_render *r)
+{
+	int n = r->opts && r->opts->threads > 0 ? r->opts->threads
+	                                        : (int)sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > 16 ? 16 : n;
+}
+
 static cb_value *build_site_ctx(cb_render *r)
 {
 	const cb_config *cfg = cb_site_config(r->site);

@@ -104,6 +104,12 @@ size_t cb_render_case_at(const cb_render *r, size_t k);
  * each call (it holds the case's whole HTML); caller unrefs. Safe to call
  * from render threads. */
 cb_value *cb_render_case_full(cb_render *r, size_t i);
+/* The facts box rows of case i (the `facts` of cb_render_case_full) alone,
+ * without the rest of the full context: a new list the caller unrefs. Safe
+ * to call from several threads. */
+cb_value *cb_render_case_facts(cb_render *r, size_t i);
+/* The number of threads rendering uses (opts->threads, or one per core). */
+int cb_render_threads(const cb_render *r);
 /* The `site` context (borrowed). */
 cb_value *cb_render_site_ctx(const cb_render *r);
 

@@ -15,9 +15,12 @@
  */
 #include "cb_search.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cb_doc.h"
 #include "cb_md.h"
@@ -57,6 +60,7 @@ struct cb_search {
 	size_t total;
 	cb_buf folded; /* scratch */
 	cb_buf *rec;   /* while recording (cb_search_record): what is added */
+	int record_only; /* cb_search_record_only: record, do not index */
 };
 
 /* ---- building ------------------------------------------------------------ */
@@ -133,6 +137,13 @@ static void grow(cb_search *s)
 void cb_search_record(cb_search *s, cb_buf *rec)
 {
 	s->rec = rec;
+	s->record_only = 0;
+}
+
+void cb_search_record_only(cb_search *s, cb_buf *rec)
+{
+	s->rec = rec;
+	s->record_only = rec != NULL;
 }
 
 static void rec_size(cb_buf *rec, size_t v)
@@ -230,14 +241,17 @@ unsigned cb_search_add_lesson(cb_search *s)
 static void add_word(cb_search *s, const char *w, size_t len, int field)
 {
 	uint32_t item = (uint32_t)(s->n_cases - 1) << 8 | s->lesson;
-	term *t = lookup(s, w, len);
+	term *t;
 
 	if (s->rec) {
 		cb_buf_putc(s->rec, 'W');
 		cb_buf_putc(s->rec, (char)field);
 		rec_size(s->rec, len);
 		cb_buf_put(s->rec, w, len);
+		if (s->record_only)
+			return;
 	}
+	t = lookup(s, w, len);
 	if (!t->word) {
 		if ((s->used + 1) * 10 > s->cap * 7) {
 			grow(s);
@@ -580,8 +594,7 @@ static void index_case(cb_render *r, cb_search *s, size_t i, cb_buf *scratch)
 	const cb_doc *doc = cb_site_case(site, i);
 	const cb_value *sum = cb_render_case(r, i), *meta = cb_doc_meta(doc);
 	const cb_value *lessons = lesson_items(doc);
-	cb_value *full = cb_render_case_full(r, i);
-	const cb_value *facts = cb_value_getc(full, "facts");
+	cb_value *facts = cb_render_case_facts(r, i);
 	size_t k, n, bytes;
 
 	cb_buf_clear(scratch);
@@ -614,7 +627,7 @@ static void index_case(cb_render *r, cb_search *s, size_t i, cb_buf *scratch)
 		add_value_text(s, CB_SEARCH_LESSON, cb_value_getc(l, "text"));
 		add_value_text(s, CB_SEARCH_LESSON, cb_value_getc(cb_value_getc(l, "theme"), "label"));
 	}
-	cb_value_unref(full);
+	cb_value_unref(facts);
 }
 
 static void put_json_value_str(cb_buf *out, const cb_value *v)
@@ -715,36 +728,101 @@ static void free_index(void *p)
 	cb_search_free(p);
 }
 
+/* Recording cases' words on several threads: cases [from, to) of a chunk,
+ * each recorded into recs[i - from] unless have[i - from] (replayed from
+ * the cache). */
+#define INDEX_CHUNK 512
+typedef struct index_chunk {
+	cb_render *r;
+	size_t from, to;
+	atomic_size_t next;
+	cb_buf *recs;
+	const char *have;
+} index_chunk;
+
+static void *index_worker(void *arg)
+{
+	index_chunk *c = arg;
+	cb_search *rec = cb_search_new();
+	cb_buf scratch = CB_BUF_INIT;
+	size_t i;
+
+	while ((i = atomic_fetch_add(&c->next, 1)) < c->to - c->from) {
+		if (c->have[i])
+			continue;
+		cb_search_record_only(rec, &c->recs[i]);
+		index_case(c->r, rec, c->from + i, &scratch);
+	}
+	cb_search_record_only(rec, NULL);
+	cb_buf_dispose(&scratch);
+	cb_search_free(rec);
+	return NULL;
+}
+
 void cb_search_generate(cb_render *r)
 {
 	const cb_site *site = cb_render_get_site(r);
 	cb_search *s = cb_search_new();
-	cb_buf scratch = CB_BUF_INIT;
 	cb_value *info = cb_value_new_map();
-	size_t i, nt, nd;
+	cb_cache *cache = cb_render_cache(r);
+	size_t i, nt, nd, n = cb_site_case_count(site), from;
+	int threads = cb_render_threads(r);
+	cb_buf recs[INDEX_CHUNK];
+	char have[INDEX_CHUNK], keys[INDEX_CHUNK][CB_OID_HEXSZ + 1];
 
-	/* In an edition build, a case indexed for another edition is added
-	 * again from what was recorded then, without reading it. */
-	for (i = 0; i < cb_site_case_count(site); i++) {
-		cb_cache *cache = cb_render_cache(r);
-		char key[CB_OID_HEXSZ + 1];
-		if (cache && cb_render_case_key(r, i, "search", key) == 0) {
-			cb_buf rec = CB_BUF_INIT;
-			if (cb_cache_blob_get(cache, key, &rec) && cb_search_replay(s, rec.ptr, rec.len) == 0) {
-				cb_buf_dispose(&rec);
-				continue;
+	/* The cases' words are recorded on every thread, a chunk at a time, and
+	 * added in site order. In an edition build, a case indexed for another
+	 * edition is added again from what was recorded then, without reading
+	 * it, and what is recorded is kept for the editions after. */
+	for (i = 0; i < INDEX_CHUNK; i++)
+		recs[i] = (cb_buf)CB_BUF_INIT;
+	for (from = 0; from < n; from += INDEX_CHUNK) {
+		size_t to = from + INDEX_CHUNK < n ? from + INDEX_CHUNK : n;
+		index_chunk c;
+		pthread_t tids[16];
+		int t, started = 0;
+
+		for (i = from; i < to; i++) {
+			cb_buf_clear(&recs[i - from]);
+			have[i - from] = 0;
+			keys[i - from][0] = '\0';
+			if (cache && cb_render_case_key(r, i, "search", keys[i - from]) == 0)
+				have[i - from] = (char)cb_cache_blob_get(cache, keys[i - from],
+				                                         &recs[i - from]);
+			else
+				keys[i - from][0] = '\0';
+		}
+		c.r = r;
+		c.from = from;
+		c.to = to;
+		c.recs = recs;
+		c.have = have;
+		atomic_init(&c.next, 0);
+		for (t = 1; t < threads; t++)
+			if (pthread_create(&tids[started], NULL, index_worker, &c) == 0)
+				started++;
+		index_worker(&c);
+		for (t = 0; t < started; t++)
+			pthread_join(tids[t], NULL);
+		for (i = from; i < to; i++) {
+			cb_buf *rec = &recs[i - from];
+			if (cb_search_replay(s, rec->ptr, rec->len) < 0 && have[i - from]) {
+				/* A kept recording that does not read back: index anew. */
+				cb_buf scratch = CB_BUF_INIT;
+				cb_buf_clear(rec);
+				cb_search_record_only(s, rec);
+				index_case(r, s, i, &scratch);
+				cb_search_record_only(s, NULL);
+				cb_buf_dispose(&scratch);
+				cb_search_replay(s, rec->ptr, rec->len);
+				have[i - from] = 0;
 			}
-			cb_buf_clear(&rec);
-			cb_search_record(s, &rec);
-			index_case(r, s, i, &scratch);
-			cb_search_record(s, NULL);
-			cb_cache_blob_put(cache, key, rec.ptr, rec.len);
-			cb_buf_dispose(&rec);
-		} else {
-			index_case(r, s, i, &scratch);
+			if (!have[i - from] && keys[i - from][0])
+				cb_cache_blob_put(cache, keys[i - from], rec->ptr, rec->len);
 		}
 	}
-	cb_buf_dispose(&scratch);
+	for (i = 0; i < INDEX_CHUNK; i++)
+		cb_buf_dispose(&recs[i]);
 	nt = cb_search_plan(s, CB_SEARCH_PART_SIZE, &nd);
 	cb_render_keep(r, s, free_index);
 	if (cb_search_total_size(s) <= CB_SEARCH_INLINE_LIMIT) {

@@ -66,6 +66,10 @@ void cb_search_add_text(cb_search *s, int field, const char *text, size_t len);
  * on, so that cb_search_replay can add them again to another index (the
  * same case in another edition) without reading the case. */
 void cb_search_record(cb_search *s, cb_buf *rec);
+/* The same, but what is added is only recorded into rec, not indexed: for
+ * making the recordings of many cases on several threads (one recorder
+ * each) and replaying them, in order, into one index. */
+void cb_search_record_only(cb_search *s, cb_buf *rec);
 /* Add what a recording holds. Returns 0, or -1 if data is no recording. */
 int cb_search_replay(cb_search *s, const char *data, size_t len);
 
