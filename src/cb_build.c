@@ -489,7 +489,7 @@ int cb_build_run(const cb_build_opts *opts, cb_diag_list *diags, cb_build_result
 	cb_output *out = NULL;
 	char src_real[PATH_MAX];
 	char *out_dir = NULL;
-	double t0 = now(), t_commit;
+	double t0 = now(), t_commit, t_key = 0, t_hist = 0, t_save = 0;
 	int rc = -1, r;
 	size_t k;
 	build b;
@@ -521,10 +521,12 @@ int cb_build_run(const cb_build_opts *opts, cb_diag_list *diags, cb_build_result
 		char *cache_dir = cb_xasprintf("%s/" CB_REUSE_DIR, src_real);
 
 		out_dir = opts->out_dir ? cb_xstrdup(opts->out_dir) : cb_xasprintf("%s/site", src_real);
+		t_key = now();
 		reuse = cb_reuse_open(cache_dir);
 		free(cache_dir);
 		out_real = real_or_planned(out_dir);
 		build_key(reuse, opts, src_real, out_real, key, &ed_env);
+		t_key = now() - t_key;
 		if (cb_reuse_fresh(reuse, key, out_real, &rr, diags)) {
 			res->cases = rr.cases;
 			res->pages = rr.pages;
@@ -549,7 +551,9 @@ int cb_build_run(const cb_build_opts *opts, cb_diag_list *diags, cb_build_result
 		goto out;
 	/* On errors, eds holds no editions: loading the working tree still
 	 * reports its own problems, and the errors fail the build. */
+	t_hist = now();
 	cb_editions_open(&b.eds, src_real, cfg, opts->check_only, diags);
+	t_hist = now() - t_hist;
 
 	if (!opts->check_only) {
 		if (!out_dir)
@@ -627,12 +631,15 @@ int cb_build_run(const cb_build_opts *opts, cb_diag_list *diags, cb_build_result
 		 * changed to repeat; a cache that cannot be written is no error. */
 		for (k = 0; k < b.n; k++)
 			merge_site_diags(&b, k);
+		t_save = now();
 		cb_reuse_save(reuse, key, out_real, &rr, diags);
+		t_save = now() - t_save;
 	}
 	cb_diag_add(diags, CB_NOTE, "stages", NULL, 0, 0, NULL,
-	            "stages: load %.2f s, plugins %.2f s, page list %.2f s, rendering and "
-	            "writing %.2f s, swapping the site in %.2f s",
-	            b.t_load, b.t_plugins, b.t_pages, b.t_write, b.t_commit);
+	            "stages: keying the inputs %.2f s, editions and history %.2f s, load %.2f s, "
+	            "plugins %.2f s, page list %.2f s, rendering and writing %.2f s, swapping the "
+	            "site in %.2f s, saving the cache %.2f s",
+	            t_key, t_hist, b.t_load, b.t_plugins, b.t_pages, b.t_write, b.t_commit, t_save);
 	rc = 0;
 out:
 	if (opts->progress)

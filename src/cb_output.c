@@ -29,6 +29,8 @@ struct cb_output {
 	cb_diag_list *diags;
 	atomic_size_t count;
 	int committed;
+	pthread_t remover;    /* removing the previous site, after a commit */
+	int removing;
 	pthread_mutex_t lock; /* serialises folder creation */
 	cb_value *made;       /* folders made so far (site paths) */
 };
@@ -235,6 +237,12 @@ const char *cb_output_tmpdir(const cb_output *o)
 	return o->tmp;
 }
 
+static void *remove_old(void *path)
+{
+	cb_fs_remove_tree(path);
+	return NULL;
+}
+
 int cb_output_commit(cb_output *o)
 {
 	struct stat st;
@@ -278,7 +286,13 @@ int cb_output_commit(cb_output *o)
 	if (rc < 0)
 		return rc;
 	o->committed = 1;
-	cb_fs_remove_tree(o->tmp); /* the old site, or nothing after a rename */
+	/* o->tmp holds the old site (or nothing after a rename): remove it on
+	 * a thread of its own while the build finishes (cb_output_free waits
+	 * for it), or here if no thread can be started. */
+	if (pthread_create(&o->remover, NULL, remove_old, o->tmp) == 0)
+		o->removing = 1;
+	else
+		cb_fs_remove_tree(o->tmp);
 	return 0;
 }
 
@@ -286,6 +300,8 @@ void cb_output_free(cb_output *o)
 {
 	if (!o)
 		return;
+	if (o->removing)
+		pthread_join(o->remover, NULL);
 	if (o->tmp && !o->committed)
 		cb_fs_remove_tree(o->tmp);
 	free(o->dir);

@@ -56,7 +56,8 @@ size_t cb_output_count(const cb_output *o);
 const char *cb_output_tmpdir(const cb_output *o);
 
 /* Swap the new folder in for the old one. Returns 0, or -1 after reporting
- * (the old folder is then untouched). */
+ * (the old folder is then untouched). The old site is removed on a thread
+ * of its own; cb_output_free waits until it is gone. */
 int cb_output_commit(cb_output *o);
 
 /* Free the writer; removes the temporary folder unless it was committed. */

@@ -21,7 +21,9 @@
  */
 #include "cb_reuse.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -509,45 +511,88 @@ typedef struct file_list {
 	int failed;
 } file_list;
 
-/* Every file under dir/rel ("" at the top), in name order. */
-static void list_output(const char *dir, const char *rel, file_list *l)
+static int cmp_name(const void *a, const void *b)
 {
-	char *full = *rel ? cb_xasprintf("%s/%s", dir, rel) : cb_xstrdup(dir);
-	cb_fs_entry *e = NULL;
-	size_t n = 0, i;
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
-	if (cb_fs_list(full, &e, &n) < 0) {
+static void push_file(file_list *l, char *rel, const struct stat *st)
+{
+	stat_entry *f;
+
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 1024;
+		l->v = cb_xreallocarray(l->v, l->cap, sizeof *l->v);
+	}
+	f = &l->v[l->n++];
+	memset(f, 0, sizeof *f);
+	f->path = rel;
+	stat_of(st, &f->size, &f->sec, &f->nsec, &f->ino);
+}
+
+/* Every file under folder fd (site path rel, "" at the top), in name order
+ * (bytewise, as a sorted list of paths compares). One fstatat per entry. */
+static void list_output_fd(int fd, const char *rel, file_list *l)
+{
+	DIR *d = fdopendir(fd);
+	struct dirent *e;
+	char **names = NULL;
+	size_t n = 0, cap = 0, i;
+
+	if (!d) {
+		close(fd);
 		l->failed = 1;
-		free(full);
 		return;
 	}
-	for (i = 0; i < n && !l->failed; i++) {
-		char *r = *rel ? cb_xasprintf("%s/%s", rel, e[i].name) : cb_xstrdup(e[i].name);
-		if (e[i].kind == CB_FS_DIR) {
-			list_output(dir, r, l);
-		} else {
-			char *p = cb_xasprintf("%s/%s", full, e[i].name);
-			struct stat st;
-			stat_entry *f;
-			if (lstat(p, &st) < 0 || !S_ISREG(st.st_mode)) {
-				l->failed = 1; /* casebook writes only regular files */
-			} else {
-				if (l->n == l->cap) {
-					l->cap = l->cap ? l->cap * 2 : 1024;
-					l->v = cb_xreallocarray(l->v, l->cap, sizeof *l->v);
-				}
-				f = &l->v[l->n++];
-				memset(f, 0, sizeof *f);
-				f->path = r;
-				r = NULL;
-				stat_of(&st, &f->size, &f->sec, &f->nsec, &f->ino);
-			}
-			free(p);
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			names = cb_xreallocarray(names, cap, sizeof *names);
 		}
-		free(r);
+		names[n++] = cb_xstrdup(e->d_name);
 	}
-	cb_fs_list_free(e, n);
-	free(full);
+	if (n)
+		qsort(names, n, sizeof *names, cmp_name);
+	for (i = 0; i < n; i++) {
+		struct stat st;
+		char *r = *rel ? cb_xasprintf("%s/%s", rel, names[i]) : cb_xstrdup(names[i]);
+
+		if (l->failed || fstatat(dirfd(d), names[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			l->failed = 1;
+			free(r);
+		} else if (S_ISDIR(st.st_mode)) {
+			int sub = openat(dirfd(d), names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+			if (sub < 0)
+				l->failed = 1;
+			else
+				list_output_fd(sub, r, l);
+			free(r);
+		} else if (S_ISREG(st.st_mode)) {
+			push_file(l, r, &st);
+		} else {
+			l->failed = 1; /* casebook writes only regular files */
+			free(r);
+		}
+		free(names[i]);
+	}
+	free(names);
+	closedir(d);
+}
+
+/* Every file under dir, folder by folder, each folder's entries in name
+ * order: the same order for the same files, which is all comparing a
+ * listing with the one saved needs. */
+static void list_output(const char *dir, file_list *l)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY);
+
+	if (fd < 0) {
+		l->failed = 1;
+		return;
+	}
+	list_output_fd(fd, "", l);
 }
 
 static void file_list_dispose(file_list *l)
@@ -569,7 +614,7 @@ int cb_reuse_fresh(cb_reuse *c, const char *key, const char *out, cb_reuse_resul
 	if (!c->key || strcmp(c->key, key) != 0 || strcmp(c->out, out) != 0)
 		return 0;
 	memset(&l, 0, sizeof l);
-	list_output(out, "", &l);
+	list_output(out, &l);
 	fresh = !l.failed && l.n == c->n_outs;
 	for (i = 0; fresh && i < l.n; i++) {
 		const stat_entry *a = &l.v[i], *b = &c->outs[i];
@@ -701,7 +746,7 @@ int cb_reuse_save(cb_reuse *c, const char *key, const char *out, const cb_reuse_
 	int rc = -1;
 
 	memset(&l, 0, sizeof l);
-	list_output(out, "", &l);
+	list_output(out, &l);
 	if (l.failed)
 		goto out;
 	cb_buf_printf(&b, "%s\nkey\t%s\nout\t", FORMAT, key);
