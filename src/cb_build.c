@@ -5,6 +5,8 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,6 +137,7 @@ typedef struct build {
 	cb_render **r;       /* per site, while the pages are made */
 	cb_render_opts *ro;
 	size_t sites_reused;
+	pthread_mutex_t lock; /* the stage times, when sites are made in parallel */
 } build;
 
 /* Move what edition site k reported into the build's list, its paths
@@ -208,7 +211,9 @@ static int load_site(build *b, size_t k, cb_config *cfg, cb_source *src, cb_sour
 	t0 = now();
 	cb_load(b->sites[k], &lo);
 	cb_editions_set_history(b->eds, k, b->sites[k]);
+	pthread_mutex_lock(&b->lock);
 	b->t_load += now() - t0;
+	pthread_mutex_unlock(&b->lock);
 	return 0;
 }
 
@@ -222,7 +227,9 @@ static void run_plugins(build *b, size_t k)
 	b->plugged[k] = 1;
 	/* Plugins run even when loading found errors, so one run reports all. */
 	cb_plugin_run(b->sites[k]);
+	pthread_mutex_lock(&b->lock);
 	b->t_plugins += now() - t0;
+	pthread_mutex_unlock(&b->lock);
 }
 
 /* Load edition k (without its plugins) unless it is loaded. */
@@ -284,7 +291,9 @@ static int make_pages(build *b, size_t k)
 		rc = -1;
 	else
 		cb_editions_set_pages(b->eds, k, b->r[k]);
+	pthread_mutex_lock(&b->lock);
 	b->t_pages += now() - t0;
+	pthread_mutex_unlock(&b->lock);
 	return rc;
 }
 
@@ -303,6 +312,60 @@ static void edition_key(build *b, size_t k, const char *const *pages, size_t n, 
 	if (cb_git_hash_blob(kb.ptr, kb.len, key) < 0)
 		snprintf(key, CB_OID_HEXSZ + 1, "unkeyed");
 	cb_buf_dispose(&kb);
+}
+
+/* Load edition k and run its plugins. */
+static int prepare_edition(build *b, size_t k)
+{
+	if (ensure_loaded(b, k) < 0)
+		return -1;
+	run_plugins(b, k);
+	return 0;
+}
+
+typedef struct each_ctx {
+	build *b;
+	int (*fn)(build *b, size_t k);
+	atomic_size_t next;
+	atomic_int failed;
+} each_ctx;
+
+static void *each_worker(void *arg)
+{
+	each_ctx *c = arg;
+	size_t k;
+
+	while ((k = atomic_fetch_add(&c->next, 1)) + 1 < c->b->n) {
+		if (c->b->reused[k] || atomic_load(&c->failed))
+			continue;
+		if (c->fn(c->b, k) < 0)
+			atomic_store(&c->failed, 1);
+	}
+	return NULL;
+}
+
+/* fn(b, k) for every edition k not reused, on up to one thread per core
+ * (-j). Returns 0, or -1 if any call failed. */
+static int each_edition(build *b, int (*fn)(build *b, size_t k))
+{
+	each_ctx c;
+	pthread_t tids[16];
+	int n = b->opts->threads > 0 ? b->opts->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+	int i, started = 0;
+
+	c.b = b;
+	c.fn = fn;
+	atomic_init(&c.next, 0);
+	atomic_init(&c.failed, 0);
+	if (n > 16)
+		n = 16;
+	for (i = 1; i < n && (size_t)i + 1 < b->n; i++)
+		if (pthread_create(&tids[started], NULL, each_worker, &c) == 0)
+			started++;
+	each_worker(&c);
+	for (i = 0; i < started; i++)
+		pthread_join(tids[i], NULL);
+	return atomic_load(&c.failed) ? -1 : 0;
 }
 
 /* Load every site and make every site's page list: the latest first (its
@@ -342,21 +405,20 @@ static int make_sites(build *b, cb_config *cfg)
 			cb_editions_set_page_paths(b->eds, k, pages, n);
 		}
 	}
+	/* The editions to build are independent of each other until their
+	 * changes pages: load them and run their plugins on every core, one
+	 * edition per thread (each plugin stage runs on one thread). */
+	if (each_edition(b, prepare_edition) < 0)
+		return -1;
 	for (k = 0; k < latest; k++) {
 		size_t p = cb_editions_previous(b->eds, k);
 		if (b->reused[k])
 			continue;
-		if (ensure_loaded(b, k) < 0)
-			return -1;
-		run_plugins(b, k);
 		if (p != (size_t)-1 && ensure_loaded(b, p) < 0)
 			return -1;
 		cb_editions_add_site_pages(b->eds, k, b->sites, b->diags);
 	}
-	for (k = 0; k < latest; k++)
-		if (!b->reused[k] && make_pages(b, k) < 0)
-			return -1;
-	return 0;
+	return each_edition(b, make_pages);
 }
 
 /* The link function cb_reuse_site_reuse calls. */
@@ -500,6 +562,7 @@ int cb_build_run(const cb_build_opts *opts, cb_diag_list *diags, cb_build_result
 
 	memset(res, 0, sizeof *res);
 	memset(&b, 0, sizeof b);
+	pthread_mutex_init(&b.lock, NULL);
 	b.opts = opts;
 	b.diags = diags;
 	if (!realpath(opts->source_dir, src_real) ||
@@ -664,6 +727,7 @@ out:
 		            st.blobs_shared);
 	}
 	build_dispose(&b);
+	pthread_mutex_destroy(&b.lock);
 	cb_reuse_free(reuse);
 	free(out_real);
 	cb_buf_dispose(&ed_env);

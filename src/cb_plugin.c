@@ -42,12 +42,13 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* CPU time of the process: the plugin stage runs on one thread. */
+/* CPU time of this thread: the plugin stage of a site runs on one thread
+ * (the stages of several editions may run at once). */
 static double cpu(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
