@@ -101,6 +101,8 @@ browser: casebook
 	else echo "browser tests skipped: no tests/browser/run"; fi
 
 bench: deps
+	@command -v hugo >/dev/null && command -v cmark-gfm >/dev/null && test -x /usr/bin/time || \
+	    scripts/install-deps --bench
 	@$(MAKE) --no-print-directory casebook
 	@bench/run
 
