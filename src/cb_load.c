@@ -64,7 +64,7 @@ static void run_job(jobs *j, job *jb)
 	if (rc == CB_FS_TOOBIG) {
 		cb_diag_add(diags, CB_ERROR, "file-too-large", jb->path, 0, 0,
 		            "split it, or move large material to a linked file",
-		            "the file is larger than %d KB", CB_DOC_MAX_SIZE / 1024);
+		            "the file is larger than %d MB", CB_DOC_MAX_SIZE / (1024 * 1024));
 		goto fail;
 	}
 	if (rc < 0) {
