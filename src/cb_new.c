@@ -221,13 +221,18 @@ static int check_country(const char *arg, const cb_site *site, cb_value *ctx,
 		} else if (same) {
 			/* The spelling the other cases use ("netherlands" -> "Netherlands"). */
 			c = cb_value_cstr(same);
-		} else if (nk > 0) {
-			const char *near = cb_text_suggest(f.ptr, keys, nk);
+		} else {
+			const char *near = nk ? cb_text_suggest(f.ptr, keys, nk) : NULL;
 			if (near)
 				cb_diag_add(diags, CB_WARNING, "new", NULL, 0, 0,
 				            "other cases write it so; check the spelling",
 				            "no other case is in '%s'; did you mean '%s'?", c,
 				            cb_value_cstr(cb_value_getc(known, near)));
+			else if (*c >= 'a' && *c <= 'z')
+				cb_diag_add(diags, CB_WARNING, "new", NULL, 0, 0,
+				            "country names are written in English, with a capital",
+				            "'%s' starts with a small letter; did you mean '%c%s'?", c,
+				            *c - 'a' + 'A', c + 1);
 		}
 		if (i > 0)
 			cb_buf_puts(&yaml, ", ");

@@ -255,6 +255,12 @@ static char *real_keep_last(const char *p)
 	return strcmp(buf, "/") == 0 ? cb_xasprintf("/%s", base) : cb_xasprintf("%s/%s", buf, base);
 }
 
+/* Is the real path p the folder root (sl bytes) or inside it? */
+static int within(const char *p, const char *root, size_t sl)
+{
+	return p && strncmp(p, root, sl) == 0 && (sl == 1 || p[sl] == '/' || p[sl] == '\0');
+}
+
 /* Resolve each FILE (relative to the working directory, else to the source)
  * to a path in the source. Returns 0, or -1 after printing why not. */
 static int resolve_files(file_filter *f, const char *src_real, const char *src_arg, int argc,
@@ -269,16 +275,22 @@ static int resolve_files(file_filter *f, const char *src_real, const char *src_a
 		char *abs = real_keep_last(argv[i]);
 		struct stat st;
 
-		if (!abs && argv[i][0] != '/') {
+		/* A relative path that is not in the source from here may be one
+		 * from the source's root (check -s hb content/cases/x.md). */
+		if (argv[i][0] != '/' && !within(abs, src_real, sl)) {
 			char *in_src = cb_xasprintf("%s/%s", src_real, argv[i]);
-			abs = real_keep_last(in_src);
+			char *alt = real_keep_last(in_src);
 			free(in_src);
+			if (alt) {
+				free(abs);
+				abs = alt;
+			}
 		}
 		if (!abs) {
 			fprintf(stderr, "casebook check: no such file: %s\n", argv[i]);
 			return -1;
 		}
-		if (strncmp(abs, src_real, sl) != 0 || (abs[sl] != '/' && abs[sl] != '\0')) {
+		if (!within(abs, src_real, sl)) {
 			fprintf(stderr, "casebook check: %s is not in the handbook %s\n", argv[i], src_arg);
 			free(abs);
 			return -1;

@@ -224,12 +224,110 @@ static void test_output_paths(void **state)
 	free(p);
 }
 
+/* HTML comments are notes for editors: gone from the output, whether raw
+ * HTML is allowed or not, and never warned about; other HTML still is. */
+static void test_comments(void **state)
+{
+	cb_diag_list *d = cb_diag_list_new();
+	cb_md *md;
+	char *html;
+	int unsafe;
+
+	(void)state;
+	for (unsafe = 0; unsafe <= 1; unsafe++) {
+		md = parse("<!-- a note\n     on two lines -->\n\n## Context\n\n"
+		           "<!-- one --> <!-- two -->\n\nText <!-- inline --> here.\n",
+		           unsafe, d);
+		html = all_html(md);
+		assert_null(strstr(html, "note"));
+		assert_null(strstr(html, "inline"));
+		assert_null(strstr(html, "<!--"));
+		assert_non_null(strstr(html, "<p>Text  here.</p>"));
+		assert_int_equal(cb_md_section_count(md), 1);
+		assert_int_equal(cb_md_section_at(md, 0)->text_len, strlen("Text  here."));
+		free(html);
+		cb_md_free(md);
+	}
+	assert_int_equal(cb_diag_count(d), 0);
+	/* Not only a comment: raw HTML, dropped with a warning. */
+	md = parse("<!-- c --> <b>bold</b>\n", 0, d);
+	assert_int_equal(cb_diag_warnings(d), 1);
+	cb_md_free(md);
+	cb_diag_list_free(d);
+}
+
+static cb_md *parse_find(const char *text, const char *word, cb_diag_list *d)
+{
+	cb_md_opts o;
+	cb_md *md = NULL;
+
+	memset(&o, 0, sizeof o);
+	o.path = "content/cases/a.md";
+	o.line_offset = 10;
+	o.find_word = word;
+	cb_md_parse(&md, text, strlen(text), &o, d);
+	return md;
+}
+
+/* find_word: whole words in text, at their exact line and column (in
+ * characters), never in code, HTML, URLs or comments. */
+static void test_find_word(void **state)
+{
+	cb_diag_list *d = cb_diag_list_new();
+	cb_md *md;
+	const cb_md_found *f;
+
+	(void)state;
+	md = parse_find("TODO: first.\n\n"
+	                "Łódź, *TODO* and **bold TODO**; TODOS, XTODO, `TODO`.\n\n"
+	                "```\nTODO in code\n```\n\n"
+	                "<!-- TODO in a comment -->\n\n"
+	                "- item &amp; TODO\n"
+	                "  > quoted TODO\n\n"
+	                "[TODO](https://example.org/TODO) ![alt TODO](x.png)\n\n"
+	                "| a | b |\n|---|---|\n| x | TODO |\n",
+	                "TODO", d);
+	assert_int_equal(cb_md_found_count(md), 8);
+	f = cb_md_found_at(md, 0);
+	assert_int_equal(f->line, 11);
+	assert_int_equal(f->col, 1);
+	f = cb_md_found_at(md, 1);
+	assert_int_equal(f->line, 13);
+	assert_int_equal(f->col, 8); /* "Łódź, *" is seven characters */
+	f = cb_md_found_at(md, 2);
+	assert_int_equal(f->line, 13);
+	assert_int_equal(f->col, 25);
+	f = cb_md_found_at(md, 3);
+	assert_int_equal(f->line, 21); /* "- item &amp; TODO": after the entity */
+	assert_int_equal(f->col, 14);
+	f = cb_md_found_at(md, 4);
+	assert_int_equal(f->line, 22);
+	assert_int_equal(f->col, 12);
+	f = cb_md_found_at(md, 5); /* link text, not its URL */
+	assert_int_equal(f->line, 24);
+	assert_int_equal(f->col, 2);
+	f = cb_md_found_at(md, 6); /* an image's alt text */
+	assert_int_equal(f->line, 24);
+	assert_int_equal(f->col, 40);
+	f = cb_md_found_at(md, 7); /* a table cell */
+	assert_int_equal(f->line, 28);
+	assert_int_equal(f->col, 7);
+	assert_null(cb_md_found_at(md, 8));
+	cb_md_free(md);
+	/* Nothing asked, nothing found. */
+	md = parse("TODO\n", 0, d);
+	assert_int_equal(cb_md_found_count(md), 0);
+	cb_md_free(md);
+	cb_diag_list_free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_sections),         cmocka_unit_test(test_links),
 	    cmocka_unit_test(test_safety),           cmocka_unit_test(test_doc_front_matter),
 	    cmocka_unit_test(test_doc_omit),         cmocka_unit_test(test_output_paths),
+	    cmocka_unit_test(test_comments),         cmocka_unit_test(test_find_word),
 	};
 	cb_md_init();
 	return cmocka_run_group_tests_name("cb_md, cb_doc", tests, NULL, NULL);
