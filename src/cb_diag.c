@@ -77,6 +77,10 @@ static void append(cb_diag_list *l, cb_severity sev, const char *code, const cha
 
 static int vadd(cb_diag_list *l, cb_severity sev, const char *code, const char *path,
                 unsigned line, unsigned col, const char *hint, const char *fmt, va_list ap)
+    CB_PRINTF(8, 0);
+
+static int vadd(cb_diag_list *l, cb_severity sev, const char *code, const char *path,
+                unsigned line, unsigned col, const char *hint, const char *fmt, va_list ap)
 {
 	cb_buf b = CB_BUF_INIT;
 
