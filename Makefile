@@ -133,8 +133,10 @@ install: casebook
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/casebook \
 	    $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 casebook $(DESTDIR)$(PREFIX)/bin/casebook
-	rm -rf $(DESTDIR)$(PREFIX)/share/casebook/themes $(DESTDIR)$(PREFIX)/share/casebook/plugins
-	cp -R themes plugins $(DESTDIR)$(PREFIX)/share/casebook/
+	rm -rf $(DESTDIR)$(PREFIX)/share/casebook/themes $(DESTDIR)$(PREFIX)/share/casebook/plugins \
+	    $(DESTDIR)$(PREFIX)/share/casebook/archetypes
+	cp -R themes $(DESTDIR)$(PREFIX)/share/casebook/
+	test ! -d plugins || cp -R plugins $(DESTDIR)$(PREFIX)/share/casebook/
 	test ! -d archetypes || cp -R archetypes $(DESTDIR)$(PREFIX)/share/casebook/
 	install -m 644 docs/casebook.1 $(DESTDIR)$(PREFIX)/share/man/man1/casebook.1
 
