@@ -125,6 +125,65 @@ int cb_output_write(cb_output *o, const char *path, const char *data, size_t len
 	return 0;
 }
 
+struct cb_output_file {
+	cb_output *o;
+	char *path;
+	FILE *fp;
+	int err; /* first errno, 0 if none */
+};
+
+int cb_output_file_open(cb_output *o, const char *path, cb_output_file **f)
+{
+	cb_output_file *of;
+	char *full;
+
+	*f = NULL;
+	if (check_path(o, path) < 0 || make_parents(o, path) < 0)
+		return -1;
+	full = cb_xasprintf("%s/%s", o->tmp, path);
+	of = cb_xcalloc(1, sizeof *of);
+	of->o = o;
+	of->path = cb_xstrdup(path);
+	of->fp = fopen(full, "wb");
+	free(full);
+	if (!of->fp) {
+		cb_diag_error(o->diags, "output", path, 0, 0, "cannot write: %s", strerror(errno));
+		free(of->path);
+		free(of);
+		return -1;
+	}
+	*f = of;
+	return 0;
+}
+
+void cb_output_file_write(cb_output_file *f, const char *data, size_t len)
+{
+	if (f->err || len == 0)
+		return;
+	if (fwrite(data, 1, len, f->fp) != len)
+		f->err = errno ? errno : EIO;
+}
+
+int cb_output_file_close(cb_output_file *f)
+{
+	int rc = 0;
+
+	if (!f)
+		return 0;
+	if (fflush(f->fp) != 0 && !f->err)
+		f->err = errno ? errno : EIO;
+	if (fclose(f->fp) != 0 && !f->err)
+		f->err = errno ? errno : EIO;
+	if (f->err)
+		rc = cb_diag_error(f->o->diags, "output", f->path, 0, 0, "cannot write: %s",
+		                   strerror(f->err));
+	else
+		atomic_fetch_add(&f->o->count, 1);
+	free(f->path);
+	free(f);
+	return rc;
+}
+
 int cb_output_copy(cb_output *o, const char *path, cb_source *src, const char *from)
 {
 	char *data = NULL;

@@ -27,6 +27,20 @@ int cb_output_open(cb_output **out, const char *dir, cb_diag_list *diags);
 /* Write a file at site path `path`. Returns 0, or -1 after reporting. */
 int cb_output_write(cb_output *o, const char *path, const char *data, size_t len);
 
+/* A file written piece by piece, for files too big to hold in memory. */
+typedef struct cb_output_file cb_output_file;
+
+/* Start writing site path `path` piece by piece. Returns 0 with *f (finish
+ * it with cb_output_file_close), or -1 after reporting. Several files may be
+ * open at once, on several threads (one thread per file). */
+int cb_output_file_open(cb_output *o, const char *path, cb_output_file **f);
+/* Append len bytes. Cannot fail: the first error is remembered and reported
+ * by cb_output_file_close. */
+void cb_output_file_write(cb_output_file *f, const char *data, size_t len);
+/* Finish the file and free f. Returns 0, or -1 after reporting the first
+ * error of any write. NULL is fine (returns 0). */
+int cb_output_file_close(cb_output_file *f);
+
 /* Copy `from` out of src to site path `path`. */
 int cb_output_copy(cb_output *o, const char *path, cb_source *src, const char *from);
 

@@ -18,8 +18,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cb_export.h"
+#include "cb_feed.h"
 #include "cb_mem.h"
 #include "cb_path.h"
+#include "cb_print.h"
+#include "cb_search.h"
 #include "cb_template.h"
 
 const char *const cb_render_case_keys[] = {
@@ -38,7 +42,24 @@ typedef struct job {
 	cb_render_builder build;
 	size_t arg;
 	char *title, *kind;
+	/* Pages written piece by piece (cb_render_add_writer). */
+	cb_render_writer writer;
+	void *writer_ctx;
+	char **tmpl_list; /* templates the writer renders, NULL-terminated */
 } job;
+
+typedef struct kept {
+	void *ptr;
+	void (*free_fn)(void *);
+} kept;
+
+struct cb_render_sink {
+	cb_render *r;
+	const job *j;
+	cb_output_file *file;
+	cb_value *root; /* site, page, nav: built on first use */
+	int failed;
+};
 
 struct cb_render {
 	cb_site *site;
@@ -54,6 +75,8 @@ struct cb_render {
 	const cb_render_opts *opts;
 	pthread_mutex_t lock;
 	int failed;
+	kept *kept;
+	size_t n_kept;
 };
 
 /* ---- theme ---------------------------------------------------------------- */
@@ -649,6 +672,99 @@ void cb_render_add_raw(cb_render *r, const char *path, const char *data, size_t 
 	push_job(r, j);
 }
 
+void cb_render_add_writer(cb_render *r, const char *path, const char *title, const char *kind,
+                          const char *const *tmpls, cb_render_writer fn, void *ctx, size_t arg)
+{
+	job j;
+	size_t n = 0, i;
+
+	memset(&j, 0, sizeof j);
+	j.path = cb_xstrdup(path);
+	j.title = cb_xstrdup(title ? title : "");
+	j.kind = cb_xstrdup(kind ? kind : "page");
+	j.writer = fn;
+	j.writer_ctx = ctx;
+	j.arg = arg;
+	while (tmpls && tmpls[n])
+		n++;
+	j.tmpl_list = cb_xcalloc(n + 1, sizeof(char *));
+	for (i = 0; i < n; i++)
+		j.tmpl_list[i] = cb_xstrdup(tmpls[i]);
+	push_job(r, j);
+}
+
+void cb_render_sink_put(cb_render_sink *s, const char *data, size_t len)
+{
+	cb_output_file_write(s->file, data, len);
+}
+
+int cb_render_sink_render(cb_render_sink *s, const char *tmpl, const cb_value *data, cb_buf *out)
+{
+	cb_render *r = s->r;
+	const cb_tmpl *t = NULL;
+	cb_value *ctx;
+	size_t i;
+	int rc;
+
+	if (!s->root)
+		s->root = root_ctx(r, s->j->path, s->j->title, s->j->kind, NULL);
+	/* Compiled before the threads started (see run_queue): only a lookup. */
+	pthread_mutex_lock(&r->lock);
+	rc = cb_tmpl_set_get(r->tmpls, tmpl, &t, r->diags);
+	pthread_mutex_unlock(&r->lock);
+	if (rc == CB_TMPL_NOTFOUND)
+		return cb_diag_error(r->diags, "no-template", s->j->path, 0, 0,
+		                     "theme '%s' has no template '%s' (looked for "
+		                     "themes/%s/templates/%s.mustache)",
+		                     r->theme, tmpl, r->theme, tmpl);
+	if (rc < 0)
+		return -1;
+	ctx = cb_value_new_map();
+	for (i = 0; i < cb_value_len(s->root); i++) {
+		size_t kl;
+		const char *k = cb_value_key(s->root, i, &kl);
+		cb_value_set(ctx, k, kl, cb_value_ref(cb_value_entry(s->root, i)));
+	}
+	for (i = 0; i < cb_value_len(data); i++) {
+		size_t kl;
+		const char *k = cb_value_key(data, i, &kl);
+		if (!cb_value_get(ctx, k, kl))
+			cb_value_set(ctx, k, kl, cb_value_ref(cb_value_entry(data, i)));
+	}
+	rc = cb_tmpl_render(t, r->tmpls, ctx, out, r->diags);
+	cb_value_unref(ctx);
+	return rc;
+}
+
+void cb_render_keep(cb_render *r, void *ptr, void (*free_fn)(void *))
+{
+	r->kept = cb_xreallocarray(r->kept, r->n_kept + 1, sizeof(kept));
+	r->kept[r->n_kept].ptr = ptr;
+	r->kept[r->n_kept].free_fn = free_fn;
+	r->n_kept++;
+}
+
+size_t cb_render_page_count(const cb_render *r) { return r->n_jobs; }
+const char *cb_render_page_path(const cb_render *r, size_t i) { return r->jobs[i].path; }
+
+/* Run a writer job: stream its page to the output folder. */
+static int run_writer(cb_render *r, cb_output *out, const job *j)
+{
+	cb_render_sink s;
+	int rc;
+
+	memset(&s, 0, sizeof s);
+	s.r = r;
+	s.j = j;
+	if (cb_output_file_open(out, j->path, &s.file) < 0)
+		return -1;
+	rc = j->writer(r, &s, j->writer_ctx, j->arg);
+	if (cb_output_file_close(s.file) < 0)
+		rc = -1;
+	cb_value_unref(s.root);
+	return rc;
+}
+
 const cb_site *cb_render_get_site(const cb_render *r) { return r->site; }
 cb_value *cb_render_case(const cb_render *r, size_t i) { return cb_value_at(r->cases, i); }
 size_t cb_render_case_count(const cb_render *r) { return cb_value_len(r->cases); }
@@ -841,7 +957,13 @@ static void *worker(void *arg)
 			pthread_mutex_unlock(&r->lock);
 			break;
 		}
-		if (j->raw) {
+		if (j->writer) {
+			if (run_writer(r, w->out, j) < 0) {
+				pthread_mutex_lock(&r->lock);
+				r->failed = 1;
+				pthread_mutex_unlock(&r->lock);
+			}
+		} else if (j->raw) {
 			if (cb_output_write(w->out, j->path, j->raw, j->raw_len) < 0) {
 				pthread_mutex_lock(&r->lock);
 				r->failed = 1;
@@ -903,8 +1025,12 @@ static int run_queue(cb_render *r, cb_output *out)
 	 * so that the workers only read the set. */
 	for (k = 0; k < r->n_jobs; k++) {
 		const cb_tmpl *t;
+		char **l;
 		if (r->jobs[k].tmpl && cb_tmpl_set_get(r->tmpls, r->jobs[k].tmpl, &t, r->diags) == -1)
 			r->failed = 1;
+		for (l = r->jobs[k].tmpl_list; l && *l; l++)
+			if (cb_tmpl_set_get(r->tmpls, *l, &t, r->diags) == -1)
+				r->failed = 1;
 	}
 	if (r->failed)
 		return -1;
@@ -923,12 +1049,14 @@ static int run_queue(cb_render *r, cb_output *out)
 
 /* Generators of other modules, in order (see cb_render.h). */
 typedef void (*generator)(cb_render *r);
-static const generator generators[] = {gen_core, gen_plugin_pages, gen_data, NULL};
+static const generator generators[] = {gen_core, gen_plugin_pages, gen_data, cb_search_generate,
+                                       cb_print_generate, cb_export_generate,
+                                       cb_feed_generate /* last: lists every page */, NULL};
 
 int cb_render_site(cb_site *site, cb_output *out, const cb_render_opts *opts)
 {
 	cb_render r;
-	size_t i;
+	size_t i, k;
 	int rc = 0;
 
 	memset(&r, 0, sizeof r);
@@ -996,8 +1124,14 @@ out:
 		free(r.jobs[i].title);
 		free(r.jobs[i].kind);
 		cb_value_unref(r.jobs[i].ctx);
+		for (k = 0; r.jobs[i].tmpl_list && r.jobs[i].tmpl_list[k]; k++)
+			free(r.jobs[i].tmpl_list[k]);
+		free(r.jobs[i].tmpl_list);
 	}
 	free(r.jobs);
+	for (i = r.n_kept; i > 0; i--)
+		r.kept[i - 1].free_fn(r.kept[i - 1].ptr);
+	free(r.kept);
 	cb_value_unref(r.cases);
 	cb_value_unref(r.site_ctx);
 	cb_value_unref(r.field_tax);

@@ -81,6 +81,43 @@ void cb_render_add_lazy(cb_render *r, const char *path, const char *tmpl, const 
 /* Queue a file with fixed content (copied). */
 void cb_render_add_raw(cb_render *r, const char *path, const char *data, size_t len);
 
+/* ---- pages written piece by piece --------------------------------------- */
+
+/* Where a writer puts its page (see cb_render_add_writer). */
+typedef struct cb_render_sink cb_render_sink;
+
+/* Writes one page through sink on a render thread. Must only read the site
+ * and ctx. Returns 0, or -1 after reporting to the site's diagnostics. */
+typedef int (*cb_render_writer)(cb_render *r, cb_render_sink *sink, void *ctx, size_t arg);
+
+/* Queue a page at `path` written by fn(r, sink, ctx, arg), which appends
+ * pieces as it goes: each is written to disk at once, so a page of any size
+ * (the print edition) costs the memory of one piece. tmpls (NULL-terminated,
+ * or NULL) names every template fn renders, so that they are compiled before
+ * the render threads start. title and kind are the page's (for `page`).
+ * ctx is borrowed: keep it alive with cb_render_keep. */
+void cb_render_add_writer(cb_render *r, const char *path, const char *title, const char *kind,
+                          const char *const *tmpls, cb_render_writer fn, void *ctx, size_t arg);
+
+/* Append len bytes to the sink's page. */
+void cb_render_sink_put(cb_render_sink *s, const char *data, size_t len);
+
+/* Render template tmpl (one named when the writer was queued) with the
+ * page's root context (site, page, nav) plus the keys of data (a map,
+ * borrowed; may be NULL), appending to out, which the caller owns (append it
+ * to the page with cb_render_sink_put). Returns 0, or -1 after reporting. */
+int cb_render_sink_render(cb_render_sink *s, const char *tmpl, const cb_value *data,
+                          cb_buf *out);
+
+/* Keep ptr until the site is written, then call free_fn(ptr): for data that
+ * writers share. */
+void cb_render_keep(cb_render *r, void *ptr, void (*free_fn)(void *));
+
+/* Pages queued so far (every kind), and the site path of page i
+ * (borrowed): for sitemaps. */
+size_t cb_render_page_count(const cb_render *r);
+const char *cb_render_page_path(const cb_render *r, size_t i);
+
 /* Append html with every relative href/src rewritten from folder from_dir to
  * folder to_dir (for content shown on another page than its own). Links to
  * case pages become in-page anchors "#case-<slug>" when cases_inline is set

@@ -168,3 +168,41 @@ void cb_utf8_slug(cb_buf *out, const char *s, size_t len)
 	}
 	cb_buf_dispose(&folded);
 }
+
+int cb_utf8_next_word(const char *s, size_t len, size_t *pos, size_t *start, size_t *wlen)
+{
+	size_t i = *pos;
+	int in_word = 0;
+
+	while (i < len) {
+		utf8proc_int32_t cp;
+		utf8proc_ssize_t n;
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x80) {
+			cp = c;
+			n = 1;
+		} else {
+			n = utf8proc_iterate((const utf8proc_uint8_t *)s + i,
+			                     (utf8proc_ssize_t)(len - i), &cp);
+			if (n < 0) {
+				cp = -1;
+				n = 1;
+			}
+		}
+		if (cp >= 0 && is_alnum_cp(cp)) {
+			if (!in_word) {
+				*start = i;
+				in_word = 1;
+			}
+		} else if (in_word) {
+			break;
+		}
+		i += (size_t)n;
+	}
+	*pos = i;
+	if (!in_word)
+		return 0;
+	*wlen = i - *start;
+	return 1;
+}

@@ -31,4 +31,11 @@ void cb_utf8_fold(cb_buf *out, const char *s, size_t len);
  * Appends nothing when s has no letters or digits. */
 void cb_utf8_slug(cb_buf *out, const char *s, size_t len);
 
+/* Find the next word in s[*pos, len): a run of letters and digits (Unicode
+ * categories L and N, as for slugs). Returns 1 with the word at
+ * s[*start, *start + *wlen) and *pos moved past it, or 0 when no word is
+ * left. Invalid bytes separate words. Use on folded text to get the words
+ * the search index holds (the theme's search script splits the same way). */
+int cb_utf8_next_word(const char *s, size_t len, size_t *pos, size_t *start, size_t *wlen);
+
 #endif

@@ -1,0 +1,668 @@
+/*
+ * cb_search: the search index (see cb_search.h).
+ *
+ * Words live in an open-addressing hash table while cases are added; each
+ * word keeps its postings in item order (cases are added in order, and a
+ * case's lessons right after it), one posting per item with the bits of
+ * every field the word occurs in. Planning sorts the words, so that the
+ * words sharing their first two letters sit side by side, and cuts the
+ * sorted list into parts.
+ *
+ * Item numbers in the files: case c is item c * slots, its k-th lesson
+ * c * slots + k, where slots is the smallest power of two above the largest
+ * number of lessons of a case. A posting is written as item * 16 + fields,
+ * as the difference from the previous posting of the word, in base 36.
+ */
+#include "cb_search.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cb_doc.h"
+#include "cb_md.h"
+#include "cb_mem.h"
+#include "cb_site.h"
+#include "cb_utf8.h"
+#include "cb_value.h"
+
+#define MAX_WORD 64
+
+typedef struct term {
+	char *word;
+	size_t len;
+	uint32_t *items; /* case << 8 | lesson */
+	uint8_t *fields;
+	size_t n, cap;
+} term;
+
+typedef struct part {
+	size_t first, end; /* range of sorted words, or of cases */
+} part;
+
+struct cb_search {
+	term *terms; /* hash table */
+	size_t cap, used;
+	size_t postings;
+	size_t n_cases;
+	unsigned lesson;     /* current lesson of the current case, 0 = the case */
+	unsigned max_lessons;
+	size_t *case_bytes; /* per case */
+	size_t case_cap;
+	/* after planning */
+	term **sorted;
+	part *tparts, *dparts;
+	size_t n_tparts, n_dparts;
+	uint32_t slots;
+	size_t total;
+	cb_buf folded; /* scratch */
+};
+
+/* ---- building ------------------------------------------------------------ */
+
+cb_search *cb_search_new(void)
+{
+	cb_search *s = cb_xcalloc(1, sizeof *s);
+
+	s->cap = 1024;
+	s->terms = cb_xcalloc(s->cap, sizeof(term));
+	s->folded = (cb_buf)CB_BUF_INIT;
+	return s;
+}
+
+void cb_search_free(cb_search *s)
+{
+	size_t i;
+
+	if (!s)
+		return;
+	for (i = 0; i < s->cap; i++) {
+		free(s->terms[i].word);
+		free(s->terms[i].items);
+		free(s->terms[i].fields);
+	}
+	free(s->terms);
+	free(s->case_bytes);
+	free(s->sorted);
+	free(s->tparts);
+	free(s->dparts);
+	cb_buf_dispose(&s->folded);
+	free(s);
+}
+
+static uint64_t hash(const char *p, size_t len)
+{
+	uint64_t h = 1469598103934665603ULL;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= (unsigned char)p[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+static term *lookup(cb_search *s, const char *w, size_t len)
+{
+	size_t mask = s->cap - 1, i = (size_t)hash(w, len) & mask;
+
+	while (s->terms[i].word) {
+		if (s->terms[i].len == len && memcmp(s->terms[i].word, w, len) == 0)
+			return &s->terms[i];
+		i = (i + 1) & mask;
+	}
+	return &s->terms[i];
+}
+
+static void grow(cb_search *s)
+{
+	term *old = s->terms;
+	size_t old_cap = s->cap, i;
+
+	s->cap *= 2;
+	s->terms = cb_xcalloc(s->cap, sizeof(term));
+	for (i = 0; i < old_cap; i++)
+		if (old[i].word)
+			*lookup(s, old[i].word, old[i].len) = old[i];
+	free(old);
+}
+
+size_t cb_search_add_case(cb_search *s, size_t text_bytes)
+{
+	if (s->n_cases == s->case_cap) {
+		s->case_cap = s->case_cap ? s->case_cap * 2 : 256;
+		s->case_bytes = cb_xreallocarray(s->case_bytes, s->case_cap, sizeof(size_t));
+	}
+	s->case_bytes[s->n_cases] = text_bytes;
+	s->lesson = 0;
+	return s->n_cases++;
+}
+
+unsigned cb_search_add_lesson(cb_search *s)
+{
+	if (s->n_cases == 0 || s->lesson == CB_SEARCH_MAX_LESSONS + 1)
+		return 0;
+	if (s->lesson == CB_SEARCH_MAX_LESSONS) {
+		s->lesson++; /* past the limit: ignore its words */
+		return 0;
+	}
+	s->lesson++;
+	if (s->lesson > s->max_lessons)
+		s->max_lessons = s->lesson;
+	return s->lesson;
+}
+
+static void add_word(cb_search *s, const char *w, size_t len, int field)
+{
+	uint32_t item = (uint32_t)(s->n_cases - 1) << 8 | s->lesson;
+	term *t = lookup(s, w, len);
+
+	if (!t->word) {
+		if ((s->used + 1) * 10 > s->cap * 7) {
+			grow(s);
+			t = lookup(s, w, len);
+		}
+		t->word = cb_xstrndup(w, len);
+		t->len = len;
+		s->used++;
+	}
+	if (t->n && t->items[t->n - 1] == item) {
+		t->fields[t->n - 1] |= (uint8_t)field;
+		return;
+	}
+	if (t->n == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 4;
+		t->items = cb_xreallocarray(t->items, t->cap, sizeof(uint32_t));
+		t->fields = cb_xreallocarray(t->fields, t->cap, 1);
+	}
+	t->items[t->n] = item;
+	t->fields[t->n] = (uint8_t)field;
+	t->n++;
+	s->postings++;
+}
+
+void cb_search_add_text(cb_search *s, int field, const char *text, size_t len)
+{
+	size_t pos = 0, start, wlen;
+
+	if (s->n_cases == 0 || s->lesson > CB_SEARCH_MAX_LESSONS)
+		return;
+	cb_buf_clear(&s->folded);
+	cb_utf8_fold(&s->folded, text, len);
+	while (cb_utf8_next_word(s->folded.ptr, s->folded.len, &pos, &start, &wlen)) {
+		/* One letter: too common to help, and queries ignore them. */
+		if (wlen > MAX_WORD || cb_utf8_chars(s->folded.ptr + start, wlen) < 2)
+			continue;
+		add_word(s, s->folded.ptr + start, wlen, field);
+	}
+}
+
+size_t cb_search_case_count(const cb_search *s) { return s->n_cases; }
+size_t cb_search_word_count(const cb_search *s) { return s->used; }
+size_t cb_search_posting_count(const cb_search *s) { return s->postings; }
+
+/* ---- planning ------------------------------------------------------------ */
+
+static int cmp_terms(const void *a, const void *b)
+{
+	const term *x = *(const term *const *)a, *y = *(const term *const *)b;
+	size_t n = x->len < y->len ? x->len : y->len;
+	int c = memcmp(x->word, y->word, n);
+
+	return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* Bytes of the first two characters of w (the key of its part). */
+static size_t key_len(const char *w, size_t len)
+{
+	size_t i = 0;
+	int chars = 0;
+
+	while (i < len && chars < 2) {
+		i++;
+		while (i < len && ((unsigned char)w[i] & 0xC0) == 0x80)
+			i++;
+		chars++;
+	}
+	return i;
+}
+
+static size_t base36_len(uint64_t v)
+{
+	size_t n = 1;
+
+	while (v >= 36) {
+		v /= 36;
+		n++;
+	}
+	return n;
+}
+
+static uint64_t posting_value(const cb_search *s, uint32_t item, uint8_t fields)
+{
+	return ((uint64_t)(item >> 8) * s->slots + (item & 0xff)) * 16 + fields;
+}
+
+/* Bytes the word takes in its part file (close to exact). */
+static size_t term_size(const cb_search *s, const term *t)
+{
+	size_t n = t->len + 6, i;
+	uint64_t prev = 0;
+
+	for (i = 0; i < t->n; i++) {
+		uint64_t v = posting_value(s, t->items[i], t->fields[i]);
+		n += base36_len(v - prev) + 1;
+		prev = v;
+	}
+	return n;
+}
+
+size_t cb_search_plan(cb_search *s, size_t part_size, size_t *doc_parts)
+{
+	size_t i, k = 0, size = 0, total = 0, cap_parts = 0;
+
+	s->slots = 1;
+	while (s->slots <= s->max_lessons)
+		s->slots *= 2;
+	free(s->sorted);
+	s->sorted = cb_xcalloc(s->used ? s->used : 1, sizeof(term *));
+	for (i = 0; i < s->cap; i++)
+		if (s->terms[i].word)
+			s->sorted[k++] = &s->terms[i];
+	qsort(s->sorted, s->used, sizeof(term *), cmp_terms);
+
+	/* Word parts: whole groups of words with the same first two letters. */
+	free(s->tparts);
+	s->tparts = NULL;
+	s->n_tparts = 0;
+	i = 0;
+	while (i < s->used) {
+		size_t kl = key_len(s->sorted[i]->word, s->sorted[i]->len), j = i, gsize = 0;
+
+		while (j < s->used && s->sorted[j]->len >= kl &&
+		       key_len(s->sorted[j]->word, s->sorted[j]->len) == kl &&
+		       memcmp(s->sorted[j]->word, s->sorted[i]->word, kl) == 0) {
+			gsize += term_size(s, s->sorted[j]);
+			j++;
+		}
+		if (s->n_tparts == 0 || (size > 0 && size + gsize > part_size)) {
+			if (s->n_tparts == cap_parts) {
+				cap_parts = cap_parts ? cap_parts * 2 : 16;
+				s->tparts = cb_xreallocarray(s->tparts, cap_parts, sizeof(part));
+			}
+			s->tparts[s->n_tparts].first = i;
+			s->n_tparts++;
+			size = 0;
+		}
+		s->tparts[s->n_tparts - 1].end = j;
+		size += gsize;
+		total += gsize + 16;
+		i = j;
+	}
+
+	/* Case parts: runs of cases. */
+	free(s->dparts);
+	s->dparts = NULL;
+	s->n_dparts = 0;
+	cap_parts = 0;
+	size = 0;
+	for (i = 0; i < s->n_cases; i++) {
+		if (s->n_dparts == 0 || (size > 0 && size + s->case_bytes[i] > part_size)) {
+			if (s->n_dparts == cap_parts) {
+				cap_parts = cap_parts ? cap_parts * 2 : 16;
+				s->dparts = cb_xreallocarray(s->dparts, cap_parts, sizeof(part));
+			}
+			s->dparts[s->n_dparts].first = i;
+			s->n_dparts++;
+			size = 0;
+		}
+		s->dparts[s->n_dparts - 1].end = i + 1;
+		size += s->case_bytes[i];
+		total += s->case_bytes[i];
+	}
+	s->total = total + 64 + s->n_tparts * 8 + s->n_dparts * 8;
+	*doc_parts = s->n_dparts;
+	return s->n_tparts;
+}
+
+size_t cb_search_total_size(const cb_search *s) { return s->total; }
+
+void cb_search_doc_range(const cb_search *s, size_t i, size_t *first, size_t *end)
+{
+	*first = s->dparts[i].first;
+	*end = s->dparts[i].end;
+}
+
+/* ---- writing ------------------------------------------------------------- */
+
+static void put_base36(cb_buf *out, uint64_t v)
+{
+	char tmp[16];
+	size_t n = 0;
+
+	do {
+		unsigned d = (unsigned)(v % 36);
+		tmp[n++] = (char)(d < 10 ? '0' + d : 'a' + d - 10);
+		v /= 36;
+	} while (v);
+	while (n)
+		cb_buf_putc(out, tmp[--n]);
+}
+
+static void put_str(cb_buf *out, const char *s, size_t len)
+{
+	cb_buf_putc(out, '"');
+	cb_buf_put_json(out, s, len);
+	cb_buf_putc(out, '"');
+}
+
+void cb_search_write_manifest(const cb_search *s, cb_buf *out)
+{
+	size_t p, i;
+	int first = 1;
+
+	cb_buf_puts(out, "/* casebook search index (generated). */\n");
+	cb_buf_printf(out, "casebookSearch.index({\"version\":1,\"cases\":%zu,\"slots\":%u,\"terms\":{",
+	              s->n_cases, (unsigned)s->slots);
+	for (p = 0; p < s->n_tparts; p++) {
+		const char *prev = NULL;
+		size_t prev_len = 0;
+		for (i = s->tparts[p].first; i < s->tparts[p].end; i++) {
+			const term *t = s->sorted[i];
+			size_t kl = key_len(t->word, t->len);
+			if (prev && prev_len == kl && memcmp(prev, t->word, kl) == 0)
+				continue;
+			if (!first)
+				cb_buf_putc(out, ',');
+			first = 0;
+			put_str(out, t->word, kl);
+			cb_buf_printf(out, ":%zu", p);
+			prev = t->word;
+			prev_len = kl;
+		}
+	}
+	cb_buf_puts(out, "},\"docs\":[");
+	for (p = 0; p < s->n_dparts; p++)
+		cb_buf_printf(out, "%s%zu", p ? "," : "", s->dparts[p].first);
+	cb_buf_puts(out, "]});\n");
+}
+
+void cb_search_write_terms(const cb_search *s, size_t p, cb_buf *out)
+{
+	size_t i, k;
+
+	cb_buf_printf(out, "casebookSearch.part(\"t%zu\",{\"w\":[", p);
+	for (i = s->tparts[p].first; i < s->tparts[p].end; i++) {
+		if (i > s->tparts[p].first)
+			cb_buf_putc(out, ',');
+		put_str(out, s->sorted[i]->word, s->sorted[i]->len);
+	}
+	cb_buf_puts(out, "],\"p\":[");
+	for (i = s->tparts[p].first; i < s->tparts[p].end; i++) {
+		const term *t = s->sorted[i];
+		uint64_t prev = 0;
+
+		if (i > s->tparts[p].first)
+			cb_buf_putc(out, ',');
+		cb_buf_putc(out, '"');
+		for (k = 0; k < t->n; k++) {
+			uint64_t v = posting_value(s, t->items[k], t->fields[k]);
+			if (k)
+				cb_buf_putc(out, ',');
+			put_base36(out, v - prev);
+			prev = v;
+		}
+		cb_buf_putc(out, '"');
+	}
+	cb_buf_puts(out, "]});\n");
+}
+
+/* ---- the generator ------------------------------------------------------- */
+
+/* The parts of a document's plain text outside the sections left out of its
+ * body (a plugin shows them in its own way, as lessons). Calls fn on each. */
+static void body_text(const cb_doc *doc, void (*fn)(void *, const char *, size_t), void *ctx)
+{
+	const cb_md *md = cb_doc_md(doc);
+	const char *text = cb_md_text(md);
+	size_t len = strlen(text), at = 0, i;
+
+	for (i = 0; i < cb_md_section_count(md); i++) {
+		const cb_md_section *sec = cb_md_section_at(md, i);
+		size_t from, to, tl;
+
+		if (!cb_doc_section_omitted(doc, i) ||
+		    (sec->parent >= 0 && cb_doc_section_omitted(doc, (size_t)sec->parent)))
+			continue;
+		from = (size_t)(sec->text - text);
+		to = from + sec->text_len;
+		/* The heading's text ends with a newline just before the content. */
+		tl = strlen(sec->title);
+		if (from >= tl + 1 && memcmp(text + from - tl - 1, sec->title, tl) == 0 &&
+		    text[from - 1] == '\n')
+			from -= tl + 1;
+		if (from > at)
+			fn(ctx, text + at, from - at);
+		if (to > at)
+			at = to;
+	}
+	if (len > at)
+		fn(ctx, text + at, len - at);
+}
+
+static void append_text(void *ctx, const char *s, size_t len)
+{
+	cb_buf_put(ctx, s, len);
+}
+
+/* The facts line under a result's title: "Country · years · sector". */
+static void meta_line(const cb_value *sum, cb_buf *out)
+{
+	const char *keys[] = {"country", "years", "sector_text"};
+	size_t i, start = out->len;
+
+	for (i = 0; i < 3; i++) {
+		size_t len;
+		const char *v = cb_value_str(cb_value_getc(sum, keys[i]), &len);
+		if (!v || !len)
+			continue;
+		if (out->len > start)
+			cb_buf_puts(out, " \xC2\xB7 ");
+		cb_buf_put(out, v, len);
+	}
+}
+
+static const cb_value *lesson_items(const cb_doc *doc)
+{
+	const cb_value *l = cb_value_getc(cb_doc_vars(doc), "lessons");
+	const cb_value *items = cb_value_getc(l, "items");
+
+	return cb_value_type(items) == CB_LIST ? items : NULL;
+}
+
+static void add_value_text(cb_search *s, int field, const cb_value *v)
+{
+	size_t len, i;
+	const char *str = cb_value_str(v, &len);
+
+	if (str)
+		cb_search_add_text(s, field, str, len);
+	else if (cb_value_type(v) == CB_LIST)
+		for (i = 0; i < cb_value_len(v); i++)
+			add_value_text(s, field, cb_value_at(v, i));
+}
+
+/* Index case i. Returns the size its record will take (roughly). */
+static void index_case(cb_render *r, cb_search *s, size_t i, cb_buf *scratch)
+{
+	const cb_site *site = cb_render_get_site(r);
+	const cb_doc *doc = cb_site_case(site, i);
+	const cb_value *sum = cb_render_case(r, i), *meta = cb_doc_meta(doc);
+	const cb_value *lessons = lesson_items(doc);
+	cb_value *full = cb_render_case_full(r, i);
+	const cb_value *facts = cb_value_getc(full, "facts");
+	size_t k, n, bytes;
+
+	cb_buf_clear(scratch);
+	body_text(doc, append_text, scratch);
+	bytes = scratch->len + 256;
+	for (k = 0; k < cb_value_len(lessons); k++) {
+		size_t tl = 0;
+		cb_value_str(cb_value_getc(cb_value_at(lessons, k), "text"), &tl);
+		bytes += tl + 64;
+	}
+	cb_search_add_case(s, bytes);
+	cb_search_add_text(s, CB_SEARCH_TITLE, cb_doc_title(doc), strlen(cb_doc_title(doc)));
+	for (k = 0; k < cb_value_len(facts); k++) {
+		const cb_value *row = cb_value_at(facts, k);
+		const cb_value *items = cb_value_getc(row, "items");
+		const char *field = cb_value_cstr(cb_value_getc(row, "field"));
+		if (field && strcmp(field, "digital") == 0)
+			continue;
+		for (n = 0; n < cb_value_len(items); n++)
+			add_value_text(s, CB_SEARCH_FACET, cb_value_getc(cb_value_at(items, n), "text"));
+	}
+	add_value_text(s, CB_SEARCH_FACET, cb_value_getc(sum, "tags"));
+	add_value_text(s, CB_SEARCH_BODY, cb_value_getc(sum, "summary"));
+	cb_search_add_text(s, CB_SEARCH_BODY, scratch->ptr, scratch->len);
+	add_value_text(s, CB_SEARCH_BODY, cb_value_getc(meta, "sources"));
+	for (k = 0; k < cb_value_len(lessons); k++) {
+		const cb_value *l = cb_value_at(lessons, k);
+		if (!cb_search_add_lesson(s))
+			break;
+		add_value_text(s, CB_SEARCH_LESSON, cb_value_getc(l, "text"));
+		add_value_text(s, CB_SEARCH_LESSON, cb_value_getc(cb_value_getc(l, "theme"), "label"));
+	}
+	cb_value_unref(full);
+}
+
+static void put_json_value_str(cb_buf *out, const cb_value *v)
+{
+	size_t len;
+	const char *s = cb_value_str(v, &len);
+
+	put_str(out, s ? s : "", s ? len : 0);
+}
+
+/* One case's record: [title, url, facts, summary, text, [[id, text, theme,
+ * theme_url], ...]]. */
+static void write_record(cb_render *r, size_t i, cb_buf *out, cb_buf *scratch)
+{
+	const cb_site *site = cb_render_get_site(r);
+	const cb_doc *doc = cb_site_case(site, i);
+	const cb_value *sum = cb_render_case(r, i);
+	const cb_value *lessons = lesson_items(doc);
+	size_t k;
+
+	cb_buf_putc(out, '[');
+	put_str(out, cb_doc_title(doc), strlen(cb_doc_title(doc)));
+	cb_buf_putc(out, ',');
+	put_str(out, cb_doc_url(doc), strlen(cb_doc_url(doc)));
+	cb_buf_putc(out, ',');
+	cb_buf_clear(scratch);
+	meta_line(sum, scratch);
+	put_str(out, scratch->ptr, scratch->len);
+	cb_buf_putc(out, ',');
+	put_json_value_str(out, cb_value_getc(sum, "summary"));
+	cb_buf_putc(out, ',');
+	cb_buf_clear(scratch);
+	body_text(doc, append_text, scratch);
+	put_str(out, scratch->ptr, scratch->len);
+	cb_buf_puts(out, ",[");
+	for (k = 0; k < cb_value_len(lessons) && k < CB_SEARCH_MAX_LESSONS; k++) {
+		const cb_value *l = cb_value_at(lessons, k);
+		const cb_value *theme = cb_value_getc(l, "theme");
+		if (k)
+			cb_buf_putc(out, ',');
+		cb_buf_putc(out, '[');
+		put_json_value_str(out, cb_value_getc(l, "id"));
+		cb_buf_putc(out, ',');
+		put_json_value_str(out, cb_value_getc(l, "text"));
+		cb_buf_putc(out, ',');
+		put_json_value_str(out, cb_value_getc(theme, "label"));
+		cb_buf_putc(out, ']');
+	}
+	cb_buf_puts(out, "]]");
+}
+
+static void write_docs(cb_render *r, const cb_search *s, size_t p, cb_buf *out)
+{
+	cb_buf scratch = CB_BUF_INIT;
+	size_t first, end, i;
+
+	cb_search_doc_range(s, p, &first, &end);
+	cb_buf_printf(out, "casebookSearch.part(\"d%zu\",[", p);
+	for (i = first; i < end; i++) {
+		if (i > first)
+			cb_buf_puts(out, ",\n");
+		write_record(r, i, out, &scratch);
+	}
+	cb_buf_puts(out, "]);\n");
+	cb_buf_dispose(&scratch);
+}
+
+/* arg: which file. 0 = search-index.js (all parts in it when inline is
+ * set in the high bit), 1 + i = word part i, 1 + n_tparts + i = case part i. */
+#define INLINE_BIT ((size_t)1 << (sizeof(size_t) * 8 - 1))
+
+static int write_part(cb_render *r, cb_render_sink *sink, void *ctx, size_t arg)
+{
+	const cb_search *s = ctx;
+	cb_buf b = CB_BUF_INIT;
+	size_t i, which = arg & ~INLINE_BIT;
+
+	if (which == 0) {
+		cb_search_write_manifest(s, &b);
+		if (arg & INLINE_BIT) {
+			for (i = 0; i < s->n_tparts; i++)
+				cb_search_write_terms(s, i, &b);
+			for (i = 0; i < s->n_dparts; i++)
+				write_docs(r, s, i, &b);
+		}
+	} else if (which <= s->n_tparts) {
+		cb_search_write_terms(s, which - 1, &b);
+	} else {
+		write_docs(r, s, which - 1 - s->n_tparts, &b);
+	}
+	cb_render_sink_put(sink, b.ptr, b.len);
+	cb_buf_dispose(&b);
+	return 0;
+}
+
+static void free_index(void *p)
+{
+	cb_search_free(p);
+}
+
+void cb_search_generate(cb_render *r)
+{
+	const cb_site *site = cb_render_get_site(r);
+	cb_search *s = cb_search_new();
+	cb_buf scratch = CB_BUF_INIT;
+	cb_value *info = cb_value_new_map();
+	size_t i, nt, nd;
+
+	for (i = 0; i < cb_site_case_count(site); i++)
+		index_case(r, s, i, &scratch);
+	cb_buf_dispose(&scratch);
+	nt = cb_search_plan(s, CB_SEARCH_PART_SIZE, &nd);
+	cb_render_keep(r, s, free_index);
+	if (cb_search_total_size(s) <= CB_SEARCH_INLINE_LIMIT) {
+		cb_render_add_writer(r, "assets/search-index.js", NULL, "data", NULL, write_part, s,
+		                     INLINE_BIT);
+	} else {
+		cb_render_add_writer(r, "assets/search-index.js", NULL, "data", NULL, write_part, s, 0);
+		for (i = 0; i < nt + nd; i++) {
+			char *path = i < nt ? cb_xasprintf("assets/search/t%zu.js", i)
+			                    : cb_xasprintf("assets/search/d%zu.js", i - nt);
+			cb_render_add_writer(r, path, NULL, "data", NULL, write_part, s, 1 + i);
+			free(path);
+		}
+	}
+	/* Templates find the search page and the index under site.search. */
+	cb_value_set_str(info, "url", "search.html");
+	cb_value_set_str(info, "index", "assets/search-index.js");
+	cb_value_set_str(info, "script", "assets/search.js");
+	cb_value_setc(cb_render_site_ctx(r), "search", info);
+	cb_render_add(r, "search.html", "search", "Search", "search", NULL);
+}
