@@ -1,15 +1,332 @@
 /*
- * cb_plugin: placeholder until the Lua runtime lands: refuses to build a
- * handbook that configures plugins rather than silently skipping them.
+ * cb_plugin: the plugin stage (see cb_plugin.h).
+ *
+ * Each configured plugin gets its own sandboxed state (cb_lua), so its
+ * globals, memory cap and instruction budget are its own. The stage:
+ *   1. loads every plugin (so that all broken plugins are reported at once);
+ *   2. runs each plugin's `case` hook over every case, plugin by plugin;
+ *   3. runs the `site` hooks in plugin order.
+ * A plugin that fails stops there (a limit, or too many errors); the other
+ * plugins still run so one build reports everything. A plugin whose case
+ * hook failed does not get its site hook (it would work on half the data).
  */
 #include "cb_plugin.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cb_lua_priv.h"
+#include "cb_mem.h"
+#include "cb_path.h"
+#include "cb_text.h"
+
+/* A plugin that reports this many errors from its hooks is stopped. */
+#define MAX_ERRORS 20
+
+typedef struct plugin {
+	char *name, *path;
+	cb_lua *lua;
+	cb_lua_host host;
+	int case_ref, site_ref;
+	size_t errors;
+	int stopped;
+	double seconds;
+} plugin;
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Where plugin i is named in casebook.yml. */
+static void config_pos(const cb_config *cfg, size_t i, unsigned *line, unsigned *col)
+{
+	const cb_value *list = cb_value_getc(cb_config_value(cfg), "plugins");
+	const cb_value *v = NULL;
+	size_t k, seen = 0;
+
+	/* cb_config skips entries that are not names: count the names. */
+	for (k = 0; k < cb_value_len(list); k++) {
+		const cb_value *e = cb_value_at(list, k);
+		if (cb_value_type(e) != CB_STRING || !cb_value_cstr(e)[0])
+			continue;
+		if (seen++ == i) {
+			v = e;
+			break;
+		}
+	}
+	*line = v ? cb_value_line(v) : 0;
+	*col = v ? cb_value_col(v) : 0;
+}
+
+static int valid_name(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > 64)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-' ||
+		      s[i] == '_'))
+			return 0;
+	return 1;
+}
+
+static int open_api(lua_State *L)
+{
+	cb_lua__open_api(L);
+	return 0;
+}
+
+/* Check what the plugin's chunk returned (below the light userdata) and
+ * keep its hooks. Runs protected. */
+static int inspect(lua_State *L)
+{
+	plugin *p = lua_touserdata(L, 2);
+	cb_diag_list *diags = cb_site_diags(p->host.site);
+	static const char *const known[] = {"name", "description", "version", "case", "site", NULL};
+
+	if (lua_type(L, 1) != LUA_TTABLE)
+		return luaL_error(L, "a plugin must return a table {name = ..., case = function(c, "
+		                     "site) ... end, site = function(site) ... end}, not %s",
+		                  luaL_typename(L, 1));
+	lua_getfield(L, 1, "case");
+	if (!lua_isnil(L, -1) && !lua_isfunction(L, -1))
+		return luaL_error(L, "the plugin's 'case' must be a function(c, site)");
+	p->case_ref = lua_isfunction(L, -1) ? luaL_ref(L, LUA_REGISTRYINDEX) : (lua_pop(L, 1), LUA_NOREF);
+	lua_getfield(L, 1, "site");
+	if (!lua_isnil(L, -1) && !lua_isfunction(L, -1))
+		return luaL_error(L, "the plugin's 'site' must be a function(site)");
+	p->site_ref = lua_isfunction(L, -1) ? luaL_ref(L, LUA_REGISTRYINDEX) : (lua_pop(L, 1), LUA_NOREF);
+	lua_getfield(L, 1, "name");
+	if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING)
+		return luaL_error(L, "the plugin's 'name' must be a string");
+	lua_pop(L, 1);
+	/* Unknown fields are probably misspelt hooks. */
+	lua_pushnil(L);
+	while (lua_next(L, 1)) {
+		const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+		size_t i;
+		int ok = 0;
+		for (i = 0; k && known[i]; i++)
+			ok |= strcmp(known[i], k) == 0;
+		if (k && !ok) {
+			const char *s = cb_text_suggest(k, known, 5);
+			lua_Debug ar;
+			int line = 0;
+			if (lua_isfunction(L, -1)) {
+				lua_pushvalue(L, -1);
+				if (lua_getinfo(L, ">S", &ar))
+					line = ar.linedefined;
+			}
+			cb_diag_add(diags, CB_WARNING, "plugin-field", p->path, (unsigned)line, 0,
+			            s ? "did you mean one of: name, case, site?" : NULL,
+			            "the plugin's table has an unknown field '%s'%s%s%s (it is ignored)", k,
+			            s ? " (did you mean '" : "", s ? s : "", s ? "'?)" : "");
+		}
+		lua_pop(L, 1);
+	}
+	return 0;
+}
+
+/* Load plugin p from src. Returns 0 or -1 (reported). */
+static int load_plugin(cb_site *site, plugin *p, cb_source *src, const cb_config *cfg)
+{
+	cb_diag_list *diags = cb_site_diags(site);
+	cb_lua_opts o = CB_LUA_OPTS_INIT;
+	char *code = NULL;
+	size_t len;
+	int rc;
+	lua_State *L;
+
+	rc = cb_source_read(src, p->path, 4 << 20, &code, &len);
+	if (rc < 0) {
+		cb_diag_error(diags, "io", p->path, 0, 0, "cannot read: %s", cb_fs_strerror(rc));
+		return -1;
+	}
+	o.name = p->name;
+	o.path = p->path;
+	o.instructions = cb_config_plugin_instructions(cfg);
+	o.memory = (size_t)cb_config_plugin_memory(cfg);
+	o.diags = diags;
+	p->lua = cb_lua_new(&o);
+	if (!p->lua) {
+		free(code);
+		return -1;
+	}
+	p->lua->host = &p->host;
+	L = p->lua->L;
+	lua_pushcfunction(L, open_api);
+	if (cb_lua__call(p->lua, 0, 0, "while setting up the plugin API") < 0)
+		goto fail;
+	rc = cb_lua__load(p->lua, code, len, "while loading the plugin");
+	free(code);
+	code = NULL;
+	if (rc < 0)
+		goto fail;
+	if (cb_lua__call(p->lua, 0, 1, "while loading the plugin") < 0)
+		goto fail;
+	lua_pushcfunction(L, inspect);
+	lua_insert(L, -2);
+	lua_pushlightuserdata(L, p);
+	if (cb_lua__call(p->lua, 2, 0, "while loading the plugin") < 0)
+		goto fail;
+	cb_lua__end_call(L);
+	return 0;
+fail:
+	free(code);
+	p->stopped = 1;
+	p->errors++;
+	return -1;
+}
+
+/* The protected body of one case hook call: hook(c, site). */
+static int call_case(lua_State *L)
+{
+	const plugin *p = lua_touserdata(L, 1);
+	lua_Integer i = lua_tointeger(L, 2);
+
+	lua_rawgeti(L, LUA_REGISTRYINDEX, p->case_ref);
+	cb_lua__push_case(L, (size_t)i);
+	cb_lua__push_site(L);
+	lua_call(L, 2, 0);
+	return 0;
+}
+
+static int call_site(lua_State *L)
+{
+	const plugin *p = lua_touserdata(L, 1);
+
+	lua_rawgeti(L, LUA_REGISTRYINDEX, p->site_ref);
+	cb_lua__push_site(L);
+	lua_call(L, 1, 0);
+	return 0;
+}
+
+/* After a failed hook call: stop the plugin on a limit or too many errors. */
+static void failed(cb_site *site, plugin *p)
+{
+	p->errors++;
+	if (cb_lua_killed(p->lua)) {
+		p->stopped = 1;
+	} else if (p->errors >= MAX_ERRORS) {
+		cb_diag_error(cb_site_diags(site), "plugin-error", p->path, 0, 0,
+		              "plugin '%s' stopped after %d errors", p->name, MAX_ERRORS);
+		p->stopped = 1;
+	}
+}
 
 int cb_plugin_run(cb_site *site)
 {
 	const cb_config *cfg = cb_site_config(site);
+	cb_diag_list *diags = cb_site_diags(site);
+	size_t n = cb_config_plugin_count(cfg), i, k;
+	plugin *ps;
+	int rc = 0;
 
-	if (cb_config_plugin_count(cfg) == 0)
+	if (n == 0)
 		return 0;
-	return cb_diag_error(cb_site_diags(site), "plugin", CB_CONFIG_FILE, 0, 0,
-	                     "plugins are not supported by this build");
+	ps = cb_xcalloc(n, sizeof *ps);
+	for (i = 0; i < n; i++) {
+		const char *name = cb_config_plugin(cfg, i);
+		cb_source *src;
+		unsigned line, col;
+		double t0 = now();
+
+		ps[i].name = cb_xstrdup(name);
+		ps[i].case_ref = ps[i].site_ref = LUA_NOREF;
+		ps[i].host.site = site;
+		ps[i].host.plugin = ps[i].name;
+		config_pos(cfg, i, &line, &col);
+		if (!valid_name(name)) {
+			cb_diag_error(diags, "plugin-name", CB_CONFIG_FILE, line, col,
+			              "plugin name '%s' may only use a-z, 0-9, '-' and '_'", name);
+			ps[i].stopped = 1;
+			rc = -1;
+			continue;
+		}
+		for (k = 0; k < i; k++)
+			if (strcmp(ps[k].name, name) == 0)
+				break;
+		if (k < i) {
+			cb_diag_error(diags, "plugin-name", CB_CONFIG_FILE, line, col,
+			              "plugin '%s' is listed twice", name);
+			ps[i].stopped = 1;
+			rc = -1;
+			continue;
+		}
+		ps[i].path = cb_xasprintf("plugins/%s.lua", name);
+		ps[i].host.path = ps[i].path;
+		src = cb_site_lookup(site, ps[i].path);
+		if (!src) {
+			cb_diag_add(diags, CB_ERROR, "plugin-missing", CB_CONFIG_FILE, line, col,
+			            "the default plugins are classify, crosslink and lessons",
+			            "plugin '%s' not found (looked for %s in the source and in the "
+			            "installed plugins)",
+			            name, ps[i].path);
+			ps[i].stopped = 1;
+			rc = -1;
+			continue;
+		}
+		if (load_plugin(site, &ps[i], src, cfg) < 0)
+			rc = -1;
+		ps[i].seconds += now() - t0;
+	}
+
+	/* Every plugin's case hook over every case, plugin by plugin. */
+	for (i = 0; i < n; i++) {
+		plugin *p = &ps[i];
+		double t0 = now();
+
+		if (p->stopped || p->case_ref == LUA_NOREF)
+			continue;
+		for (k = 0; k < cb_site_case_count(site) && !p->stopped; k++) {
+			lua_State *L = p->lua->L;
+			char *context = cb_xasprintf("while processing %s",
+			                             cb_doc_path(cb_site_case(site, k)));
+			lua_pushcfunction(L, call_case);
+			lua_pushlightuserdata(L, p);
+			lua_pushinteger(L, (lua_Integer)k);
+			if (cb_lua__call(p->lua, 2, 0, context) < 0) {
+				failed(site, p);
+				rc = -1;
+			}
+			cb_lua__end_call(L);
+			free(context);
+		}
+		p->seconds += now() - t0;
+	}
+
+	/* Then the site hooks, in plugin order. */
+	for (i = 0; i < n; i++) {
+		plugin *p = &ps[i];
+		double t0 = now();
+
+		if (p->stopped || p->errors || p->site_ref == LUA_NOREF)
+			continue;
+		lua_pushcfunction(p->lua->L, call_site);
+		lua_pushlightuserdata(p->lua->L, p);
+		if (cb_lua__call(p->lua, 1, 0, "in the site hook") < 0) {
+			failed(site, p);
+			rc = -1;
+		}
+		cb_lua__end_call(p->lua->L);
+		p->seconds += now() - t0;
+	}
+
+	for (i = 0; i < n; i++) {
+		if (ps[i].lua)
+			cb_diag_add(diags, CB_NOTE, "plugin-stats", ps[i].path, 0, 0, NULL,
+			            "plugin '%s': %.3f s, at most %.1f MB of Lua memory", ps[i].name,
+			            ps[i].seconds, (double)cb_lua_memory_peak(ps[i].lua) / (1024.0 * 1024.0));
+		cb_lua_free(ps[i].lua);
+		free(ps[i].name);
+		free(ps[i].path);
+	}
+	free(ps);
+	return rc < 0 || cb_diag_errors(diags) ? -1 : 0;
 }

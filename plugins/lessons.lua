@@ -1,0 +1,204 @@
+-- lessons: the lessons for practice (docs/plugins.md).
+--
+-- Every list item under a "Lessons for practice" heading is a lesson with a
+-- stable id, shown on the case page in <section id="lessons"> (the theme
+-- renders case.lessons; the heading's own section is left out of the body),
+-- collected on lessons.html grouped by theme, on lesson-theme/index.html (the
+-- themes with their counts) and in data/lessons.json.
+--
+-- Themes come from content/taxonomies/lesson-theme.yml. A lesson names its
+-- theme with a marker at its end, "[theme: <id>]", which is removed from the
+-- text; a lesson without one is given a theme by the keyword rule below
+-- (marked as derived), or listed as unthemed.
+--
+-- Settings (casebook.yml, optional):
+--   lessons:
+--     heading: "Lessons for practice"   -- the heading that holds the lessons
+
+local themes       -- {id, label, definition, citation, keywords} in vocabulary order
+local theme_by_id
+local theme_ids
+local all = {}     -- every lesson, in site order
+local heading      -- folded heading text
+
+local function setup(site)
+  if themes then return end
+  themes, theme_by_id, theme_ids = {}, {}, {}
+  heading = casebook.fold(site.settings.heading or "Lessons for practice")
+  local tax = site:taxonomy("lesson-theme")
+  for _, t in ipairs(tax and tax.terms or {}) do
+    local kws = {}
+    for _, k in ipairs(t.keywords or {}) do
+      if type(k) == "string" and k ~= "" then
+        kws[#kws + 1] = "%f[%w]" .. casebook.fold(k):gsub("%p", "%%%0")
+      end
+    end
+    local th = {id = t.id, label = t.label or t.id, definition = t.definition,
+                citation = t.citation, keywords = kws}
+    themes[#themes + 1] = th
+    theme_by_id[t.id] = th
+    theme_ids[#theme_ids + 1] = t.id
+  end
+end
+
+-- The keyword rule: in the lesson's folded text (lower case, no accents),
+-- count for each theme how many of its keywords occur at the start of a word
+-- ("recruit" matches "recruiting"; "social media" matches the phrase). The
+-- theme with the most wins; a tie goes to the theme listed first in
+-- lesson-theme.yml; no keyword at all leaves the lesson unthemed.
+local function theme_by_keywords(text)
+  local folded = casebook.fold(text)
+  local best, best_n = nil, 0
+  for _, th in ipairs(themes) do
+    local n = 0
+    for _, pat in ipairs(th.keywords) do
+      if folded:find(pat) then n = n + 1 end
+    end
+    if n > best_n then best, best_n = th, n end
+  end
+  return best
+end
+
+-- A stable id: "lesson-" .. the first words of the lesson .. a hash of the
+-- case's slug and the lesson's own text. Other lessons moving, being added
+-- or removed never change it; editing the lesson's text does.
+local function lesson_id(slug, text)
+  local words = {}
+  for w in casebook.fold(text):gmatch("%w+") do
+    words[#words + 1] = w
+    if #words == 5 then break end
+  end
+  local stem = casebook.slug(table.concat(words, " "))
+  if #stem > 40 then stem = stem:sub(1, 40):gsub("%-[^%-]*$", "") end
+  local norm = casebook.fold(text):gsub("%s+", " ")
+  local hash = casebook.hash(slug .. "\n" .. norm, 6)
+  return "lesson-" .. (stem ~= "" and (stem .. "-") or "") .. hash
+end
+
+local MARKER = "%s*%[theme:%s*([^%]]-)%s*%]%s*$"
+
+local function find_section(sections)
+  for _, s in ipairs(sections) do
+    if casebook.fold(s.title):gsub("%s+", " ") == heading then return s end
+    local inner = find_section(s.children)
+    if inner then return inner end
+  end
+  return nil
+end
+
+local function case_hook(c, site)
+  setup(site)
+  local sec = find_section(c.sections)
+  if not sec then return end
+  local items = sec.items
+  if #items == 0 then
+    site:warn(c, sec, "the section '" .. sec.title .. "' has no list of lessons",
+              {code = "lessons-empty", hint = "write each lesson as a list item (- ...)"})
+    return
+  end
+  -- Only the lists are shown (as lessons): say so if anything else is there.
+  local rest = sec.html:gsub("<[uo]l.*</[uo]l>", "")
+  if rest:find("%S") or #sec.children > 0 then
+    site:warn(c, sec, "only the list items of '" .. sec.title .. "' are shown, as lessons; " ..
+              "the rest of the section is left out", {code = "lessons-extra"})
+  end
+  local lessons, seen = {}, {}
+  for _, item in ipairs(items) do
+    local text, html = item.text, item.html
+    local marked = text:match(MARKER)
+    local theme, derived
+    if marked then
+      text = text:gsub(MARKER, "")
+      html = html:gsub("%s*%[theme:%s*[^%]<]-%s*%](%s*</p>%s*)$", "%1")
+      html = html:gsub("%s*%[theme:%s*[^%]<]-%s*%]%s*$", "")
+      theme = theme_by_id[marked]
+      if not theme then
+        local s = casebook.suggest(marked, theme_ids)
+        site:error(c, item.line, string.format("unknown lesson theme '%s'%s", marked,
+                   s and string.format("; did you mean '%s'?", s) or ""),
+                   {code = "unknown-term",
+                    hint = #theme_ids > 0 and ("themes: " .. table.concat(theme_ids, ", ")) or
+                           "there is no content/taxonomies/lesson-theme.yml"})
+      end
+    elseif text:find("%[theme:") then
+      site:error(c, item.line, "a theme marker must end the lesson: '... [theme: id]'",
+                 {code = "lesson-marker"})
+    else
+      theme = theme_by_keywords(text)
+      derived = theme ~= nil
+    end
+    local id = lesson_id(c.slug, text)
+    if seen[id] then
+      seen[id] = seen[id] + 1
+      id = id .. "-" .. seen[id]
+    else
+      seen[id] = 1
+    end
+    local lesson = {id = id, text = text, html = html}
+    if theme then
+      lesson.theme = {id = theme.id, label = theme.label, url = "lessons.html#theme-" .. theme.id,
+                      derived = derived or false}
+    end
+    lessons[#lessons + 1] = lesson
+    all[#all + 1] = {lesson = lesson, theme = theme, derived = derived or false, case = c.slug,
+                     case_title = c.title, url = c.url .. "#" .. id, case_url = c.url}
+  end
+  c:set("lessons", {items = lessons})
+  c:omit(sec.id)
+end
+
+local function site_hook(site)
+  setup(site)
+  local groups, by_theme, unthemed = {}, {}, {}
+  for _, th in ipairs(themes) do
+    local g = {id = th.id, anchor = "theme-" .. th.id, label = th.label,
+               definition = th.definition, lessons = {}}
+    groups[#groups + 1] = g
+    by_theme[th.id] = g
+  end
+  local data = {}
+  for _, l in ipairs(all) do
+    local entry = {id = l.lesson.id, text = l.lesson.text, url = l.url, case_title = l.case_title,
+                   case_url = l.case_url, derived = l.derived}
+    local list = l.theme and by_theme[l.theme.id].lessons or unthemed
+    list[#list + 1] = entry
+    data[#data + 1] = {id = l.lesson.id, text = l.lesson.text,
+                       theme = l.theme and l.theme.id or casebook.null, case = l.case,
+                       case_title = l.case_title, url = l.url}
+  end
+  local terms = {}
+  for _, g in ipairs(groups) do
+    g.count = #g.lessons
+    local th = theme_by_id[g.id]
+    terms[#terms + 1] = {id = g.id, label = g.label, definition = th.definition,
+                         citation = th.citation, count = g.count,
+                         count_text = g.count .. (g.count == 1 and " lesson" or " lessons"),
+                         url = "lessons.html#" .. g.anchor}
+  end
+  site:page{path = "lessons.html", template = "lessons", title = "Lessons for practice",
+            nav = "Lessons", nav_order = 20,
+            data = {groups = groups,
+                    unthemed = #unthemed > 0 and {count = #unthemed, lessons = unthemed} or nil,
+                    total = #all}}
+  local tax = site:taxonomy("lesson-theme")
+  if tax then
+    site:page{path = "lesson-theme/index.html", template = "taxonomy",
+              title = tax.title or "Lesson themes",
+              data = {taxonomy = {name = tax.name, title = tax.title or "Lesson themes",
+                                  description = tax.description},
+                      sources = tax.citations and #tax.citations > 0 and {items = tax.citations}
+                                or nil,
+                      terms = terms,
+                      summary = string.format("%d of %d lessons have a theme; the others are " ..
+                                              "listed as unthemed on the lessons page.",
+                                              #all - #unthemed, #all)}}
+  end
+  site:data("lessons", data)
+end
+
+return {
+  name = "lessons",
+  description = "Collects the lessons for practice, with stable ids and themes",
+  case = case_hook,
+  site = site_hook,
+}

@@ -1,0 +1,570 @@
+/*
+ * cb_lua_lib: the `casebook` table's helpers for plugins (docs/plugins.md):
+ * text helpers (slug, fold, hash, escape, suggest) and the related-items
+ * index that crosslink ranks related cases with.
+ *
+ * Memory the index holds is taken through the state's allocator, so it counts
+ * against the plugin's memory cap like any Lua value.
+ */
+#include "cb_lua_priv.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cb_load.h"
+#include "cb_mem.h"
+#include "cb_text.h"
+#include "cb_utf8.h"
+
+#define INDEX_TYPE "casebook.index"
+
+/* {=================================================================
+ * text helpers
+ * ================================================================== */
+
+/* Push fn(s) for the string argument 1. The result is built in C memory and
+ * copied into a Lua box allocated beforehand, so that nothing malloc'd is
+ * held while Lua may raise. */
+static int push_transformed(lua_State *L, void (*fn)(cb_buf *, const char *, size_t))
+{
+	size_t len, need;
+	const char *s = luaL_checklstring(L, 1, &len);
+	char *box;
+	cb_buf b = CB_BUF_INIT;
+
+	need = cb_mem_add(cb_mem_mul(len, 3), 16);
+	for (;;) {
+		box = lua_newuserdatauv(L, need, 0); /* -- s, box */
+		fn(&b, s, len);
+		if (b.len <= need)
+			break;
+		need = b.len; /* rare: retry with the exact size */
+		cb_buf_dispose(&b);
+		lua_pop(L, 1);
+	}
+	memcpy(box, b.ptr, b.len);
+	need = b.len;
+	cb_buf_dispose(&b);
+	lua_pushlstring(L, box, need);
+	return 1;
+}
+
+/* casebook.slug(s): an id for URLs and anchors ("Co-design" -> "co-design"). */
+static int l_slug(lua_State *L) { return push_transformed(L, cb_utf8_slug); }
+
+/* casebook.fold(s): lower case without accents, for matching. */
+static int l_fold(lua_State *L) { return push_transformed(L, cb_utf8_fold); }
+
+/* casebook.escape(s): s with & < > " ' escaped for HTML and SVG. */
+static int l_escape(lua_State *L)
+{
+	size_t len, i;
+	const char *s = luaL_checklstring(L, 1, &len);
+	luaL_Buffer b;
+
+	luaL_buffinit(L, &b);
+	for (i = 0; i < len; i++) {
+		switch (s[i]) {
+		case '&': luaL_addstring(&b, "&amp;"); break;
+		case '<': luaL_addstring(&b, "&lt;"); break;
+		case '>': luaL_addstring(&b, "&gt;"); break;
+		case '"': luaL_addstring(&b, "&quot;"); break;
+		case '\'': luaL_addstring(&b, "&#39;"); break;
+		default: luaL_addchar(&b, s[i]); break;
+		}
+	}
+	luaL_pushresult(&b);
+	return 1;
+}
+
+/* casebook.hash(s [, n]): the first n (1..16, default 16) hex digits of the
+ * 64-bit FNV-1a hash of s. Stable across runs and machines. */
+static int l_hash(lua_State *L)
+{
+	size_t len, i;
+	const char *s = luaL_checklstring(L, 1, &len);
+	lua_Integer n = luaL_optinteger(L, 2, 16);
+	uint64_t h = 0xcbf29ce484222325ULL;
+	char hex[17];
+	static const char digits[] = "0123456789abcdef";
+
+	luaL_argcheck(L, n >= 1 && n <= 16, 2, "between 1 and 16 digits");
+	for (i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 0x100000001b3ULL;
+	}
+	for (i = 0; i < 16; i++)
+		hex[i] = digits[(h >> (60 - 4 * i)) & 0xf];
+	lua_pushlstring(L, hex, (size_t)n);
+	return 1;
+}
+
+/* casebook.suggest(word, candidates): the candidate closest to word (a typo
+ * away), or nil. candidates is a list of strings. */
+static int l_suggest(lua_State *L)
+{
+	const char *word = luaL_checkstring(L, 1);
+	const char **cands;
+	const char *best;
+	lua_Integer n, i;
+
+	luaL_checktype(L, 2, LUA_TTABLE);
+	n = (lua_Integer)lua_rawlen(L, 2);
+	/* The array lives in a userdata, so an error below frees it. */
+	cands = lua_newuserdatauv(L, (size_t)(n + 1) * sizeof(char *), 0);
+	for (i = 1; i <= n; i++) {
+		if (lua_rawgeti(L, 2, i) != LUA_TSTRING)
+			return luaL_error(L, "casebook.suggest: candidate %d is not a string", (int)i);
+		cands[i - 1] = lua_tostring(L, -1); /* the list keeps the string alive */
+		lua_pop(L, 1);
+	}
+	best = cb_text_suggest(word, cands, (size_t)n);
+	if (best)
+		lua_pushstring(L, best);
+	else
+		lua_pushnil(L);
+	return 1;
+}
+
+/* }================================================================= */
+
+/* {=================================================================
+ * the related-items index
+ *
+ * Documents (cases) carry weighted features ("phase:co-design" = 2). The
+ * score of a pair is the sum, over the features both have, of the smaller of
+ * their two weights. related(key, k) walks the posting lists of the key's
+ * features only (an inverted index), so its cost is the number of documents
+ * sharing a feature with it, never all pairs.
+ * ================================================================== */
+
+typedef struct posting {
+	uint32_t doc;
+	double w;
+} posting;
+
+typedef struct feature {
+	char *name;
+	posting *p;
+	size_t n, cap;
+} feature;
+
+typedef struct fref {
+	uint32_t feat;
+	double w;
+} fref;
+
+typedef struct idoc {
+	char *key, *title;
+	fref *f;
+	size_t n, cap;
+	int sorted;
+} idoc;
+
+typedef struct index {
+	lua_Alloc alloc;
+	void *ud;
+	feature *feats;
+	size_t n_feats, cap_feats;
+	idoc *docs;
+	size_t n_docs, cap_docs;
+	cb_value *feat_ids, *doc_ids; /* name -> id (hashed maps) */
+	double *score;      /* per document, zero between queries */
+	uint32_t *touched;
+	size_t score_cap, touched_cap;
+} index_t;
+
+/* Grow or free through the state's allocator; raises on failure. */
+static void *ix_realloc(lua_State *L, index_t *ix, void *p, size_t old, size_t n)
+{
+	void *q = ix->alloc(ix->ud, p, old, n);
+
+	if (!q && n)
+		luaL_error(L, "not enough memory");
+	return q;
+}
+
+static char *ix_strdup(lua_State *L, index_t *ix, const char *s)
+{
+	size_t len = strlen(s) + 1;
+	char *p = ix_realloc(L, ix, NULL, 0, len);
+
+	memcpy(p, s, len);
+	return p;
+}
+
+static void ix_free_str(index_t *ix, char *s)
+{
+	if (s)
+		ix->alloc(ix->ud, s, strlen(s) + 1, 0);
+}
+
+#define IX_GROW(L, ix, arr, n, cap, T)                                                             \
+	do {                                                                                       \
+		if ((n) == (cap)) {                                                                \
+			size_t nc = (cap) ? (cap) * 2 : 8;                                         \
+			(arr) = ix_realloc(L, ix, (arr), (cap) * sizeof(T), nc * sizeof(T));       \
+			(cap) = nc;                                                                \
+		}                                                                                  \
+	} while (0)
+
+static index_t *check_index(lua_State *L)
+{
+	index_t *ix = luaL_checkudata(L, 1, INDEX_TYPE);
+
+	if (!ix->feat_ids)
+		luaL_error(L, "the index was closed");
+	return ix;
+}
+
+static int l_index_gc(lua_State *L)
+{
+	index_t *ix = luaL_checkudata(L, 1, INDEX_TYPE);
+	size_t i;
+
+	for (i = 0; i < ix->n_feats; i++) {
+		ix_free_str(ix, ix->feats[i].name);
+		ix->alloc(ix->ud, ix->feats[i].p, ix->feats[i].cap * sizeof(posting), 0);
+	}
+	ix->alloc(ix->ud, ix->feats, ix->cap_feats * sizeof(feature), 0);
+	for (i = 0; i < ix->n_docs; i++) {
+		ix_free_str(ix, ix->docs[i].key);
+		ix_free_str(ix, ix->docs[i].title);
+		ix->alloc(ix->ud, ix->docs[i].f, ix->docs[i].cap * sizeof(fref), 0);
+	}
+	ix->alloc(ix->ud, ix->docs, ix->cap_docs * sizeof(idoc), 0);
+	ix->alloc(ix->ud, ix->score, ix->score_cap * sizeof(double), 0);
+	ix->alloc(ix->ud, ix->touched, ix->touched_cap * sizeof(uint32_t), 0);
+	cb_value_unref(ix->feat_ids);
+	cb_value_unref(ix->doc_ids);
+	memset(ix, 0, sizeof *ix);
+	return 0;
+}
+
+/* casebook.index(): a new, empty index. */
+static int l_index_new(lua_State *L)
+{
+	index_t *ix = lua_newuserdatauv(L, sizeof *ix, 0);
+
+	memset(ix, 0, sizeof *ix);
+	luaL_setmetatable(L, INDEX_TYPE);
+	ix->alloc = lua_getallocf(L, &ix->ud);
+	ix->feat_ids = cb_value_new_map();
+	ix->doc_ids = cb_value_new_map();
+	return 1;
+}
+
+static uint32_t doc_id(lua_State *L, index_t *ix, const char *key, const char *title)
+{
+	const cb_value *v = cb_value_getc(ix->doc_ids, key);
+	idoc *d;
+
+	if (v)
+		return (uint32_t)cb_value_int(v);
+	if (ix->n_docs >= UINT32_MAX - 1)
+		luaL_error(L, "index: too many documents");
+	IX_GROW(L, ix, ix->docs, ix->n_docs, ix->cap_docs, idoc);
+	d = &ix->docs[ix->n_docs];
+	memset(d, 0, sizeof *d);
+	d->key = ix_strdup(L, ix, key);
+	d->title = ix_strdup(L, ix, title);
+	cb_value_setc(ix->doc_ids, key, cb_value_new_int((long long)ix->n_docs));
+	return (uint32_t)ix->n_docs++;
+}
+
+static uint32_t feat_id(lua_State *L, index_t *ix, const char *name)
+{
+	const cb_value *v = cb_value_getc(ix->feat_ids, name);
+	feature *f;
+
+	if (v)
+		return (uint32_t)cb_value_int(v);
+	IX_GROW(L, ix, ix->feats, ix->n_feats, ix->cap_feats, feature);
+	f = &ix->feats[ix->n_feats];
+	memset(f, 0, sizeof *f);
+	f->name = ix_strdup(L, ix, name);
+	cb_value_setc(ix->feat_ids, name, cb_value_new_int((long long)ix->n_feats));
+	return (uint32_t)ix->n_feats++;
+}
+
+static void add_feature(lua_State *L, index_t *ix, uint32_t d, const char *name, double w)
+{
+	uint32_t f = feat_id(L, ix, name);
+	idoc *doc = &ix->docs[d];
+	feature *ft = &ix->feats[f];
+	size_t i, j;
+
+	for (i = 0; i < doc->n; i++)
+		if (doc->f[i].feat == f) {
+			if (w > doc->f[i].w) { /* a repeated feature keeps its larger weight */
+				doc->f[i].w = w;
+				for (j = 0; j < ft->n; j++)
+					if (ft->p[j].doc == d)
+						ft->p[j].w = w;
+			}
+			return;
+		}
+	/* Grow both lists first, then add to both: a memory error leaves no
+	 * half-added feature. */
+	IX_GROW(L, ix, doc->f, doc->n, doc->cap, fref);
+	IX_GROW(L, ix, ft->p, ft->n, ft->cap, posting);
+	doc->f[doc->n].feat = f;
+	doc->f[doc->n].w = w;
+	doc->n++;
+	doc->sorted = 0;
+	ft->p[ft->n].doc = d;
+	ft->p[ft->n].w = w;
+	ft->n++;
+}
+
+/* idx:add(key, title, features): features is a list of feature names
+ * (weight 1) or a map feature -> weight (a positive number). Adding to a key
+ * again adds features (a repeated feature keeps its larger weight). */
+static int l_index_add(lua_State *L)
+{
+	index_t *ix = check_index(L);
+	const char *key = luaL_checkstring(L, 2);
+	const char *title = luaL_checkstring(L, 3);
+	uint32_t d;
+
+	luaL_checktype(L, 4, LUA_TTABLE);
+	d = doc_id(L, ix, key, title);
+	lua_pushnil(L);
+	while (lua_next(L, 4)) { /* -- key, value */
+		const char *name;
+		double w;
+
+		if (lua_type(L, -2) == LUA_TNUMBER && lua_type(L, -1) == LUA_TSTRING) {
+			name = lua_tostring(L, -1);
+			w = 1;
+		} else if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TNUMBER) {
+			name = lua_tostring(L, -2);
+			w = lua_tonumber(L, -1);
+		} else {
+			return luaL_error(L, "index:add: features must be a list of names or a map "
+			                     "name -> weight");
+		}
+		if (!(w > 0) || w > 1e9)
+			return luaL_error(L, "index:add: weight of '%s' must be a positive number", name);
+		add_feature(L, ix, d, name, w);
+		lua_pop(L, 1);
+	}
+	return 0;
+}
+
+static int cmp_fref(const void *pa, const void *pb)
+{
+	const fref *a = pa, *b = pb;
+
+	return a->feat < b->feat ? -1 : a->feat > b->feat;
+}
+
+static void sort_doc(idoc *d)
+{
+	if (!d->sorted && d->n > 1)
+		qsort(d->f, d->n, sizeof(fref), cmp_fref);
+	d->sorted = 1;
+}
+
+typedef struct hit {
+	uint32_t doc;
+	double score;
+} hit;
+
+/* Is a ranked before b? Higher score, then title, then key. */
+static int better(const index_t *ix, const hit *a, const hit *b)
+{
+	int c;
+
+	if (a->score != b->score)
+		return a->score > b->score;
+	c = strcmp(ix->docs[a->doc].title, ix->docs[b->doc].title);
+	if (c)
+		return c < 0;
+	return strcmp(ix->docs[a->doc].key, ix->docs[b->doc].key) < 0;
+}
+
+static void push_number(lua_State *L, double x)
+{
+	if (x == (double)(lua_Integer)x)
+		lua_pushinteger(L, (lua_Integer)x);
+	else
+		lua_pushnumber(L, x);
+}
+
+typedef struct shared {
+	const char *name;
+	double w;
+} shared;
+
+static int cmp_shared(const void *pa, const void *pb)
+{
+	const shared *a = pa, *b = pb;
+
+	if (a->w != b->w)
+		return a->w > b->w ? -1 : 1;
+	return strcmp(a->name, b->name);
+}
+
+/* Push the list of features q and d share, heaviest first. */
+static void push_shared(lua_State *L, index_t *ix, uint32_t q, uint32_t d)
+{
+	idoc *a = &ix->docs[q], *b = &ix->docs[d];
+	size_t i = 0, j = 0, n = 0;
+	shared *s;
+
+	sort_doc(a);
+	sort_doc(b);
+	s = lua_newuserdatauv(L, (a->n < b->n ? a->n : b->n) * sizeof(shared) + 1, 0);
+	while (i < a->n && j < b->n) {
+		if (a->f[i].feat < b->f[j].feat) {
+			i++;
+		} else if (a->f[i].feat > b->f[j].feat) {
+			j++;
+		} else {
+			s[n].name = ix->feats[a->f[i].feat].name;
+			s[n].w = a->f[i].w < b->f[j].w ? a->f[i].w : b->f[j].w;
+			n++;
+			i++;
+			j++;
+		}
+	}
+	if (n > 1)
+		qsort(s, n, sizeof(shared), cmp_shared);
+	lua_createtable(L, (int)n, 0); /* -- box, list */
+	for (i = 0; i < n; i++) {
+		lua_pushstring(L, s[i].name);
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	lua_remove(L, -2);
+}
+
+/* idx:related(key, k [, min_score]): up to k other documents sharing
+ * features with key, as a list of {key, title, score, shared}, best first
+ * (ties by title, then key). Unknown keys give an empty list. */
+static int l_index_related(lua_State *L)
+{
+	index_t *ix = check_index(L);
+	const char *key = luaL_checkstring(L, 2);
+	lua_Integer k = luaL_optinteger(L, 3, 5);
+	double min_score = luaL_optnumber(L, 4, 0);
+	const cb_value *v = cb_value_getc(ix->doc_ids, key);
+	uint32_t q;
+	size_t i, j, nt = 0, nb = 0;
+	idoc *qd;
+	hit *best;
+
+	luaL_argcheck(L, k >= 1 && k <= 1000, 3, "between 1 and 1000");
+	if (!v) {
+		lua_newtable(L);
+		return 1;
+	}
+	q = (uint32_t)cb_value_int(v);
+	if (ix->score_cap < ix->n_docs) {
+		ix->score = ix_realloc(L, ix, ix->score, ix->score_cap * sizeof(double),
+		                       ix->n_docs * sizeof(double));
+		for (i = ix->score_cap; i < ix->n_docs; i++)
+			ix->score[i] = 0;
+		ix->score_cap = ix->n_docs;
+	}
+	if (ix->touched_cap < ix->n_docs) {
+		ix->touched = ix_realloc(L, ix, ix->touched, ix->touched_cap * sizeof(uint32_t),
+		                         ix->n_docs * sizeof(uint32_t));
+		ix->touched_cap = ix->n_docs;
+	}
+	/* Allocate before scoring: nothing may raise while scores are dirty. */
+	best = lua_newuserdatauv(L, (size_t)k * sizeof(hit), 0); /* -- ..., box */
+	qd = &ix->docs[q];
+	for (i = 0; i < qd->n; i++) {
+		const feature *f = &ix->feats[qd->f[i].feat];
+		double wq = qd->f[i].w;
+		for (j = 0; j < f->n; j++) {
+			uint32_t d = f->p[j].doc;
+			double w = f->p[j].w < wq ? f->p[j].w : wq;
+			if (d == q)
+				continue;
+			if (ix->score[d] == 0)
+				ix->touched[nt++] = d;
+			ix->score[d] += w;
+		}
+	}
+	for (i = 0; i < nt; i++) {
+		hit h;
+		h.doc = ix->touched[i];
+		h.score = ix->score[h.doc];
+		ix->score[h.doc] = 0;
+		if (h.score < min_score || h.score <= 0)
+			continue;
+		if (nb < (size_t)k) {
+			nb++;
+		} else if (!better(ix, &h, &best[nb - 1])) {
+			continue;
+		}
+		for (j = nb - 1; j > 0 && better(ix, &h, &best[j - 1]); j--)
+			best[j] = best[j - 1];
+		best[j] = h;
+	}
+	lua_createtable(L, (int)nb, 0); /* -- box, list */
+	for (i = 0; i < nb; i++) {
+		lua_createtable(L, 0, 4);
+		lua_pushstring(L, ix->docs[best[i].doc].key);
+		lua_setfield(L, -2, "key");
+		lua_pushstring(L, ix->docs[best[i].doc].title);
+		lua_setfield(L, -2, "title");
+		push_number(L, best[i].score);
+		lua_setfield(L, -2, "score");
+		push_shared(L, ix, q, best[i].doc);
+		lua_setfield(L, -2, "shared");
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	return 1;
+}
+
+/* idx:size(): number of documents and of distinct features. */
+static int l_index_size(lua_State *L)
+{
+	index_t *ix = check_index(L);
+
+	lua_pushinteger(L, (lua_Integer)ix->n_docs);
+	lua_pushinteger(L, (lua_Integer)ix->n_feats);
+	return 2;
+}
+
+/* }================================================================= */
+
+void cb_lua__open_lib(lua_State *L)
+{
+	static const luaL_Reg funcs[] = {{"slug", l_slug},       {"fold", l_fold},
+	                                 {"escape", l_escape},   {"hash", l_hash},
+	                                 {"suggest", l_suggest}, {"index", l_index_new},
+	                                 {NULL, NULL}};
+	static const luaL_Reg index_methods[] = {{"add", l_index_add},
+	                                         {"related", l_index_related},
+	                                         {"size", l_index_size},
+	                                         {NULL, NULL}};
+	int i;
+
+	/* -- casebook */
+	luaL_setfuncs(L, funcs, 0);
+	lua_pushliteral(L, CB_VERSION);
+	lua_setfield(L, -2, "version");
+	lua_newtable(L);
+	for (i = 0; cb_load_reserved_ids[i]; i++) {
+		lua_pushstring(L, cb_load_reserved_ids[i]);
+		lua_rawseti(L, -2, i + 1);
+	}
+	lua_setfield(L, -2, "reserved_ids");
+
+	luaL_newmetatable(L, INDEX_TYPE);
+	lua_pushcfunction(L, l_index_gc);
+	lua_setfield(L, -2, "__gc");
+	lua_pushcfunction(L, l_index_gc);
+	lua_setfield(L, -2, "__close");
+	lua_newtable(L);
+	luaL_setfuncs(L, index_methods, 0);
+	lua_setfield(L, -2, "__index");
+	lua_pushliteral(L, "index");
+	lua_setfield(L, -2, "__metatable");
+	lua_pop(L, 1);
+}

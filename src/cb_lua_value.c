@@ -1,0 +1,527 @@
+/*
+ * cb_lua_value: values between cb_value trees and Lua (see cb_lua_priv.h).
+ *
+ *   cb_value            Lua
+ *   null                nil in a map (the key is left out); casebook.null in a list
+ *   boolean             boolean
+ *   integer / float     integer / float (math.type tells them apart)
+ *   string              string
+ *   date                a date object: d.year, d.month, d.day, tostring(d) = "2016-05-01"
+ *   list                a sequence 1..n
+ *   map                 a table with string keys
+ *
+ * Back from Lua, a table whose keys are exactly 1..n is a list; an empty
+ * table is a list unless casebook.map{} marked it; any other table is a map
+ * whose keys (strings, or integers written in decimal) are sorted, so that
+ * output does not depend on Lua's table order.
+ */
+#include "cb_lua_priv.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cb_mem.h"
+#include "cb_utf8.h"
+
+#define NULL_TYPE "casebook.null"
+#define DATE_TYPE "casebook.date"
+#define SHAPE_KEY "__casebook_shape"
+
+typedef struct date {
+	int y, m, d;
+} date;
+
+/* {=================================================================
+ * null and dates
+ * ================================================================== */
+
+static void push_null(lua_State *L)
+{
+	lua_getfield(L, LUA_REGISTRYINDEX, NULL_TYPE ".value");
+}
+
+static int null_tostring(lua_State *L)
+{
+	lua_pushliteral(L, "null");
+	return 1;
+}
+
+void cb_lua__push_date(lua_State *L, int y, int m, int d)
+{
+	date *dt = lua_newuserdatauv(L, sizeof *dt, 0);
+
+	dt->y = y;
+	dt->m = m;
+	dt->d = d;
+	luaL_setmetatable(L, DATE_TYPE);
+}
+
+static int date_index(lua_State *L)
+{
+	const date *dt = luaL_checkudata(L, 1, DATE_TYPE);
+	const char *k = luaL_checkstring(L, 2);
+
+	if (strcmp(k, "year") == 0)
+		lua_pushinteger(L, dt->y);
+	else if (strcmp(k, "month") == 0)
+		lua_pushinteger(L, dt->m);
+	else if (strcmp(k, "day") == 0)
+		lua_pushinteger(L, dt->d);
+	else
+		return luaL_error(L, "dates have year, month and day, not '%s'", k);
+	return 1;
+}
+
+static int date_tostring(lua_State *L)
+{
+	const date *dt = luaL_checkudata(L, 1, DATE_TYPE);
+
+	lua_pushfstring(L, "%d-%s%d-%s%d", dt->y, dt->m < 10 ? "0" : "", dt->m, dt->d < 10 ? "0" : "",
+	                dt->d);
+	return 1;
+}
+
+static long date_key(const date *dt) { return (long)dt->y * 10000 + dt->m * 100 + dt->d; }
+
+static int date_eq(lua_State *L)
+{
+	const date *a = luaL_checkudata(L, 1, DATE_TYPE), *b = luaL_checkudata(L, 2, DATE_TYPE);
+
+	lua_pushboolean(L, date_key(a) == date_key(b));
+	return 1;
+}
+
+static int date_lt(lua_State *L)
+{
+	const date *a = luaL_checkudata(L, 1, DATE_TYPE), *b = luaL_checkudata(L, 2, DATE_TYPE);
+
+	lua_pushboolean(L, date_key(a) < date_key(b));
+	return 1;
+}
+
+static int date_le(lua_State *L)
+{
+	const date *a = luaL_checkudata(L, 1, DATE_TYPE), *b = luaL_checkudata(L, 2, DATE_TYPE);
+
+	lua_pushboolean(L, date_key(a) <= date_key(b));
+	return 1;
+}
+
+static int date_concat(lua_State *L)
+{
+	luaL_tolstring(L, 1, NULL);
+	luaL_tolstring(L, 2, NULL);
+	lua_concat(L, 2);
+	return 1;
+}
+
+/* casebook.date(y, m, d) or casebook.date("YYYY-MM-DD"); nil, msg when it is
+ * not a calendar date. */
+static int l_date(lua_State *L)
+{
+	int y, m, d;
+	cb_value *v;
+
+	if (lua_type(L, 1) == LUA_TSTRING) {
+		const char *s = lua_tostring(L, 1);
+		char tail;
+		if (sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 || strlen(s) != 10) {
+			luaL_pushfail(L);
+			lua_pushfstring(L, "'%s' is not a date (write YYYY-MM-DD)", s);
+			return 2;
+		}
+	} else {
+		y = (int)luaL_checkinteger(L, 1);
+		m = (int)luaL_checkinteger(L, 2);
+		d = (int)luaL_checkinteger(L, 3);
+	}
+	v = cb_value_new_date(y, m, d);
+	if (!v) {
+		luaL_pushfail(L);
+		lua_pushfstring(L, "%d-%d-%d is not a calendar date", y, m, d);
+		return 2;
+	}
+	cb_value_unref(v);
+	cb_lua__push_date(L, y, m, d);
+	return 1;
+}
+
+/* casebook.map(t) / casebook.list(t): mark t so that an empty (or any)
+ * table converts to a map or a list. Returns t. */
+static int mark(lua_State *L, const char *shape)
+{
+	if (lua_isnoneornil(L, 1))
+		lua_newtable(L);
+	else
+		luaL_checktype(L, 1, LUA_TTABLE);
+	lua_settop(L, 1);
+	if (!lua_getmetatable(L, 1)) {
+		lua_createtable(L, 0, 1);
+		lua_pushvalue(L, -1);
+		lua_setmetatable(L, 1);
+	}
+	lua_pushstring(L, shape);
+	lua_setfield(L, -2, SHAPE_KEY);
+	lua_settop(L, 1);
+	return 1;
+}
+
+static int l_map(lua_State *L) { return mark(L, "map"); }
+static int l_list(lua_State *L) { return mark(L, "list"); }
+
+void cb_lua__open_values(lua_State *L)
+{
+	static const luaL_Reg date_meta[] = {{"__index", date_index}, {"__tostring", date_tostring},
+	                                      {"__eq", date_eq},       {"__lt", date_lt},
+	                                      {"__le", date_le},       {"__concat", date_concat},
+	                                      {NULL, NULL}};
+
+	/* -- casebook */
+	luaL_newmetatable(L, NULL_TYPE);
+	lua_pushcfunction(L, null_tostring);
+	lua_setfield(L, -2, "__tostring");
+	lua_pushliteral(L, "null");
+	lua_setfield(L, -2, "__metatable");
+	lua_newuserdatauv(L, 0, 0);
+	lua_pushvalue(L, -2);
+	lua_setmetatable(L, -2); /* -- casebook, mt, null */
+	lua_pushvalue(L, -1);
+	lua_setfield(L, LUA_REGISTRYINDEX, NULL_TYPE ".value");
+	lua_setfield(L, -3, "null");
+	lua_pop(L, 1);
+
+	luaL_newmetatable(L, DATE_TYPE);
+	luaL_setfuncs(L, date_meta, 0);
+	lua_pushliteral(L, "date");
+	lua_setfield(L, -2, "__metatable");
+	lua_pop(L, 1);
+
+	/* Keep the marker key interned, so that reading it never allocates. */
+	lua_pushboolean(L, 1);
+	lua_setfield(L, LUA_REGISTRYINDEX, SHAPE_KEY);
+
+	lua_pushcfunction(L, l_date);
+	lua_setfield(L, -2, "date");
+	lua_pushcfunction(L, l_map);
+	lua_setfield(L, -2, "map");
+	lua_pushcfunction(L, l_list);
+	lua_setfield(L, -2, "list");
+}
+
+/* }================================================================= */
+
+/* {=================================================================
+ * cb_value -> Lua
+ * ================================================================== */
+
+void cb_lua__push_value(lua_State *L, const cb_value *v)
+{
+	size_t i, n = cb_value_len(v), len;
+	const char *s;
+	int y, m, d;
+
+	luaL_checkstack(L, 4, "value nested too deeply");
+	switch (cb_value_type(v)) {
+	case CB_NULL:
+		lua_pushnil(L);
+		break;
+	case CB_BOOL:
+		lua_pushboolean(L, cb_value_bool(v));
+		break;
+	case CB_INT:
+		lua_pushinteger(L, (lua_Integer)cb_value_int(v));
+		break;
+	case CB_FLOAT:
+		lua_pushnumber(L, (lua_Number)cb_value_float(v));
+		break;
+	case CB_STRING:
+		s = cb_value_str(v, &len);
+		lua_pushlstring(L, s, len);
+		break;
+	case CB_DATE:
+		cb_value_date(v, &y, &m, &d);
+		cb_lua__push_date(L, y, m, d);
+		break;
+	case CB_LIST:
+		lua_createtable(L, n > INT32_MAX ? 0 : (int)n, 0);
+		for (i = 0; i < n; i++) {
+			const cb_value *item = cb_value_at(v, i);
+			if (cb_value_type(item) == CB_NULL)
+				push_null(L);
+			else
+				cb_lua__push_value(L, item);
+			lua_rawseti(L, -2, (lua_Integer)i + 1);
+		}
+		break;
+	case CB_MAP:
+		lua_createtable(L, 0, n > INT32_MAX ? 0 : (int)n);
+		for (i = 0; i < n; i++) {
+			size_t kl;
+			const char *k = cb_value_key(v, i, &kl);
+			const cb_value *e = cb_value_entry(v, i);
+			if (cb_value_type(e) == CB_NULL)
+				continue;
+			lua_pushlstring(L, k, kl);
+			cb_lua__push_value(L, e);
+			lua_rawset(L, -3);
+		}
+		break;
+	}
+}
+
+/* }================================================================= */
+
+/* {=================================================================
+ * Lua -> cb_value (never raises: only reads the stack)
+ * ================================================================== */
+
+typedef struct conv {
+	lua_State *L;
+	char *err;
+	size_t errlen;
+	char path[192];
+} conv;
+
+static void fail(conv *c, const char *fmt, ...) CB_PRINTF(2, 3);
+
+static void fail(conv *c, const char *fmt, ...)
+{
+	va_list ap;
+	size_t at;
+
+	if (c->err[0])
+		return;
+	if (c->path[0])
+		snprintf(c->err, c->errlen, "%s: ", c->path);
+	at = strlen(c->err);
+	va_start(ap, fmt);
+	vsnprintf(c->err + at, c->errlen - at, fmt, ap);
+	va_end(ap);
+}
+
+/* Append ".key" or "[i]" to the path while converting a child. */
+static size_t path_push_key(conv *c, const char *k, size_t kl)
+{
+	size_t at = strlen(c->path);
+
+	snprintf(c->path + at, sizeof c->path - at, "%s%.*s", at ? "." : "", (int)(kl > 40 ? 40 : kl),
+	         k);
+	return at;
+}
+
+static size_t path_push_index(conv *c, long long i)
+{
+	size_t at = strlen(c->path);
+
+	snprintf(c->path + at, sizeof c->path - at, "[%lld]", i);
+	return at;
+}
+
+typedef struct entry {
+	int is_int;
+	lua_Integer i;
+	const char *k;
+	size_t kl;
+	cb_value *v;
+} entry;
+
+static int cmp_entry(const void *pa, const void *pb)
+{
+	const entry *a = pa, *b = pb;
+	int c;
+
+	if (a->is_int != b->is_int)
+		return a->is_int ? -1 : 1;
+	if (a->is_int)
+		return a->i < b->i ? -1 : a->i > b->i;
+	c = memcmp(a->k, b->k, a->kl < b->kl ? a->kl : b->kl);
+	if (c)
+		return c;
+	return a->kl < b->kl ? -1 : a->kl > b->kl;
+}
+
+static cb_value *convert(conv *c, int idx, int depth);
+
+/* The shape a table was marked with (casebook.map / casebook.list), or NULL. */
+static const char *marked_shape(lua_State *L, int idx)
+{
+	const char *shape = NULL;
+
+	if (!lua_getmetatable(L, idx))
+		return NULL;
+	lua_pushliteral(L, SHAPE_KEY);
+	if (lua_rawget(L, -2) == LUA_TSTRING)
+		shape = lua_tostring(L, -1); /* interned; the metatable keeps it alive */
+	lua_pop(L, 2);
+	return shape;
+}
+
+static cb_value *convert_table(conv *c, int idx, int depth)
+{
+	lua_State *L = c->L;
+	const char *shape = marked_shape(L, idx);
+	entry *e = NULL;
+	size_t n = 0, cap = 0, i;
+	lua_Integer max_int = 0;
+	int all_int = 1;
+	cb_value *out = NULL;
+
+	if (depth > CB_LUA_MAX_DEPTH) {
+		fail(c, "%s", "tables nested too deeply (is there a cycle?)");
+		return NULL;
+	}
+	if (!lua_checkstack(L, 4)) {
+		fail(c, "%s", "tables nested too deeply");
+		return NULL;
+	}
+	lua_pushnil(L);
+	while (lua_next(L, idx)) { /* -- key, value */
+		entry en;
+		size_t at;
+
+		memset(&en, 0, sizeof en);
+		if (lua_type(L, -2) == LUA_TSTRING) {
+			en.k = lua_tolstring(L, -2, &en.kl);
+			all_int = 0;
+			at = path_push_key(c, en.k, en.kl);
+		} else if (lua_isinteger(L, -2)) {
+			en.is_int = 1;
+			en.i = lua_tointeger(L, -2);
+			if (en.i < 1)
+				all_int = 0;
+			else if (en.i > max_int)
+				max_int = en.i;
+			at = path_push_index(c, (long long)en.i);
+		} else {
+			fail(c, "table keys must be strings or integers, not %s",
+			     lua_typename(L, lua_type(L, -2)));
+			lua_pop(L, 2);
+			goto out;
+		}
+		en.v = convert(c, lua_gettop(L), depth + 1);
+		c->path[at] = '\0';
+		lua_pop(L, 1); /* -- key */
+		if (!en.v) {
+			lua_pop(L, 1);
+			goto out;
+		}
+		if (n == cap) {
+			cap = cap ? cap * 2 : 8;
+			e = cb_xreallocarray(e, cap, sizeof *e);
+		}
+		e[n++] = en;
+	}
+	if (n > 1)
+		qsort(e, n, sizeof *e, cmp_entry);
+	if ((shape && strcmp(shape, "list") == 0) ||
+	    (!(shape && strcmp(shape, "map") == 0) && all_int && (size_t)max_int == n)) {
+		if (!all_int || (size_t)max_int != n) {
+			fail(c, "%s", "a table marked as a list must have the keys 1..n only");
+			goto out;
+		}
+		out = cb_value_new_list();
+		for (i = 0; i < n; i++) {
+			cb_value_push(out, e[i].v);
+			e[i].v = NULL;
+		}
+	} else {
+		out = cb_value_new_map();
+		for (i = 0; i < n; i++) {
+			if (e[i].is_int) {
+				char num[32];
+				int kl = snprintf(num, sizeof num, "%lld", (long long)e[i].i);
+				cb_value_set(out, num, (size_t)kl, e[i].v);
+			} else {
+				cb_value_set(out, e[i].k, e[i].kl, e[i].v);
+			}
+			e[i].v = NULL;
+		}
+	}
+out:
+	for (i = 0; i < n; i++)
+		cb_value_unref(e[i].v);
+	free(e);
+	return out;
+}
+
+static cb_value *convert_userdata(conv *c, int idx)
+{
+	lua_State *L = c->L;
+	const date *dt;
+	cb_value *doc;
+	const char *name = "a userdata";
+
+	if (luaL_testudata(L, idx, NULL_TYPE))
+		return cb_value_new_null();
+	if ((dt = luaL_testudata(L, idx, DATE_TYPE)) != NULL)
+		return cb_value_new_date(dt->y, dt->m, dt->d);
+	if ((doc = cb_lua__doc_value(L, idx)) != NULL)
+		return doc;
+	if (luaL_testudata(L, idx, "casebook.section"))
+		name = "a section object";
+	else if (luaL_testudata(L, idx, "casebook.site"))
+		name = "the site object";
+	fail(c, "cannot use %s as a value (use nil, booleans, numbers, strings, dates and tables "
+	        "of them)",
+	     name);
+	return NULL;
+}
+
+static cb_value *convert(conv *c, int idx, int depth)
+{
+	lua_State *L = c->L;
+	size_t len, bad;
+	const char *s;
+	int nul;
+	lua_Number x;
+
+	switch (lua_type(L, idx)) {
+	case LUA_TNIL:
+	case LUA_TNONE:
+		return cb_value_new_null();
+	case LUA_TBOOLEAN:
+		return cb_value_new_bool(lua_toboolean(L, idx));
+	case LUA_TNUMBER:
+		if (lua_isinteger(L, idx))
+			return cb_value_new_int((long long)lua_tointeger(L, idx));
+		x = lua_tonumber(L, idx);
+		if (!isfinite(x)) {
+			fail(c, "%s", "numbers must be finite (not inf or nan)");
+			return NULL;
+		}
+		return cb_value_new_float((double)x);
+	case LUA_TSTRING:
+		s = lua_tolstring(L, idx, &len);
+		if (!cb_utf8_check(s, len, &bad, &nul)) {
+			fail(c, "%s", nul ? "strings may not contain NUL bytes" : "a string is not valid UTF-8");
+			return NULL;
+		}
+		return cb_value_new_string(s, len);
+	case LUA_TTABLE:
+		return convert_table(c, idx, depth);
+	case LUA_TUSERDATA:
+		return convert_userdata(c, idx);
+	default:
+		fail(c, "cannot use a %s as a value (use nil, booleans, numbers, strings, dates and "
+		        "tables of them)",
+		     lua_typename(L, lua_type(L, idx)));
+		return NULL;
+	}
+}
+
+cb_value *cb_lua__to_value(lua_State *L, int idx, char *err, size_t errlen)
+{
+	conv c;
+
+	memset(&c, 0, sizeof c);
+	c.L = L;
+	c.err = err;
+	c.errlen = errlen;
+	err[0] = '\0';
+	return convert(&c, lua_absindex(L, idx), 0);
+}
+
+/* }================================================================= */
