@@ -79,6 +79,9 @@ check_fixture() {
 		grep_all "$TMP/text" "$dir/expect.grep" "text output"
 		grep_all "$TMP/github" "$dir/expect.github.grep" "GitHub output"
 		grep_all "$TMP/json" "$dir/expect.json.grep" "JSON output"
+		# ... and nothing else is reported.
+		n=$(grep -c -E '^[^ ].*: (error|warning): ' "$TMP/text")
+		[ "$n" = "$(cat "$dir/expect.count")" ] || { cat "$TMP/text" >&2; fail "$name: $n problems reported, expected $(cat "$dir/expect.count")"; }
 	else
 		same "$TMP/text" "$dir/expect.text" "the text output"
 		same "$TMP/github" "$dir/expect.github" "the GitHub output"
