@@ -124,6 +124,7 @@ build/fuzz/%.o: src/%.c | build/fuzz
 
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS) | build/fuzz
 	$(FUZZ_CC) $(BASE_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -Isrc $(CFLAGS) \
+	    -DFUZZ_SHARE='"$(CURDIR)"' \
 	    -o $@ $< $(FUZZ_OBJS) $(PKG_LIBS)
 
 build/fuzz:

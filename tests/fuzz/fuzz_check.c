@@ -1,9 +1,10 @@
 /*
  * libFuzzer target: `casebook check` on a small handbook whose case file
  * content/cases/fuzz.md is the input: configuration, the load stage (every
- * case, links between them, vocabularies, files) and the plugin stage,
- * through an in-memory source. If the input holds a NUL byte, what follows
- * it is a vocabulary, content/taxonomies/fuzz.yml, instead.
+ * case, links between them, vocabularies, files) and the plugin stage with
+ * the default plugins (classify, crosslink, lessons, from FUZZ_SHARE, the
+ * source tree), through an in-memory source. If the input holds a NUL byte,
+ * what follows it is a vocabulary, content/taxonomies/fuzz.yml, instead.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -19,6 +20,10 @@
 #include "cb_site.h"
 #include "cb_source.h"
 
+#ifndef FUZZ_SHARE
+#define FUZZ_SHARE "."
+#endif
+
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -30,7 +35,7 @@ typedef struct file {
 
 /* The handbook; the last two entries are filled with the input. */
 static file files[] = {
-    {"casebook.yml", "title: \"Fuzz\"\nplugins: []\n", 0},
+    {"casebook.yml", "title: \"Fuzz\"\nplugins: [classify, crosslink, lessons]\n", 0},
     {"content/cases/alpha.md",
      "---\ntitle: \"Alpha\"\ncountry: Peru\nyear: 2010\nsector: health\nsources: [x]\n---\n\n"
      "## Context\n\nSee [fuzz](fuzz.md#context) and ![map](img/map.png).\n\n"
@@ -38,8 +43,17 @@ static file files[] = {
      0},
     {"content/cases/img/map.png", "\x89PNG\r\n", 0},
     {"content/pages/index.md", "---\ntitle: Home\n---\n\n[Fuzz](../cases/fuzz.md)\n", 0},
+    {"content/taxonomies/lesson-theme.yml",
+     "name: lesson-theme\nterms:\n  - {id: trust, label: Trust, keywords: [trust]}\n", 0},
+    {"content/taxonomies/level.yml",
+     "name: level\nfield: level\nterms:\n  - {id: group, label: Group}\n", 0},
+    {"content/taxonomies/phase.yml",
+     "name: phase\nfield: phases\nterms:\n  - {id: co-design, label: Co-design}\n"
+     "  - {id: co-delivery, label: Co-delivery}\n",
+     0},
     {"content/taxonomies/sector.yml",
-     "name: sector\nterms:\n  - {id: health, label: Health}\n  - {id: education, label: Education}\n",
+     "name: sector\nfield: sector\nterms:\n  - {id: health, label: Health}\n"
+     "  - {id: education, label: Education}\n",
      0},
     {"content/cases/fuzz.md", NULL, 0},
     {"content/taxonomies/fuzz.yml", NULL, 0},
@@ -128,6 +142,8 @@ static void mem_free(void *impl)
 
 static const cb_source_ops mem_ops = {mem_list, mem_read, mem_blob_id, NULL, mem_free};
 
+static cb_source *share;
+
 /* ---- the target ---------------------------------------------------------- */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -137,6 +153,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	cb_md_init();
+	if (cb_source_open_dir(&share, FUZZ_SHARE) < 0)
+		share = NULL;
 	for (i = 0; i < N_FILES; i++)
 		if (files[i].data)
 			files[i].len = strlen(files[i].data);
@@ -162,7 +180,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	src = cb_source_new(&mem_ops, NULL, "fuzz");
 	cb_config_load(&cfg, src, diags);
 	if (cfg) {
-		site = cb_site_new(cfg, src, NULL, diags);
+		site = cb_site_new(cfg, src, share, diags);
 		lo.threads = 1;
 		cb_load(site, &lo);
 		cb_plugin_run(site);
