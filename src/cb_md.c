@@ -158,21 +158,30 @@ static int id_taken(state *st, const char *id, size_t len)
 	return cb_value_get(st->ids, id, len) != NULL;
 }
 
+/* The heading's id: its slug, or the slug with "-1", "-2", ... when taken.
+ * Each id taken remembers the next suffix to try after it, so a document
+ * with thousands of headings of one title stays linear. */
 static char *unique_id(state *st, const char *title)
 {
 	cb_buf b = CB_BUF_INIT;
 	size_t base;
-	int n = 0;
+	long long n = 0;
+	cb_value *next;
 
 	cb_utf8_slug(&b, title, strlen(title));
 	if (b.len == 0)
 		cb_buf_puts(&b, "section");
 	base = b.len;
+	next = cb_value_get(st->ids, b.ptr, b.len);
+	if (next)
+		n = cb_value_int(next);
 	while (id_taken(st, b.ptr, b.len)) {
 		cb_buf_truncate(&b, base);
-		cb_buf_printf(&b, "-%d", ++n);
+		cb_buf_printf(&b, "-%lld", ++n);
 	}
-	cb_value_set(st->ids, b.ptr, b.len, cb_value_new_null());
+	if (n > 0) /* the base slug's next suffix */
+		cb_value_set(st->ids, b.ptr, base, cb_value_new_int(n));
+	cb_value_set(st->ids, b.ptr, b.len, cb_value_new_int(0));
 	return cb_buf_detach(&b);
 }
 

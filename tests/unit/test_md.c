@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -321,6 +322,45 @@ static void test_find_word(void **state)
 	cb_diag_list_free(d);
 }
 
+/* Ids of headings with the same title: -1, -2, ... in order, skipping ids
+ * taken otherwise; thousands of them in linear time (a hang the fuzzer's
+ * input tests/fuzz/load/crash-many-empty-headings showed: 30,000 empty
+ * headings took over 30 s). */
+static void test_heading_ids(void **state)
+{
+	cb_diag_list *d = cb_diag_list_new();
+	cb_buf text = CB_BUF_INIT;
+	cb_md *md;
+	char want[32];
+	size_t i;
+
+	(void)state;
+	md = parse("## A\n\n## A 1\n\n## A\n\n## A\n\n## Related\n\n## Related\n\n#\n\n## A-2\n", 0, d);
+	assert_int_equal(cb_md_section_count(md), 8);
+	assert_string_equal(cb_md_section_at(md, 0)->id, "a");
+	assert_string_equal(cb_md_section_at(md, 1)->id, "a-1");
+	assert_string_equal(cb_md_section_at(md, 2)->id, "a-2");
+	assert_string_equal(cb_md_section_at(md, 3)->id, "a-3");
+	assert_string_equal(cb_md_section_at(md, 4)->id, "related-1"); /* reserved */
+	assert_string_equal(cb_md_section_at(md, 5)->id, "related-2");
+	assert_string_equal(cb_md_section_at(md, 6)->id, "section");
+	assert_string_equal(cb_md_section_at(md, 7)->id, "a-2-1");
+	cb_md_free(md);
+
+	for (i = 0; i < 20000; i++)
+		cb_buf_puts(&text, "#\n");
+	md = parse(text.ptr, 0, d);
+	assert_int_equal(cb_md_section_count(md), 20000);
+	assert_string_equal(cb_md_section_at(md, 0)->id, "section");
+	for (i = 1; i < 20000; i++) {
+		snprintf(want, sizeof want, "section-%zu", i);
+		assert_string_equal(cb_md_section_at(md, i)->id, want);
+	}
+	cb_md_free(md);
+	cb_buf_dispose(&text);
+	cb_diag_list_free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -328,6 +368,7 @@ int main(void)
 	    cmocka_unit_test(test_safety),           cmocka_unit_test(test_doc_front_matter),
 	    cmocka_unit_test(test_doc_omit),         cmocka_unit_test(test_output_paths),
 	    cmocka_unit_test(test_comments),         cmocka_unit_test(test_find_word),
+	    cmocka_unit_test(test_heading_ids),
 	};
 	cb_md_init();
 	return cmocka_run_group_tests_name("cb_md, cb_doc", tests, NULL, NULL);
