@@ -372,10 +372,15 @@ static void check_empty_sections(lint *l, int lessons)
 		/* Report the outermost empty section only. */
 		if ((int)i == lessons || !empty[i] || (s->parent >= 0 && empty[s->parent]))
 			continue;
-		cb_diag_add(l->diags, CB_WARNING, "section-empty", l->path, s->line, 1,
-		            "write what the source says, or delete the heading (leave out a section "
-		            "the source says nothing about)",
-		            "the section '%s' is empty", s->title);
+		if (*s->title)
+			cb_diag_add(l->diags, CB_WARNING, "section-empty", l->path, s->line, 1,
+			            "write what the source says, or delete the heading (leave out a "
+			            "section the source says nothing about)",
+			            "the section '%s' is empty", s->title);
+		else
+			cb_diag_add(l->diags, CB_WARNING, "section-empty", l->path, s->line, 1,
+			            "delete it, or give it a title and what the source says",
+			            "a heading without a title, and nothing under it");
 	}
 	free(empty);
 }
