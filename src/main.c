@@ -4,10 +4,12 @@
  *   casebook build [-s SOURCE] [-o OUT] [-q] [-v]
  *   casebook check [-s SOURCE] [--format text|github|json] [--strict] [FILE...]
  *   casebook new [-s SOURCE] "Title" [--country X] [--sector Y] [--year N] [--slug S]
+ *   casebook serve [-s SOURCE] [--port N] [--bind ADDR] [-v]
  *   casebook help [COMMAND] | --help | --version
  *
  * Exit codes: 0 ok, 1 content errors, 2 usage or environment errors.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -15,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cb_build.h"
@@ -24,6 +27,7 @@
 #include "cb_config.h"
 #include "cb_mem.h"
 #include "cb_new.h"
+#include "cb_serve.h"
 
 #ifndef CB_SHAREDIR
 #define CB_SHAREDIR "/usr/local/share/casebook"
@@ -50,6 +54,7 @@ typedef struct command {
 static int cmd_build(int argc, char **argv);
 static int cmd_check(int argc, char **argv);
 static int cmd_new(int argc, char **argv);
+static int cmd_serve(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 
 static const command commands[] = {
@@ -93,6 +98,22 @@ static const command commands[] = {
      "      --slug S          the file name, if not the one made from the title\n"
      "\n"
      "Exit codes: 0 written, 1 the case exists, 2 a bad value or no handbook.\n"},
+    {"serve", cmd_serve, "casebook serve [-s SOURCE] [--port N] [--bind ADDR] [-v]",
+     "Preview the handbook while editing it: build it, serve it at http://127.0.0.1:8000/\n"
+     "and rebuild whenever a case, page, vocabulary, plugin, theme or casebook.yml\n"
+     "changes. Open pages reload by themselves after a rebuild. When a rebuild fails,\n"
+     "its errors are printed here and shown over the page in the browser, and the last\n"
+     "good site stays served. The site is built in a temporary folder, removed on exit;\n"
+     "SOURCE/site is not touched. Stop with Ctrl-C.\n"
+     "\n"
+     "  -s, --source SOURCE   the handbook folder\n"
+     "  -p, --port N          the port (default 8000; 0 picks a free one)\n"
+     "  -b, --bind ADDR       the address to listen on (default 127.0.0.1, this machine\n"
+     "                        only; 0.0.0.0 or :: let other machines connect)\n"
+     "  -j, --jobs N          use N threads (default: one per core)\n"
+     "  -v, --verbose         also print notes\n"
+     "\n"
+     "See docs/serve.md.\n"},
     {"help", cmd_help, "casebook help [COMMAND]", "Show help for a command.\n"},
     {NULL, NULL, NULL, NULL},
 };
@@ -530,6 +551,124 @@ static int cmd_new(int argc, char **argv)
 	free(path);
 	free(share);
 	return rc == 0 ? 0 : rc == CB_NEW_EXISTS ? EXIT_CONTENT : EXIT_USAGE;
+}
+
+typedef struct serve_log {
+	int verbose;
+	int color;
+} serve_log;
+
+/* The time of day, for the lines a long-running serve prints. */
+static void stamp(char *out, size_t n)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	strftime(out, n, "%H:%M:%S", &tm);
+}
+
+static void serve_report(void *ctx, const cb_serve_event *ev)
+{
+	const serve_log *log = ctx;
+	char when[16];
+
+	stamp(when, sizeof when);
+	switch (ev->kind) {
+	case CB_SERVE_READY:
+		printf("casebook: serving at %s (Ctrl-C to stop)\n", ev->url);
+		fflush(stdout);
+		break;
+	case CB_SERVE_CHANGED:
+		if (ev->changes > 1)
+			fprintf(stderr, "[%s] %s and %zu other%s changed; rebuilding\n", when,
+			        ev->changed, ev->changes - 1, ev->changes == 2 ? "" : "s");
+		else
+			fprintf(stderr, "[%s] %s changed; rebuilding\n", when, ev->changed);
+		break;
+	case CB_SERVE_WARNING:
+		fprintf(stderr, "[%s] warning: %s\n", when, ev->message);
+		break;
+	case CB_SERVE_BUILT: {
+		cb_diag_list *shown = filtered(ev->diags, log->verbose, 0, NULL);
+		size_t e = cb_diag_errors(ev->diags), w = cb_diag_warnings(ev->diags);
+
+		cb_diag_print(shown, stderr, CB_DIAG_TEXT, log->color);
+		cb_diag_list_free(shown);
+		if (ev->ok)
+			fprintf(stderr, "[%s] built %zu case%s, %zu page%s, %zu warning%s in %.2f s\n",
+			        when, ev->result->cases, ev->result->cases == 1 ? "" : "s",
+			        ev->result->pages, ev->result->pages == 1 ? "" : "s", w, w == 1 ? "" : "s",
+			        ev->result->seconds);
+		else
+			fprintf(stderr, "[%s] build failed: %zu error%s, %zu warning%s; %s\n", when, e,
+			        e == 1 ? "" : "s", w, w == 1 ? "" : "s",
+			        ev->have_site ? "still serving the last good site"
+			                      : "nothing to serve until they are fixed");
+		break;
+	}
+	}
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+	static const struct option longopts[] = {{"source", required_argument, NULL, 's'},
+	                                         {"port", required_argument, NULL, 'p'},
+	                                         {"bind", required_argument, NULL, 'b'},
+	                                         {"jobs", required_argument, NULL, 'j'},
+	                                         {"verbose", no_argument, NULL, 'v'},
+	                                         {"help", no_argument, NULL, 'h'},
+	                                         {NULL, 0, NULL, 0}};
+	const command *self = find_command("serve");
+	cb_serve_opts opts = CB_SERVE_OPTS_INIT;
+	serve_log log = {0, 0};
+	cb_diag_list *diags;
+	char *share, *end;
+	long port;
+	int ch, rc;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "s:p:b:j:vh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 's': opts.build.source_dir = optarg; break;
+		case 'p':
+			errno = 0;
+			port = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || port < 0 || port > 65535) {
+				fprintf(stderr, "casebook serve: --port wants a number from 0 to 65535, not '%s'\n",
+				        optarg);
+				return EXIT_USAGE;
+			}
+			opts.port = (unsigned)port;
+			break;
+		case 'b': opts.bind = optarg; break;
+		case 'j': opts.build.threads = atoi(optarg); break;
+		case 'v': log.verbose = 1; break;
+		case 'h': fprintf(stdout, "usage: %s\n\n%s", self->usage, self->help); return 0;
+		default: fprintf(stderr, "usage: %s\n", self->usage); return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "casebook serve: unexpected argument '%s'\nusage: %s\n", argv[optind],
+		        self->usage);
+		return EXIT_USAGE;
+	}
+	share = find_share_dir();
+	log.color = isatty(2);
+	opts.build.share_dir = share;
+	opts.progress = isatty(2);
+	opts.stop = &stop_requested;
+	opts.report = serve_report;
+	opts.report_ctx = &log;
+	diags = cb_diag_list_new();
+	rc = cb_serve_run(&opts, diags);
+	cb_diag_print(diags, stderr, CB_DIAG_TEXT, log.color);
+	cb_diag_list_free(diags);
+	free(share);
+	if (rc < 0)
+		return EXIT_USAGE;
+	fprintf(stderr, "casebook: stopped\n");
+	return 0;
 }
 
 static int cmd_help(int argc, char **argv)
