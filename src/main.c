@@ -176,15 +176,16 @@ static char *find_share_dir(void)
 	return cb_xstrdup(CB_SHAREDIR);
 }
 
-static void summary(const cb_build_result *res, cb_diag_list *diags, int check, size_t files)
+/* `what` is what check was given: a path, or "N files" (NULL: everything). */
+static void summary(const cb_build_result *res, cb_diag_list *diags, int check, const char *what)
 {
 	size_t e = cb_diag_errors(diags), w = cb_diag_warnings(diags);
 
-	if (check && files)
-		fprintf(stderr, "casebook: %zu file%s checked (in a handbook of %zu case%s), %zu error%s, "
+	if (check && what)
+		fprintf(stderr, "casebook: %s checked (in a handbook of %zu case%s), %zu error%s, "
 		                "%zu warning%s (%.2f s)\n",
-		        files, files == 1 ? "" : "s", res->cases, res->cases == 1 ? "" : "s", e,
-		        e == 1 ? "" : "s", w, w == 1 ? "" : "s", res->seconds);
+		        what, res->cases, res->cases == 1 ? "" : "s", e, e == 1 ? "" : "s", w,
+		        w == 1 ? "" : "s", res->seconds);
 	else if (check)
 		fprintf(stderr, "casebook: %zu case%s checked, %zu error%s, %zu warning%s (%.2f s)\n",
 		        res->cases, res->cases == 1 ? "" : "s", e, e == 1 ? "" : "s", w,
@@ -414,7 +415,7 @@ static int cmd_build(int argc, char **argv)
 	shown = filtered(diags, verbose, NULL, NULL);
 	cb_diag_print(shown, stderr, CB_DIAG_TEXT, isatty(2));
 	if (!quiet || rc < 0)
-		summary(&res, diags, 0, 0);
+		summary(&res, diags, 0, NULL);
 	cb_diag_list_free(shown);
 	cb_diag_list_free(diags);
 	free(share);
@@ -482,7 +483,13 @@ static int cmd_check(int argc, char **argv)
 	shown = filtered(diags, 0, &files, prefix);
 	cb_diag_print(shown, fmt == CB_DIAG_TEXT ? stderr : stdout, fmt,
 	              fmt == CB_DIAG_TEXT && isatty(2));
-	summary(&res, shown, 1, files.n);
+	{
+		char *what = files.n == 1 ? cb_xstrdup(*files.paths[0] ? files.paths[0] : ".")
+		             : files.n > 1 ? cb_xasprintf("%zu files", files.n)
+		                           : NULL;
+		summary(&res, shown, 1, what);
+		free(what);
+	}
 	if (res.env_error)
 		rc = EXIT_USAGE;
 	else if (cb_diag_errors(shown) || (strict && cb_diag_warnings(shown)))

@@ -22,7 +22,7 @@ for f in "content/cases/fine.md" "$cases/fine.md" "./content/cases/fine.md"; do
 	expect_rc 1
 	contains "$ERR" 'content/cases/fine.md:11:1: error: image'
 	lacks "$ERR" 'broken.md'
-	contains "$ERR" 'casebook: 1 file checked (in a handbook of 4 cases), 1 error, 0 warnings'
+	contains "$ERR" 'casebook: content/cases/fine.md checked (in a handbook of 4 cases), 1 error, 0 warnings'
 done
 (cd "$src/content" && "$CASEBOOK" check -s .. cases/fine.md) >"$TMP/.out" 2>"$TMP/.err"
 [ $? = 1 ] || fail "check from a sub-folder"
@@ -92,3 +92,8 @@ fi
 run_cb check -s "$src" --format json content/pages
 expect_rc 0
 contains "$OUT" '['
+# The summary says what was checked.
+run_cb check -s "$src" content/cases/fine.md content/cases/alpha.md
+contains "$ERR" 'casebook: 2 files checked (in a handbook of 5 cases), 1 error, 1 warning'
+run_cb check -s "$src" content/cases
+contains "$ERR" 'casebook: content/cases checked (in a handbook of 5 cases)'
