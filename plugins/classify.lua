@@ -58,21 +58,13 @@ local function setup(site)
 end
 
 -- The summary a list of cases shows (the fields of the theme's case cards),
--- made once per case.
-local summaries = setmetatable({}, {__mode = "k"})
+-- made once per case while its front matter is at hand, and frozen: the many
+-- pages that list a case share one copy of it.
+local summaries = {} -- case -> {title =, url =, value =, derived_value =}
 
-local function summary(c, derived)
-  local s = summaries[c]
-  if s and not derived then return s end
-  if s then
-    local copy = {}
-    for k, v in pairs(s) do copy[k] = v end
-    copy.derived = true
-    return copy
-  end
+local function summarise(c)
   local m = c.meta
-  s = {title = c.title, url = c.url, slug = c.slug, derived = false}
-  summaries[c] = s
+  local s = {title = c.title, url = c.url, slug = c.slug, derived = false}
   if type(m.summary) == "string" then s.summary = m.summary end
   s.country = table.concat(strings(m.country), ", ")
   if math.type(m.year) == "integer" then
@@ -87,7 +79,22 @@ local function summary(c, derived)
     sectors[#sectors + 1] = sec and sec.labels[id] or id
   end
   s.sector_text = table.concat(sectors, ", ")
-  return derived and summary(c, derived) or s
+  local rec = {title = s.title, url = s.url, value = casebook.freeze(s)}
+  rec.fields = s
+  summaries[c] = rec
+end
+
+-- The shared value for case c in a list, marked when its term was derived.
+local function summary_value(c, derived)
+  local rec = summaries[c]
+  if not derived then return rec.value end
+  if not rec.derived_value then
+    local copy = {}
+    for k, v in pairs(rec.fields) do copy[k] = v end
+    copy.derived = true
+    rec.derived_value = casebook.freeze(copy)
+  end
+  return rec.derived_value
 end
 
 local function count_text(n, unit)
@@ -95,8 +102,9 @@ local function count_text(n, unit)
 end
 
 local function by_title(a, b)
-  if a.title ~= b.title then return a.title < b.title end
-  return a.url < b.url
+  local x, y = summaries[a.c], summaries[b.c]
+  if x.title ~= y.title then return x.title < y.title end
+  return x.url < y.url
 end
 
 -- {=== charts ===}
@@ -233,14 +241,17 @@ local function case_hook(c, site)
     end
   end
   for _, name in ipairs(strings(m.country)) do countries[name] = (countries[name] or 0) + 1 end
+  summarise(c)
 end
 
 -- {=== the site hook ===}
 
 local function case_list(entries)
+  local sorted = {}
+  for i, e in ipairs(entries) do sorted[i] = e end
+  table.sort(sorted, by_title)
   local out = {}
-  for _, e in ipairs(entries) do out[#out + 1] = summary(e.c, e.derived) end
-  table.sort(out, by_title)
+  for i, e in ipairs(sorted) do out[i] = summary_value(e.c, e.derived) end
   return out
 end
 

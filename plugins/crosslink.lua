@@ -24,6 +24,8 @@ local index
 local weights, max_related, min_score
 local backlinks = {}   -- slug -> {slug -> true}
 local tag_text = {}    -- "tag:<folded>" -> the tag as first written
+local info = {}        -- slug -> {title =, url =}
+local to_check = {}    -- {doc, link} for every link that points inside the site
 
 local function setup(site)
   if index then return end
@@ -89,12 +91,24 @@ local function case_hook(c, site)
       end
     end
   end
-  index:add(c.slug, c.title, features)
+  local slug, title = c.slug, c.title
+  index:add(slug, title, features)
+  -- Frozen: every related list and backlink list shares one copy.
+  info[slug] = {title = casebook.freeze(title), url = casebook.freeze(c.url),
+                link = casebook.freeze{title = title, url = c.url}}
   for _, l in ipairs(c.links) do
-    if l.kind == "case" and l.target ~= c.slug and site:case(l.target) then
+    local kind = l.kind
+    if kind == "case" or kind == "page" or kind == "anchor" or kind == "file" then
+      -- checked in the site hook, once every plugin has set its ids (lessons)
+      to_check[#to_check + 1] = c
+      to_check[#to_check + 1] = {kind = kind, target = l.target, path = l.path,
+                                 anchor = l.anchor, url = l.url, line = l.line, col = l.col,
+                                 image = l.image}
+    end
+    if kind == "case" and l.target ~= slug and site:case(l.target) then
       local set = backlinks[l.target] or {}
       backlinks[l.target] = set
-      set[c.slug] = true
+      set[slug] = true
     end
   end
 end
@@ -102,10 +116,11 @@ end
 -- {=== link checks ===}
 
 local anchors_of = setmetatable({}, {__mode = "k"})
+local item_ids_of = setmetatable({}, {__mode = "k"})
 
--- Every id the page of doc d will have: its headings (except those of
--- sections plugins left out of the body), the ids of the theme's
--- own sections (casebook.reserved_ids) and of items plugins set (lessons).
+-- The ids of the headings on the page of doc d (except those of sections
+-- plugins left out of the body) and of the theme's own sections
+-- (casebook.reserved_ids).
 local function anchors(d)
   local a = anchors_of[d]
   if a then return a end
@@ -120,6 +135,15 @@ local function anchors(d)
   end
   walk(d.sections)
   for _, id in ipairs(casebook.reserved_ids) do a[id] = true end
+  anchors_of[d] = a
+  return a
+end
+
+-- The ids of the items plugins set on a case page (lessons, ...).
+local function item_ids(d)
+  local a = item_ids_of[d]
+  if a then return a end
+  a = {}
   if d.kind == "case" then
     for _, key in ipairs{"lessons", "related", "backlinks"} do
       local v = d:get(key)
@@ -130,19 +154,20 @@ local function anchors(d)
       end
     end
   end
-  anchors_of[d] = a
+  item_ids_of[d] = a
   return a
 end
 
 local function anchor_list(d)
   local list = {}
   for id in pairs(anchors(d)) do list[#list + 1] = id end
+  for id in pairs(item_ids(d)) do list[#list + 1] = id end
   table.sort(list)
   return list
 end
 
 local function check_anchor(site, d, l, target)
-  if l.anchor and not anchors(target)[l.anchor] then
+  if l.anchor and not anchors(target)[l.anchor] and not item_ids(target)[l.anchor] then
     local s = casebook.suggest(l.anchor, anchor_list(target))
     site:error(d, l, string.format("no heading '#%s' in %s%s", l.anchor, target.path,
                                    s and string.format("; did you mean '#%s'?", s) or ""),
@@ -152,37 +177,35 @@ end
 
 local slugs
 
-local function check_links(site, d)
-  for _, l in ipairs(d.links) do
-    if l.kind == "case" then
-      local target = site:case(l.target)
-      if not target then
-        if not slugs then
-          slugs = {}
-          for i, c in ipairs(site.cases) do slugs[i] = c.slug end
-        end
-        local s = casebook.suggest(l.target, slugs)
-        site:error(d, l, string.format("link to a missing case '%s' (%s)%s", l.url, l.path,
-                                       s and string.format("; did you mean '%s.md'?", s) or ""),
-                   {code = "broken-link"})
-      else
-        check_anchor(site, d, l, target)
+local function check_link(site, d, l)
+  if l.kind == "case" then
+    local target = site:case(l.target)
+    if not target then
+      if not slugs then
+        slugs = {}
+        for i, c in ipairs(site.cases) do slugs[i] = c.slug end
       end
-    elseif l.kind == "page" then
-      local target = site:doc(l.path)
-      if not target then
-        site:error(d, l, string.format("link to a missing page '%s' (%s)", l.url, l.path),
-                   {code = "broken-link"})
-      else
-        check_anchor(site, d, l, target)
-      end
-    elseif l.kind == "anchor" and l.anchor then
-      check_anchor(site, d, l, d)
-    elseif l.kind == "file" and l.path and l.path:match("%.md$") and not l.image then
-      site:error(d, l, string.format("link to '%s', which is neither a case " ..
-                                     "(content/cases/) nor a free page (content/pages/)", l.url),
+      local s = casebook.suggest(l.target, slugs)
+      site:error(d, l, string.format("link to a missing case '%s' (%s)%s", l.url, l.path,
+                                     s and string.format("; did you mean '%s.md'?", s) or ""),
                  {code = "broken-link"})
+    else
+      check_anchor(site, d, l, target)
     end
+  elseif l.kind == "page" then
+    local target = site:doc(l.path)
+    if not target then
+      site:error(d, l, string.format("link to a missing page '%s' (%s)", l.url, l.path),
+                 {code = "broken-link"})
+    else
+      check_anchor(site, d, l, target)
+    end
+  elseif l.kind == "anchor" and l.anchor then
+    check_anchor(site, d, l, d)
+  elseif l.kind == "file" and l.path and l.path:match("%.md$") and not l.image then
+    site:error(d, l, string.format("link to '%s', which is neither a case " ..
+                                   "(content/cases/) nor a free page (content/pages/)", l.url),
+               {code = "broken-link"})
   end
 end
 
@@ -216,27 +239,31 @@ end
 
 local function site_hook(site)
   setup(site)
-  for _, c in ipairs(site.cases) do check_links(site, c) end
-  for _, p in ipairs(site.pages) do check_links(site, p) end
+  for i = 1, #to_check, 2 do check_link(site, to_check[i], to_check[i + 1]) end
+  to_check = nil
+  for _, p in ipairs(site.pages) do
+    for _, l in ipairs(p.links) do check_link(site, p, l) end
+  end
   for _, c in ipairs(site.cases) do
+    local slug = c.slug
     local items = {}
-    for _, hit in ipairs(index:related(c.slug, max_related, min_score)) do
-      local other = site:case(hit.key)
+    for _, hit in ipairs(index:related(slug, max_related, min_score)) do
+      local other = info[hit.key]
       items[#items + 1] = {title = other.title, url = other.url, reason = reason(site, hit.shared),
                            score = hit.score}
     end
     if #items > 0 then c:set("related", {items = items}) end
-    local from = backlinks[c.slug]
+    local from = backlinks[slug]
     if from then
-      local list = {}
-      for slug in pairs(from) do
-        local o = site:case(slug)
-        list[#list + 1] = {title = o.title, url = o.url}
-      end
-      table.sort(list, function(a, b)
-        if a.title ~= b.title then return a.title < b.title end
-        return a.url < b.url
+      local slugs = {}
+      for from_slug in pairs(from) do slugs[#slugs + 1] = from_slug end
+      table.sort(slugs, function(a, b)
+        local x, y = site:case(a).title, site:case(b).title
+        if x ~= y then return x < y end
+        return a < b
       end)
+      local list = {}
+      for i, s in ipairs(slugs) do list[i] = info[s].link end
       c:set("backlinks", {items = list})
     end
   end

@@ -21,23 +21,33 @@ local theme_ids
 local all = {}     -- every lesson, in site order
 local heading      -- folded heading text
 
+-- Keywords are looked up by the first three letters of each word of a
+-- lesson, so a lesson costs a few table lookups, not one search per keyword.
+local by_prefix    -- first three letters -> {{stem =, theme =}}
+local phrases      -- keywords of several words: {{pattern =, theme =}}
+
 local function setup(site)
   if themes then return end
-  themes, theme_by_id, theme_ids = {}, {}, {}
+  themes, theme_by_id, theme_ids, by_prefix, phrases = {}, {}, {}, {}, {}
   heading = casebook.fold(site.settings.heading or "Lessons for practice")
   local tax = site:taxonomy("lesson-theme")
   for _, t in ipairs(tax and tax.terms or {}) do
-    local kws = {}
+    local th = {id = t.id, label = t.label or t.id, definition = t.definition,
+                citation = t.citation}
     for _, k in ipairs(t.keywords or {}) do
-      if type(k) == "string" and k ~= "" then
-        kws[#kws + 1] = "%f[%w]" .. casebook.fold(k):gsub("%p", "%%%0")
+      local kw = type(k) == "string" and casebook.fold(k) or ""
+      if kw:find("^%w+$") then
+        local list = by_prefix[kw:sub(1, 3)] or {}
+        by_prefix[kw:sub(1, 3)] = list
+        list[#list + 1] = {stem = kw, theme = th}
+      elseif kw:find("%w") then
+        phrases[#phrases + 1] = {pattern = "%f[%w]" .. kw:gsub("%p", "%%%0"), theme = th}
       end
     end
-    local th = {id = t.id, label = t.label or t.id, definition = t.definition,
-                citation = t.citation, keywords = kws}
     themes[#themes + 1] = th
     theme_by_id[t.id] = th
     theme_ids[#theme_ids + 1] = t.id
+    th.order = #themes
   end
 end
 
@@ -46,32 +56,45 @@ end
 -- ("recruit" matches "recruiting"; "social media" matches the phrase). The
 -- theme with the most wins; a tie goes to the theme listed first in
 -- lesson-theme.yml; no keyword at all leaves the lesson unthemed.
-local function theme_by_keywords(text)
-  local folded = casebook.fold(text)
-  local best, best_n = nil, 0
-  for _, th in ipairs(themes) do
-    local n = 0
-    for _, pat in ipairs(th.keywords) do
-      if folded:find(pat) then n = n + 1 end
+local function theme_by_keywords(folded)
+  local found, count = {}, {}
+  for word in folded:gmatch("%w+") do
+    local list = by_prefix[word:sub(1, 3)]
+    if list then
+      for _, k in ipairs(list) do
+        if not found[k] and word:sub(1, #k.stem) == k.stem then
+          found[k] = true
+          count[k.theme] = (count[k.theme] or 0) + 1
+        end
+      end
     end
-    if n > best_n then best, best_n = th, n end
+  end
+  for _, p in ipairs(phrases) do
+    if not found[p] and folded:find(p.pattern) then
+      found[p] = true
+      count[p.theme] = (count[p.theme] or 0) + 1
+    end
+  end
+  local best, best_n = nil, 0
+  for th, n in pairs(count) do
+    if n > best_n or (n == best_n and th.order < best.order) then best, best_n = th, n end
   end
   return best
 end
 
 -- A stable id: "lesson-" .. the first words of the lesson .. a hash of the
--- case's slug and the lesson's own text. Other lessons moving, being added
--- or removed never change it; editing the lesson's text does.
-local function lesson_id(slug, text)
+-- case's slug and the lesson's own text (folded, spaces collapsed). Other
+-- lessons moving, being added or removed never change it; editing the
+-- lesson's text does.
+local function lesson_id(slug, folded)
   local words = {}
-  for w in casebook.fold(text):gmatch("%w+") do
+  for w in folded:gmatch("%w+") do
     words[#words + 1] = w
     if #words == 5 then break end
   end
-  local stem = casebook.slug(table.concat(words, " "))
+  local stem = table.concat(words, "-")
   if #stem > 40 then stem = stem:sub(1, 40):gsub("%-[^%-]*$", "") end
-  local norm = casebook.fold(text):gsub("%s+", " ")
-  local hash = casebook.hash(slug .. "\n" .. norm, 6)
+  local hash = casebook.hash(slug .. "\n" .. folded:gsub("%s+", " "), 6)
   return "lesson-" .. (stem ~= "" and (stem .. "-") or "") .. hash
 end
 
@@ -103,7 +126,7 @@ local function case_hook(c, site)
   local lessons, seen = {}, {}
   for _, item in ipairs(items) do
     local text, html = item.text, item.html
-    local marked = text:match(MARKER)
+    local marked = text:find("[theme:", 1, true) and text:match(MARKER)
     local theme, derived
     if marked then
       text = text:gsub(MARKER, "")
@@ -118,14 +141,17 @@ local function case_hook(c, site)
                     hint = #theme_ids > 0 and ("themes: " .. table.concat(theme_ids, ", ")) or
                            "there is no content/taxonomies/lesson-theme.yml"})
       end
-    elseif text:find("%[theme:") then
+    elseif text:find("[theme:", 1, true) then
       site:error(c, item.line, "a theme marker must end the lesson: '... [theme: id]'",
                  {code = "lesson-marker"})
-    else
-      theme = theme_by_keywords(text)
+      marked = true -- no keyword rule for it
+    end
+    local folded = casebook.fold(text)
+    if not marked and not theme then
+      theme = theme_by_keywords(folded)
       derived = theme ~= nil
     end
-    local id = lesson_id(c.slug, text)
+    local id = lesson_id(c.slug, folded)
     if seen[id] then
       seen[id] = seen[id] + 1
       id = id .. "-" .. seen[id]
@@ -134,12 +160,19 @@ local function case_hook(c, site)
     end
     local lesson = {id = id, text = text, html = html}
     if theme then
-      lesson.theme = {id = theme.id, label = theme.label, url = "lessons.html#theme-" .. theme.id,
-                      derived = derived or false}
+      -- Shared by every lesson of this theme (and way of being themed).
+      local key = derived and "derived" or "marked"
+      theme[key] = theme[key] or casebook.freeze{
+        id = theme.id, label = theme.label, url = "lessons.html#theme-" .. theme.id,
+        derived = derived or false}
+      lesson.theme = theme[key]
     end
     lessons[#lessons + 1] = lesson
-    all[#all + 1] = {lesson = lesson, theme = theme, derived = derived or false, case = c.slug,
-                     case_title = c.title, url = c.url .. "#" .. id, case_url = c.url}
+    -- One frozen entry, shared by lessons.html and data/lessons.json.
+    all[#all + 1] = {theme = theme, value = casebook.freeze{
+      id = id, text = text, theme = theme and theme.id or casebook.null,
+      derived = derived or false, case = c.slug, case_title = c.title,
+      url = c.url .. "#" .. id}}
   end
   c:set("lessons", {items = lessons})
   c:omit(sec.id)
@@ -155,14 +188,10 @@ local function site_hook(site)
     by_theme[th.id] = g
   end
   local data = {}
-  for _, l in ipairs(all) do
-    local entry = {id = l.lesson.id, text = l.lesson.text, url = l.url, case_title = l.case_title,
-                   case_url = l.case_url, derived = l.derived}
+  for i, l in ipairs(all) do
     local list = l.theme and by_theme[l.theme.id].lessons or unthemed
-    list[#list + 1] = entry
-    data[#data + 1] = {id = l.lesson.id, text = l.lesson.text,
-                       theme = l.theme and l.theme.id or casebook.null, case = l.case,
-                       case_title = l.case_title, url = l.url}
+    list[#list + 1] = l.value
+    data[i] = l.value
   end
   local terms = {}
   for _, g in ipairs(groups) do

@@ -82,8 +82,9 @@ static void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 	return p;
 }
 
-/* Counts instructions; once the budget is spent, raises on every hook call
- * (and every instruction of this thread), so that pcall cannot swallow it. */
+/* Counts instructions. Once the budget is spent, or the memory cap was hit
+ * (even if the plugin caught that error), raises on every hook call and then
+ * on every instruction of this thread, so that pcall cannot swallow it. */
 static void count_hook(lua_State *L, lua_Debug *ar)
 {
 	cb_lua *lua = cb_lua__from(L);
@@ -91,12 +92,15 @@ static void count_hook(lua_State *L, lua_Debug *ar)
 	(void)ar;
 	if (!lua->killed) {
 		lua->used += CB_LUA_HOOK_STEP;
-		if (lua->budget <= 0 || lua->used <= lua->budget)
+		if (lua->mem_hit)
+			lua->killed = CB_LUA_KILL_MEMORY;
+		else if (lua->budget > 0 && lua->used > lua->budget)
+			lua->killed = CB_LUA_KILL_BUDGET;
+		else
 			return;
-		lua->killed = CB_LUA_KILL_BUDGET;
 	}
 	lua_sethook(L, count_hook, LUA_MASKCOUNT, 1);
-	lua_pushliteral(L, "instruction budget exceeded");
+	lua_pushliteral(L, "stopped");
 	lua_error(L);
 }
 
@@ -536,9 +540,9 @@ static void report_failure(cb_lua *lua, int status, const char *context)
 		kill = cb_xasprintf("plugin '%s' ran out of its instruction budget (%lld instructions "
 		                    "per call; plugin_limits.instructions in casebook.yml)",
 		                    lua->name, lua->budget);
-	} else if (lua->mem_hit || status == LUA_ERRMEM) {
+	} else if (lua->killed == CB_LUA_KILL_MEMORY || lua->mem_hit || status == LUA_ERRMEM) {
 		lua->killed = CB_LUA_KILL_MEMORY;
-		if (!src && lua->mem_src[0]) {
+		if (lua->mem_src[0]) { /* where memory ran out, not where it was noticed */
 			src = lua->mem_src;
 			line = lua->mem_line;
 		}
@@ -599,8 +603,7 @@ int cb_lua__call(cb_lua *lua, int nargs, int nres, const char *context)
 	lua->mem_hit = 0;
 	lua->mem_src[0] = '\0';
 	lua->mem_line = 0;
-	if (lua->budget > 0)
-		lua_sethook(L, count_hook, LUA_MASKCOUNT, CB_LUA_HOOK_STEP);
+	lua_sethook(L, count_hook, LUA_MASKCOUNT, CB_LUA_HOOK_STEP);
 	lua_pushcfunction(L, msghandler);
 	lua_insert(L, base); /* -- msgh, f, args... */
 	status = lua_pcall(L, nargs, nres, base);

@@ -836,14 +836,17 @@ static int site_taxonomy(lua_State *L)
 	return 1;
 }
 
-/* Is path one of the pages casebook itself makes (or a folder it owns)? */
+/* Is path one of the pages casebook itself makes (or in a folder it owns)? */
 static int core_path(cb_site *site, const char *path)
 {
 	size_t i;
 
-	if (strcmp(path, "index.html") == 0 || strncmp(path, "cases/", 6) == 0 ||
-	    strncmp(path, "assets/", 7) == 0 || strncmp(path, "data/", 5) == 0)
-		return 1;
+	for (i = 0; cb_render_core_paths[i]; i++) {
+		const char *c = cb_render_core_paths[i];
+		size_t n = strlen(c);
+		if (c[n - 1] == '/' ? strncmp(path, c, n) == 0 : strcmp(path, c) == 0)
+			return 1;
+	}
 	for (i = 0; i < cb_site_page_count(site); i++)
 		if (strcmp(cb_doc_url(cb_site_page(site, i)), path) == 0)
 			return 1;
@@ -951,11 +954,6 @@ static int site_data(lua_State *L)
 	return 0;
 }
 
-/* Keys of the `site` template context that casebook fills itself. */
-static const char *const site_keys[] = {"title",     "subtitle", "language",   "base_url",
-                                        "description", "copyright", "generator", "case_count",
-                                        "taxonomies", "pages",    NULL};
-
 /* site:set(key, value): `site.<key>` in every template. */
 static int site_set(lua_State *L)
 {
@@ -966,8 +964,8 @@ static int site_set(lua_State *L)
 	check_site(L);
 	check_key(L, 2, "site:set");
 	key = lua_tostring(L, 2);
-	for (i = 0; site_keys[i]; i++)
-		if (strcmp(site_keys[i], key) == 0)
+	for (i = 0; cb_render_site_keys[i]; i++)
+		if (strcmp(cb_render_site_keys[i], key) == 0)
 			return luaL_error(L, "site:set: 'site.%s' is filled by casebook itself (choose "
 			                     "another key)",
 			                  key);

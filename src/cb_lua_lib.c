@@ -132,34 +132,26 @@ static int l_suggest(lua_State *L)
 /* {=================================================================
  * the related-items index
  *
- * Documents (cases) carry weighted features ("phase:co-design" = 2). The
- * score of a pair is the sum, over the features both have, of the smaller of
- * their two weights. related(key, k) walks the posting lists of the key's
- * features only (an inverted index), so its cost is the number of documents
- * sharing a feature with it, never all pairs.
+ * Documents (cases) carry features ("phase:co-design"), each feature with a
+ * weight (the largest it was given). The score of a pair of documents is the
+ * sum of the weights of the features they share. related(key, k) walks the
+ * posting lists of the key's features only (an inverted index), so its cost
+ * is the number of documents sharing a feature with it, never all pairs.
  * ================================================================== */
-
-typedef struct posting {
-	uint32_t doc;
-	double w;
-} posting;
 
 typedef struct feature {
 	char *name;
-	posting *p;
+	double w;
+	uint32_t *docs; /* posting list: documents with the feature */
 	size_t n, cap;
 } feature;
 
-typedef struct fref {
-	uint32_t feat;
-	double w;
-} fref;
-
 typedef struct idoc {
 	char *key, *title;
-	fref *f;
+	uint32_t *f; /* feature ids */
 	size_t n, cap;
 	int sorted;
+	uint32_t rank; /* position by (title, key), for ties */
 } idoc;
 
 typedef struct index {
@@ -170,9 +162,10 @@ typedef struct index {
 	idoc *docs;
 	size_t n_docs, cap_docs;
 	cb_value *feat_ids, *doc_ids; /* name -> id (hashed maps) */
-	double *score;      /* per document, zero between queries */
+	double *score;                /* per document, zero between queries */
 	uint32_t *touched;
 	size_t score_cap, touched_cap;
+	int ranked;                   /* docs[].rank is up to date */
 } index_t;
 
 /* Grow or free through the state's allocator; raises on failure. */
@@ -225,13 +218,13 @@ static int l_index_gc(lua_State *L)
 
 	for (i = 0; i < ix->n_feats; i++) {
 		ix_free_str(ix, ix->feats[i].name);
-		ix->alloc(ix->ud, ix->feats[i].p, ix->feats[i].cap * sizeof(posting), 0);
+		ix->alloc(ix->ud, ix->feats[i].docs, ix->feats[i].cap * sizeof(uint32_t), 0);
 	}
 	ix->alloc(ix->ud, ix->feats, ix->cap_feats * sizeof(feature), 0);
 	for (i = 0; i < ix->n_docs; i++) {
 		ix_free_str(ix, ix->docs[i].key);
 		ix_free_str(ix, ix->docs[i].title);
-		ix->alloc(ix->ud, ix->docs[i].f, ix->docs[i].cap * sizeof(fref), 0);
+		ix->alloc(ix->ud, ix->docs[i].f, ix->docs[i].cap * sizeof(uint32_t), 0);
 	}
 	ix->alloc(ix->ud, ix->docs, ix->cap_docs * sizeof(idoc), 0);
 	ix->alloc(ix->ud, ix->score, ix->score_cap * sizeof(double), 0);
@@ -270,6 +263,7 @@ static uint32_t doc_id(lua_State *L, index_t *ix, const char *key, const char *t
 	d->key = ix_strdup(L, ix, key);
 	d->title = ix_strdup(L, ix, title);
 	cb_value_setc(ix->doc_ids, key, cb_value_new_int((long long)ix->n_docs));
+	ix->ranked = 0;
 	return (uint32_t)ix->n_docs++;
 }
 
@@ -293,34 +287,25 @@ static void add_feature(lua_State *L, index_t *ix, uint32_t d, const char *name,
 	uint32_t f = feat_id(L, ix, name);
 	idoc *doc = &ix->docs[d];
 	feature *ft = &ix->feats[f];
-	size_t i, j;
+	size_t i;
 
+	if (w > ft->w)
+		ft->w = w; /* a feature weighs the most it was given */
 	for (i = 0; i < doc->n; i++)
-		if (doc->f[i].feat == f) {
-			if (w > doc->f[i].w) { /* a repeated feature keeps its larger weight */
-				doc->f[i].w = w;
-				for (j = 0; j < ft->n; j++)
-					if (ft->p[j].doc == d)
-						ft->p[j].w = w;
-			}
+		if (doc->f[i] == f)
 			return;
-		}
 	/* Grow both lists first, then add to both: a memory error leaves no
 	 * half-added feature. */
-	IX_GROW(L, ix, doc->f, doc->n, doc->cap, fref);
-	IX_GROW(L, ix, ft->p, ft->n, ft->cap, posting);
-	doc->f[doc->n].feat = f;
-	doc->f[doc->n].w = w;
-	doc->n++;
+	IX_GROW(L, ix, doc->f, doc->n, doc->cap, uint32_t);
+	IX_GROW(L, ix, ft->docs, ft->n, ft->cap, uint32_t);
+	doc->f[doc->n++] = f;
 	doc->sorted = 0;
-	ft->p[ft->n].doc = d;
-	ft->p[ft->n].w = w;
-	ft->n++;
+	ft->docs[ft->n++] = d;
 }
 
 /* idx:add(key, title, features): features is a list of feature names
  * (weight 1) or a map feature -> weight (a positive number). Adding to a key
- * again adds features (a repeated feature keeps its larger weight). */
+ * again adds features; a feature weighs the largest weight it was given. */
 static int l_index_add(lua_State *L)
 {
 	index_t *ix = check_index(L);
@@ -353,17 +338,17 @@ static int l_index_add(lua_State *L)
 	return 0;
 }
 
-static int cmp_fref(const void *pa, const void *pb)
+static int cmp_u32(const void *pa, const void *pb)
 {
-	const fref *a = pa, *b = pb;
+	uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
 
-	return a->feat < b->feat ? -1 : a->feat > b->feat;
+	return a < b ? -1 : a > b;
 }
 
 static void sort_doc(idoc *d)
 {
 	if (!d->sorted && d->n > 1)
-		qsort(d->f, d->n, sizeof(fref), cmp_fref);
+		qsort(d->f, d->n, sizeof(uint32_t), cmp_u32);
 	d->sorted = 1;
 }
 
@@ -375,14 +360,45 @@ typedef struct hit {
 /* Is a ranked before b? Higher score, then title, then key. */
 static int better(const index_t *ix, const hit *a, const hit *b)
 {
-	int c;
-
 	if (a->score != b->score)
 		return a->score > b->score;
-	c = strcmp(ix->docs[a->doc].title, ix->docs[b->doc].title);
-	if (c)
-		return c < 0;
-	return strcmp(ix->docs[a->doc].key, ix->docs[b->doc].key) < 0;
+	return ix->docs[a->doc].rank < ix->docs[b->doc].rank;
+}
+
+typedef struct titled {
+	const char *title, *key;
+	uint32_t doc;
+} titled;
+
+static int cmp_titled(const void *pa, const void *pb)
+{
+	const titled *a = pa, *b = pb;
+	int c = strcmp(a->title, b->title);
+
+	return c ? c : strcmp(a->key, b->key);
+}
+
+/* Number the documents by title (then key), so that ties cost no strcmp.
+ * The scratch array is a userdata, freed by the collector even on error.
+ * [-0, +0, m] */
+static void rank_docs(lua_State *L, index_t *ix)
+{
+	titled *t;
+	size_t i;
+
+	if (ix->ranked)
+		return;
+	t = lua_newuserdatauv(L, ix->n_docs * sizeof *t + 1, 0);
+	for (i = 0; i < ix->n_docs; i++) {
+		t[i].title = ix->docs[i].title;
+		t[i].key = ix->docs[i].key;
+		t[i].doc = (uint32_t)i;
+	}
+	qsort(t, ix->n_docs, sizeof *t, cmp_titled);
+	for (i = 0; i < ix->n_docs; i++)
+		ix->docs[t[i].doc].rank = (uint32_t)i;
+	lua_pop(L, 1);
+	ix->ranked = 1;
 }
 
 static void push_number(lua_State *L, double x)
@@ -407,7 +423,7 @@ static int cmp_shared(const void *pa, const void *pb)
 	return strcmp(a->name, b->name);
 }
 
-/* Push the list of features q and d share, heaviest first. */
+/* Push the list of features q and d share, heaviest first (then by name). */
 static void push_shared(lua_State *L, index_t *ix, uint32_t q, uint32_t d)
 {
 	idoc *a = &ix->docs[q], *b = &ix->docs[d];
@@ -418,13 +434,13 @@ static void push_shared(lua_State *L, index_t *ix, uint32_t q, uint32_t d)
 	sort_doc(b);
 	s = lua_newuserdatauv(L, (a->n < b->n ? a->n : b->n) * sizeof(shared) + 1, 0);
 	while (i < a->n && j < b->n) {
-		if (a->f[i].feat < b->f[j].feat) {
+		if (a->f[i] < b->f[j]) {
 			i++;
-		} else if (a->f[i].feat > b->f[j].feat) {
+		} else if (a->f[i] > b->f[j]) {
 			j++;
 		} else {
-			s[n].name = ix->feats[a->f[i].feat].name;
-			s[n].w = a->f[i].w < b->f[j].w ? a->f[i].w : b->f[j].w;
+			s[n].name = ix->feats[a->f[i]].name;
+			s[n].w = ix->feats[a->f[i]].w;
 			n++;
 			i++;
 			j++;
@@ -440,9 +456,17 @@ static void push_shared(lua_State *L, index_t *ix, uint32_t q, uint32_t d)
 	lua_remove(L, -2);
 }
 
-/* idx:related(key, k [, min_score]): up to k other documents sharing
- * features with key, as a list of {key, title, score, shared}, best first
- * (ties by title, then key). Unknown keys give an empty list. */
+/*
+ * idx:related(key, k [, min_score]): up to k other documents sharing features
+ * with key, as a list of {key, title, score, shared}, best first (ties by
+ * title, then key). Unknown keys give an empty list.
+ *
+ * Walks the posting lists of the key's features, adding each feature's weight
+ * to the score of every document on them: the cost is the total length of
+ * those lists. (Stopping early on the long lists once the best scores are out
+ * of reach was tried: on flat distributions like a handbook's, the bookkeeping
+ * costs more than the lists it saves.)
+ */
 static int l_index_related(lua_State *L)
 {
 	index_t *ix = check_index(L);
@@ -468,24 +492,24 @@ static int l_index_related(lua_State *L)
 			ix->score[i] = 0;
 		ix->score_cap = ix->n_docs;
 	}
-	if (ix->touched_cap < ix->n_docs) {
+	if (ix->touched_cap < ix->n_docs + 1) { /* + 1: the loop writes one past */
 		ix->touched = ix_realloc(L, ix, ix->touched, ix->touched_cap * sizeof(uint32_t),
-		                         ix->n_docs * sizeof(uint32_t));
-		ix->touched_cap = ix->n_docs;
+		                         (ix->n_docs + 1) * sizeof(uint32_t));
+		ix->touched_cap = ix->n_docs + 1;
 	}
+	rank_docs(L, ix);
 	/* Allocate before scoring: nothing may raise while scores are dirty. */
 	best = lua_newuserdatauv(L, (size_t)k * sizeof(hit), 0); /* -- ..., box */
 	qd = &ix->docs[q];
 	for (i = 0; i < qd->n; i++) {
-		const feature *f = &ix->feats[qd->f[i].feat];
-		double wq = qd->f[i].w;
-		for (j = 0; j < f->n; j++) {
-			uint32_t d = f->p[j].doc;
-			double w = f->p[j].w < wq ? f->p[j].w : wq;
-			if (d == q)
-				continue;
-			if (ix->score[d] == 0)
-				ix->touched[nt++] = d;
+		const feature *f = &ix->feats[qd->f[i]];
+		const uint32_t *p = f->docs, *end = p + f->n;
+		double w = f->w;
+		for (; p < end; p++) {
+			/* Branch-free: whether d is new is a coin toss early on. */
+			uint32_t d = *p;
+			ix->touched[nt] = d;
+			nt += ix->score[d] == 0;
 			ix->score[d] += w;
 		}
 	}
@@ -494,7 +518,7 @@ static int l_index_related(lua_State *L)
 		h.doc = ix->touched[i];
 		h.score = ix->score[h.doc];
 		ix->score[h.doc] = 0;
-		if (h.score < min_score || h.score <= 0)
+		if (h.doc == q || h.score < min_score || h.score <= 0)
 			continue;
 		if (nb < (size_t)k) {
 			nb++;

@@ -28,6 +28,7 @@
 
 #define NULL_TYPE "casebook.null"
 #define DATE_TYPE "casebook.date"
+#define FROZEN_TYPE "casebook.frozen"
 #define SHAPE_KEY "__casebook_shape"
 
 typedef struct date {
@@ -172,6 +173,63 @@ static int mark(lua_State *L, const char *shape)
 static int l_map(lua_State *L) { return mark(L, "map"); }
 static int l_list(lua_State *L) { return mark(L, "list"); }
 
+/* casebook.freeze(v): v converted once into a value that pages, data and
+ * c:set can share without copying it again (a userdata holding a reference).
+ * Reading a field of it (f.title) gives a Lua copy of that field. */
+static int l_freeze(lua_State *L)
+{
+	cb_value **box;
+	char err[256];
+
+	luaL_checkany(L, 1);
+	box = lua_newuserdatauv(L, sizeof *box, 0); /* empty first, then fill */
+	*box = NULL;
+	luaL_setmetatable(L, FROZEN_TYPE);
+	*box = cb_lua__to_value(L, 1, err, sizeof err);
+	if (!*box)
+		return luaL_error(L, "casebook.freeze: %s", err);
+	return 1;
+}
+
+static int frozen_gc(lua_State *L)
+{
+	cb_value **box = luaL_checkudata(L, 1, FROZEN_TYPE);
+
+	cb_value_unref(*box);
+	*box = NULL;
+	return 0;
+}
+
+static int frozen_index(lua_State *L)
+{
+	cb_value **box = luaL_checkudata(L, 1, FROZEN_TYPE);
+	const cb_value *v = *box;
+
+	if (cb_value_type(v) == CB_LIST && lua_isinteger(L, 2)) {
+		lua_Integer i = lua_tointeger(L, 2);
+		v = i >= 1 && (size_t)i <= cb_value_len(v) ? cb_value_at(v, (size_t)i - 1) : NULL;
+	} else if (lua_type(L, 2) == LUA_TSTRING) {
+		size_t len;
+		const char *k = lua_tolstring(L, 2, &len);
+		v = cb_value_get(v, k, len);
+	} else {
+		v = NULL;
+	}
+	if (!v || cb_value_type(v) == CB_NULL)
+		lua_pushnil(L);
+	else
+		cb_lua__push_value(L, v);
+	return 1;
+}
+
+static int frozen_len(lua_State *L)
+{
+	cb_value **box = luaL_checkudata(L, 1, FROZEN_TYPE);
+
+	lua_pushinteger(L, cb_value_type(*box) == CB_LIST ? (lua_Integer)cb_value_len(*box) : 0);
+	return 1;
+}
+
 void cb_lua__open_values(lua_State *L)
 {
 	static const luaL_Reg date_meta[] = {{"__index", date_index}, {"__tostring", date_tostring},
@@ -203,6 +261,19 @@ void cb_lua__open_values(lua_State *L)
 	lua_pushboolean(L, 1);
 	lua_setfield(L, LUA_REGISTRYINDEX, SHAPE_KEY);
 
+	luaL_newmetatable(L, FROZEN_TYPE);
+	lua_pushcfunction(L, frozen_gc);
+	lua_setfield(L, -2, "__gc");
+	lua_pushcfunction(L, frozen_index);
+	lua_setfield(L, -2, "__index");
+	lua_pushcfunction(L, frozen_len);
+	lua_setfield(L, -2, "__len");
+	lua_pushliteral(L, "frozen");
+	lua_setfield(L, -2, "__metatable");
+	lua_pop(L, 1);
+
+	lua_pushcfunction(L, l_freeze);
+	lua_setfield(L, -2, "freeze");
 	lua_pushcfunction(L, l_date);
 	lua_setfield(L, -2, "date");
 	lua_pushcfunction(L, l_map);
@@ -451,11 +522,14 @@ static cb_value *convert_userdata(conv *c, int idx)
 {
 	lua_State *L = c->L;
 	const date *dt;
-	cb_value *doc;
+	cb_value *doc, **box;
 	const char *name = "a userdata";
+
 
 	if (luaL_testudata(L, idx, NULL_TYPE))
 		return cb_value_new_null();
+	if ((box = luaL_testudata(L, idx, FROZEN_TYPE)) != NULL && *box)
+		return cb_value_ref(*box);
 	if ((dt = luaL_testudata(L, idx, DATE_TYPE)) != NULL)
 		return cb_value_new_date(dt->y, dt->m, dt->d);
 	if ((doc = cb_lua__doc_value(L, idx)) != NULL)

@@ -31,7 +31,7 @@ typedef struct plugin {
 	int case_ref, site_ref;
 	size_t errors;
 	int stopped;
-	double seconds;
+	double seconds, cpu;
 } plugin;
 
 static double now(void)
@@ -39,6 +39,15 @@ static double now(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* CPU time of the process: the plugin stage runs on one thread. */
+static double cpu(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -235,7 +244,7 @@ int cb_plugin_run(cb_site *site)
 		const char *name = cb_config_plugin(cfg, i);
 		cb_source *src;
 		unsigned line, col;
-		double t0 = now();
+		double t0 = now(), c0 = cpu();
 
 		ps[i].name = cb_xstrdup(name);
 		ps[i].case_ref = ps[i].site_ref = LUA_NOREF;
@@ -275,12 +284,13 @@ int cb_plugin_run(cb_site *site)
 		if (load_plugin(site, &ps[i], src, cfg) < 0)
 			rc = -1;
 		ps[i].seconds += now() - t0;
+		ps[i].cpu += cpu() - c0;
 	}
 
 	/* Every plugin's case hook over every case, plugin by plugin. */
 	for (i = 0; i < n; i++) {
 		plugin *p = &ps[i];
-		double t0 = now();
+		double t0 = now(), c0 = cpu();
 
 		if (p->stopped || p->case_ref == LUA_NOREF)
 			continue;
@@ -299,12 +309,13 @@ int cb_plugin_run(cb_site *site)
 			free(context);
 		}
 		p->seconds += now() - t0;
+		p->cpu += cpu() - c0;
 	}
 
 	/* Then the site hooks, in plugin order. */
 	for (i = 0; i < n; i++) {
 		plugin *p = &ps[i];
-		double t0 = now();
+		double t0 = now(), c0 = cpu();
 
 		if (p->stopped || p->errors || p->site_ref == LUA_NOREF)
 			continue;
@@ -316,13 +327,15 @@ int cb_plugin_run(cb_site *site)
 		}
 		cb_lua__end_call(p->lua->L);
 		p->seconds += now() - t0;
+		p->cpu += cpu() - c0;
 	}
 
 	for (i = 0; i < n; i++) {
 		if (ps[i].lua)
 			cb_diag_add(diags, CB_NOTE, "plugin-stats", ps[i].path, 0, 0, NULL,
-			            "plugin '%s': %.3f s, at most %.1f MB of Lua memory", ps[i].name,
-			            ps[i].seconds, (double)cb_lua_memory_peak(ps[i].lua) / (1024.0 * 1024.0));
+			            "plugin '%s': %.3f s (%.3f s of CPU), at most %.1f MB of Lua memory",
+			            ps[i].name, ps[i].seconds, ps[i].cpu,
+			            (double)cb_lua_memory_peak(ps[i].lua) / (1024.0 * 1024.0));
 		cb_lua_free(ps[i].lua);
 		free(ps[i].name);
 		free(ps[i].path);

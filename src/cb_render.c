@@ -29,7 +29,15 @@
 const char *const cb_render_case_keys[] = {
     "slug",  "title",  "summary", "url",     "path",    "meta",    "country", "countries",
     "city",  "year",   "end_year", "years",  "sector",  "tags",    "sources", "digital",
-    "facts", "facets", "body",    "sections", "toc",    "blob_id", NULL};
+    "facts", "facets", "body",    "sections", "toc",    "blob_id", "sector_text", NULL};
+
+const char *const cb_render_site_keys[] = {
+    "title",      "subtitle", "language", "base_url", "description", "copyright", "generator",
+    "case_count", "taxonomies", "pages",  "search",   "print",       "export",    "feed", NULL};
+
+const char *const cb_render_core_paths[] = {
+    "index.html", "cases/", "assets/", "data/", "search.html", "print.html", "feed.xml",
+    "sitemap.xml", NULL};
 
 typedef struct job {
 	char *path;

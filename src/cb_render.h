@@ -39,6 +39,13 @@ typedef struct cb_render_opts {
 /* Keys of a case's template context that casebook fills itself; plugins may
  * not c:set them. NULL-terminated. */
 extern const char *const cb_render_case_keys[];
+/* Keys of the `site` context that casebook fills itself (the render stage
+ * and the search, print, export and feed generators); plugins may not
+ * site:set them. NULL-terminated: add a generator's key here. */
+extern const char *const cb_render_site_keys[];
+/* Site paths casebook writes itself: a path equal to one of these, or inside
+ * one that ends in '/'. Plugins may not add pages there. NULL-terminated. */
+extern const char *const cb_render_core_paths[];
 
 /* Render the whole site into out. Returns 0, or -1 after reporting errors to
  * the site's diagnostics. */

@@ -241,6 +241,35 @@ test('lessons page', { skip: NO_PLUGINS }, async () => {
 	await page.close();
 });
 
+test('vocabulary, term, matrix and vocabularies pages, and their charts', { skip: NO_PLUGINS }, async () => {
+	const rels = ['vocabularies.html', 'phase/index.html', 'phase/co-design.html', 'matrix.html',
+		'lesson-theme/index.html', 'index.html'];
+	const problems = [];
+	for (const rel of rels) {
+		assert.ok(fs.existsSync(path.join(HANDBOOK, rel)), `the plugins make ${rel}`);
+		const page = await lib.openPage(browser, lib.siteURL(HANDBOOK, rel));
+		for (const v of await lib.axeViolations(page)) problems.push(`${rel}: ${v}`);
+		noProblems(page);
+		await page.close();
+	}
+	assert.deepEqual(problems, []);
+	// Charts are images with a name and a description screen readers get.
+	const page = await lib.openPage(browser, lib.siteURL(HANDBOOK, 'index.html'));
+	const chart = page.getByRole('img', { name: 'Cases per phase' });
+	assert.equal(await chart.count(), 1, 'the home page has a chart named "Cases per phase"');
+	const desc = await chart.evaluate((svg) => svg.querySelector('desc').textContent);
+	assert.match(desc, /Co-design: \d+ cases?/);
+	await page.close();
+	// A count in the matrix opens the cases it counts.
+	const m = await lib.openPage(browser, lib.siteURL(HANDBOOK, 'matrix.html'));
+	const cell = m.locator('.matrix-table td a').first();
+	const n = Number(await cell.textContent());
+	await Promise.all([m.waitForLoadState('load'), cell.click()]);
+	assert.equal(await m.locator('main .case-card').count(), n, 'the cell page lists as many cases as the count');
+	noProblems(m);
+	await m.close();
+});
+
 test('edition switcher', async (t) => {
 	const home = fs.readFileSync(path.join(HANDBOOK, 'index.html'), 'utf8');
 	const m = home.match(/<(?:nav|div|ul|select)[^>]*(?:class|id|aria-label)="[^"]*[Ee]dition[^"]*"[\s\S]*?<\/(?:nav|div|ul|select)>/);

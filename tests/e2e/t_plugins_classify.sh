@@ -70,6 +70,12 @@ file_contains "$site/index.html" '<li><a href="lessons.html">Lessons</a></li><li
 file_contains "$site/vocabularies.html" '<a href="phase/index.html">Phase</a>'
 file_contains "$site/vocabularies.html" '<a href="lesson-theme/index.html">Lesson themes</a>'
 
+# The same source gives the same site, whatever the number of threads.
+run_cb build -s "$src" -o "$TMP/one" -q -j 1
+run_cb build -s "$src" -o "$TMP/four" -q -j 4
+[ "$(tree_hash "$TMP/one")" = "$(tree_hash "$TMP/four")" ] || fail "the site depends on the number of threads"
+[ "$(tree_hash "$TMP/one")" = "$(tree_hash "$site")" ] || fail "two builds of the same source differ"
+
 # Unknown terms: an error at the value (list item or scalar), with a suggestion.
 sed -i 's/phases: \[co-delivery\]/phases: [co-deliverry]/' "$src/content/cases/patrol.md"
 sed -i 's/^level: collective/level: colective/' "$src/content/cases/school.md"

@@ -78,6 +78,21 @@ run_cb build -s "$src"
 expect_rc 1
 contains "$ERR" 'plugins/gc.lua:2:1: error: error in __gc: in a finaliser'
 
+# Each plugin has its own environment: globals and library changes of one
+# are invisible to the next.
+printf '%s\n' 'leaked = 1
+string.upper = function() return "patched" end
+return {}' > "$src/plugins/one.lua"
+printf '%s\n' 'return {site = function()
+  assert(rawget(_G, "leaked") == nil, "a global leaked between plugins")
+  assert(("x"):upper() == "X", "a library change leaked between plugins")
+  error("isolated")
+end}' > "$src/plugins/two.lua"
+printf 'title: "Runtime handbook"\ntheme: probe\nplugins: [one, two]\n' > "$src/casebook.yml"
+run_cb build -s "$src"
+expect_rc 1
+contains "$ERR" 'plugins/two.lua:4:1: error: isolated (in the site hook)'
+
 # Loading: syntax errors, a plugin that returns no table, unknown fields.
 use syntax 'return {
   case = function(c) local x = = 1 end

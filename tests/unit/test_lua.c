@@ -77,10 +77,10 @@ static void expect_error(const char *code, unsigned line, const char *want)
 static void expect_ok(const char *code)
 {
 	cb_diag_list *d = cb_diag_list_new();
-	cb_lua *lua = mk(d, 1000000, 32 << 20);
+	cb_lua *lua = mk(d, 100000000, 32 << 20);
 
 	if (run(lua, code) != 0)
-		fail_msg("`%s` failed: %s", code, cb_diag_at(d, 0)->msg);
+		fail_msg("failed: %s", cb_diag_at(d, 0)->msg);
 	assert_int_equal(cb_diag_errors(d), 0);
 	cb_lua_free(lua);
 	cb_diag_list_free(d);
@@ -235,6 +235,10 @@ static void test_memory_cap(void **state)
 	expect_limit("local t = {}\nfor i = 1, 1e8 do t[i] = ('x'):rep(64) .. i end", 0, 16 << 20, 2,
 	             "memory limit", 0);
 	expect_limit("local s = 'x'\nwhile true do s = s .. s end", 0, 16 << 20, 2, "memory limit", 0);
+	/* A memory error caught by pcall still stops the plugin. */
+	expect_limit("local ok = pcall(string.rep, 'x', 1 << 30)\nassert(not ok)\n"
+	             "local n = 0\nfor i = 1, 100000 do n = n + i end\nerror('carried on')",
+	             0, 16 << 20, 2, "memory limit", 0);
 	/* A memory bomb inside pcall: still reported as the limit. */
 	expect_limit("local ok = pcall(string.rep, 'x', 1 << 30)\nlocal t = {}\n"
 	             "for i = 1, 1e8 do t[i] = {} end",
@@ -478,6 +482,33 @@ static void expect_bad_value(const char *code, const char *want)
 	cb_diag_list_free(d);
 }
 
+/* casebook.freeze: converted once, shared (not copied) wherever it is used. */
+static void test_values_frozen(void **state)
+{
+	cb_diag_list *d = cb_diag_list_new();
+	cb_lua *lua = mk(d, 0, 0);
+	cb_value *v = NULL;
+
+	(void)state;
+	assert_int_equal(run(lua, "local f = casebook.freeze{title = 'A', tags = {'x', 'y'}}\n"
+	                          "assert(f.title == 'A' and f.tags[2] == 'y' and f.none == nil)\n"
+	                          "local l = casebook.freeze{1, 2, 3}\n"
+	                          "assert(#l == 3 and l[3] == 3 and l[4] == nil)\n"
+	                          "x = {f, {inner = f}, l}"),
+	                 0);
+	assert_int_equal(cb_lua_get_global(lua, "x", &v), 0);
+	assert_ptr_equal(cb_value_at(v, 0), cb_value_getc(cb_value_at(v, 1), "inner"));
+	assert_string_equal(cb_value_cstr(cb_value_getc(cb_value_at(v, 0), "title")), "A");
+	cb_value_unref(v);
+	/* The state can go: the value lives on in whoever holds it. */
+	assert_int_equal(cb_lua_get_global(lua, "x", &v), 0);
+	cb_lua_free(lua);
+	assert_int_equal(cb_value_len(cb_value_at(v, 2)), 3);
+	cb_value_unref(v);
+	expect_error("local f = casebook.freeze(print)", 1, "casebook.freeze: cannot use a function");
+	cb_diag_list_free(d);
+}
+
 static void test_values_refused(void **state)
 {
 	cb_diag_list *d = cb_diag_list_new();
@@ -519,8 +550,8 @@ static void test_index(void **state)
 	          "assert(#r == 3, #r)\n"
 	          "assert(r[1].key == 'b' and r[1].score == 5 and math.type(r[1].score) == 'integer')\n"
 	          "assert(r[1].shared[1] == 'sector:health' and r[1].shared[2] == 'phase:co-design')\n"
-	          /* c: min(2, 1) + 1 = 2; d: 1 */
-	          "assert(r[2].key == 'c' and r[2].score == 2)\n"
+	          /* a feature weighs the most it was given: c shares phase (2) and tag (1) */
+	          "assert(r[2].key == 'c' and r[2].score == 3)\n"
 	          "assert(r[3].key == 'd' and r[3].score == 1 and r[3].title == 'Delta')\n"
 	          "assert(#ix:related('a', 1) == 1)\n"
 	          "assert(#ix:related('a', 5, 2) == 2, 'min score')\n"
@@ -533,6 +564,37 @@ static void test_index(void **state)
 	          "assert(r2[1].key == 'x' and r2[2].key == 'z' and r2[3].key == 'y')\n"
 	          "local nd, nf = t:size()\n"
 	          "assert(nd == 4 and nf == 1)");
+	/* The pruned walk gives exactly what scoring every pair gives. */
+	expect_ok("local ix, docs = casebook.index(), {}\n"
+	          "local w = {}\n"
+	          "for f = 1, 40 do w['f' .. f] = (f % 4) + 1 end\n"
+	          "for d = 1, 400 do\n"
+	          "  local feats = {}\n"
+	          "  for _ = 1, 2 + math.random(0, 6) do\n"
+	          "    local f = 'f' .. math.random(1, math.random(1, 40))\n"
+	          "    feats[f] = w[f]\n"
+	          "  end\n"
+	          "  docs[d] = {key = 'k' .. d, title = 'T' .. (d % 37), f = feats}\n"
+	          "  ix:add(docs[d].key, docs[d].title, feats)\n"
+	          "end\n"
+	          "for q = 1, 400 do\n"
+	          "  local all = {}\n"
+	          "  for d = 1, 400 do\n"
+	          "    local s = 0\n"
+	          "    for f, x in pairs(docs[q].f) do if docs[d].f[f] then s = s + x end end\n"
+	          "    if d ~= q and s > 0 then all[#all + 1] = {d = docs[d], s = s} end\n"
+	          "  end\n"
+	          "  table.sort(all, function(a, b)\n"
+	          "    if a.s ~= b.s then return a.s > b.s end\n"
+	          "    if a.d.title ~= b.d.title then return a.d.title < b.d.title end\n"
+	          "    return a.d.key < b.d.key end)\n"
+	          "  local got = ix:related(docs[q].key, 5)\n"
+	          "  assert(#got == math.min(5, #all))\n"
+	          "  for i, h in ipairs(got) do\n"
+	          "    assert(h.key == all[i].d.key and h.score == all[i].s,\n"
+	          "           q .. ': ' .. h.key .. ' ' .. h.score .. ' vs ' .. all[i].d.key .. ' ' .. all[i].s)\n"
+	          "  end\n"
+	          "end");
 	expect_error("local ix = casebook.index()\nix:add('a', 'A', {f = -1})", 2,
 	             "weight of 'f' must be a positive number");
 }
@@ -552,6 +614,7 @@ int main(void)
 	    cmocka_unit_test(test_errors_in_metamethods),
 	    cmocka_unit_test(test_values_yaml_lua_yaml),
 	    cmocka_unit_test(test_values_lua_to_templates),
+	    cmocka_unit_test(test_values_frozen),
 	    cmocka_unit_test(test_values_refused),
 	    cmocka_unit_test(test_index),
 	};

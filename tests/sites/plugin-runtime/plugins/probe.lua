@@ -86,6 +86,9 @@ return {
     fails(site.page, "not a relative path", site, {path = "../x.html", template = "probe", title = "x"})
     fails(site.page, "give the page a title", site, {path = "y.html", template = "probe"})
     fails(site.set, "'site.title' is filled by casebook", site, "title", "x")
+    fails(site.set, "'site.search' is filled by casebook", site, "search", "x")
+    fails(site.page, "casebook makes itself", site, {path = "print.html", template = "probe", title = "x"})
+    fails(site.page, "casebook makes itself", site, {path = "cases/x.html", template = "probe", title = "x"})
     fails(site.data, "may only use a%-z", site, "Bad Name", {})
     fails(site.data, "already written", site, "probe", {})
   end,
