@@ -10,7 +10,8 @@
  *  - links and images are collected and, for relative ones, resolved and
  *    rewritten;
  *  - raw HTML and dangerous URLs are reported (cmark's safe mode drops and
- *    neutralises them when unsafe_html is off).
+ *    neutralises them when unsafe_html is off); HTML comments are removed;
+ *  - text nodes are searched for opts->find_word.
  * Then each top-level block is rendered on its own.
  */
 #include "cb_md.h"
@@ -41,6 +42,8 @@ struct cb_md {
 	size_t n_sections;
 	cb_md_link *links;
 	size_t n_links, cap_links;
+	cb_md_found *found;
+	size_t n_found, cap_found;
 	char *text;
 };
 
@@ -54,6 +57,13 @@ typedef struct state {
 	size_t n_grave, cap_grave;
 	char *doc_dir;         /* folder of the document's source path */
 	int failed;
+	const char *src;       /* the Markdown, for exact columns */
+	size_t src_len;
+	unsigned cached_line;  /* a line (1-based, of src) and where it starts */
+	size_t cached_off;
+	size_t col_ls, col_off, col_chars; /* characters before col_off in the line at col_ls */
+	cmark_node **drop;     /* comment nodes to remove after the walk */
+	size_t n_drop, cap_drop;
 } state;
 
 static const char *const default_reserved[] = {NULL};
@@ -148,21 +158,30 @@ static int id_taken(state *st, const char *id, size_t len)
 	return cb_value_get(st->ids, id, len) != NULL;
 }
 
+/* The heading's id: its slug, or the slug with "-1", "-2", ... when taken.
+ * Each id taken remembers the next suffix to try after it, so a document
+ * with thousands of headings of one title stays linear. */
 static char *unique_id(state *st, const char *title)
 {
 	cb_buf b = CB_BUF_INIT;
 	size_t base;
-	int n = 0;
+	long long n = 0;
+	cb_value *next;
 
 	cb_utf8_slug(&b, title, strlen(title));
 	if (b.len == 0)
 		cb_buf_puts(&b, "section");
 	base = b.len;
+	next = cb_value_get(st->ids, b.ptr, b.len);
+	if (next)
+		n = cb_value_int(next);
 	while (id_taken(st, b.ptr, b.len)) {
 		cb_buf_truncate(&b, base);
-		cb_buf_printf(&b, "-%d", ++n);
+		cb_buf_printf(&b, "-%lld", ++n);
 	}
-	cb_value_set(st->ids, b.ptr, b.len, cb_value_new_null());
+	if (n > 0) /* the base slug's next suffix */
+		cb_value_set(st->ids, b.ptr, base, cb_value_new_int(n));
+	cb_value_set(st->ids, b.ptr, b.len, cb_value_new_int(0));
 	return cb_buf_detach(&b);
 }
 
@@ -357,12 +376,148 @@ done:
 	add_link(st->md, &l);
 }
 
+/* ---- comments and words ------------------------------------------------- */
+
+/* Is an HTML literal nothing but comments and white space? */
+static int only_comments(const char *s)
+{
+	for (;;) {
+		while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+			s++;
+		if (*s == '\0')
+			return 1;
+		if (strncmp(s, "<!--", 4) != 0)
+			return 0;
+		s = strstr(s + 4, "-->");
+		if (!s)
+			return 0;
+		s += 3;
+	}
+}
+
+static void drop_later(state *st, cmark_node *n)
+{
+	if (st->n_drop == st->cap_drop) {
+		st->cap_drop = st->cap_drop ? st->cap_drop * 2 : 8;
+		st->drop = cb_xreallocarray(st->drop, st->cap_drop, sizeof(cmark_node *));
+	}
+	st->drop[st->n_drop++] = n;
+}
+
+static int word_byte(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c >= 0x80;
+}
+
+/* Offset of the next whole-word occurrence of word (wl bytes) in s[from..len),
+ * or len when there is none. */
+static size_t next_word(const char *s, size_t len, size_t from, const char *word, size_t wl)
+{
+	size_t i;
+
+	for (i = from; i + wl <= len; i++) {
+		if (memcmp(s + i, word, wl) != 0)
+			continue;
+		if (i > 0 && word_byte((unsigned char)s[i - 1]))
+			continue;
+		if (i + wl < len && word_byte((unsigned char)s[i + wl]))
+			continue;
+		return i;
+	}
+	return len;
+}
+
+/* Offset in st->src where line (1-based, of the Markdown) starts, or
+ * st->src_len when there is no such line. Lines are mostly asked for in
+ * order, so the walk goes on from the last answer. */
+static size_t line_start(state *st, unsigned line)
+{
+	size_t off;
+	unsigned l;
+
+	if (st->cached_line == 0 || line < st->cached_line) {
+		st->cached_line = 1;
+		st->cached_off = 0;
+	}
+	off = st->cached_off;
+	for (l = st->cached_line; l < line && off < st->src_len; off++)
+		if (st->src[off] == '\n') {
+			l++;
+			st->cached_line = l;
+			st->cached_off = off + 1;
+		}
+	return l == line ? st->cached_off : st->src_len;
+}
+
+static void add_found(cb_md *md, unsigned line, unsigned col)
+{
+	if (md->n_found == md->cap_found) {
+		md->cap_found = md->cap_found ? md->cap_found * 2 : 4;
+		md->found = cb_xreallocarray(md->found, md->cap_found, sizeof(cb_md_found));
+	}
+	md->found[md->n_found].line = line;
+	md->found[md->n_found].col = col;
+	md->n_found++;
+}
+
+/* Record each occurrence of opts->find_word in text node n, at its column in
+ * the source line when it can be found there (cmark gives the text node's
+ * source range; entities and smart punctuation mean the literal may differ
+ * from it), else at the node's start. */
+static void find_words(state *st, cmark_node *n)
+{
+	const char *word = st->opts->find_word;
+	const char *lit = cmark_node_get_literal(n);
+	size_t wl = strlen(word), ll, i, ls, le, si;
+	int line = cmark_node_get_start_line(n);
+	int scol = cmark_node_get_start_column(n), ecol = cmark_node_get_end_column(n);
+
+	if (!lit || wl == 0)
+		return;
+	ll = strlen(lit);
+	i = next_word(lit, ll, 0, word, wl);
+	if (i == ll)
+		return;
+	ls = le = si = st->src_len;
+	if (line > 0 && scol > 0) {
+		ls = line_start(st, (unsigned)line);
+		for (le = ls; le < st->src_len && st->src[le] != '\n'; le++)
+			;
+		si = ls + (size_t)scol - 1;
+		if (ecol >= scol && ls + (size_t)ecol < le)
+			le = ls + (size_t)ecol;
+		if (si > le)
+			si = le;
+	}
+	for (; i < ll; i = next_word(lit, ll, i + wl, word, wl)) {
+		size_t at = si < le ? next_word(st->src, le, si, word, wl) : le;
+
+		if (at < le) {
+			/* Count characters from the last hit on this line, if any. */
+			if (st->col_ls != ls || st->col_off > at) {
+				st->col_ls = ls;
+				st->col_off = ls;
+				st->col_chars = 0;
+			}
+			st->col_chars += cb_utf8_chars(st->src + st->col_off, at - st->col_off);
+			st->col_off = at;
+			add_found(st->md, (unsigned)line + st->opts->line_offset,
+			          (unsigned)st->col_chars + 1);
+			si = at + wl;
+		} else {
+			add_found(st->md, node_line(st, n), node_col(n));
+		}
+	}
+}
+
 /* ---- the pass over the tree ---------------------------------------------- */
 
 static void walk(state *st, cmark_node *doc)
 {
 	cmark_iter *it = cmark_iter_new(doc);
 	cmark_event_type ev;
+	size_t i;
 
 	while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
 		cmark_node *n = cmark_iter_get_node(it);
@@ -373,6 +528,11 @@ static void walk(state *st, cmark_node *doc)
 		t = cmark_node_get_type(n);
 		if (t == CMARK_NODE_LINK || t == CMARK_NODE_IMAGE) {
 			visit_link(st, n);
+		} else if (t == CMARK_NODE_TEXT && st->opts->find_word) {
+			find_words(st, n);
+		} else if ((t == CMARK_NODE_HTML_BLOCK || t == CMARK_NODE_HTML_INLINE) &&
+		           only_comments(cmark_node_get_literal(n) ? cmark_node_get_literal(n) : "")) {
+			drop_later(st, n);
 		} else if ((t == CMARK_NODE_HTML_BLOCK || t == CMARK_NODE_HTML_INLINE) &&
 		           !st->opts->unsafe_html) {
 			cb_diag_add(st->diags, CB_WARNING, "raw-html", st->opts->path, node_line(st, n),
@@ -381,6 +541,12 @@ static void walk(state *st, cmark_node *doc)
 		}
 	}
 	cmark_iter_free(it);
+	/* Comments go once the iterator is done with the tree. */
+	for (i = 0; i < st->n_drop; i++)
+		cmark_node_free(st->drop[i]); /* unlinks it too */
+	free(st->drop);
+	st->drop = NULL;
+	st->n_drop = st->cap_drop = 0;
 }
 
 /* Collect the list items of the lists among blocks [from, to) of doc. */
@@ -459,6 +625,9 @@ int cb_md_parse(cb_md **out, const char *text, size_t len, const cb_md_opts *opt
 	st.md = md;
 	st.ids = cb_value_new_map();
 	st.doc_dir = cb_path_dirname(opts->path ? opts->path : "");
+	st.src = text;
+	st.src_len = len;
+	st.col_ls = (size_t)-1;
 
 	walk(&st, doc);
 
@@ -624,6 +793,11 @@ int cb_md_parse(cb_md **out, const char *text, size_t len, const cb_md_opts *opt
 				own_end = b;
 				break;
 			}
+		s->own_len = text_at[own_end] > from ? text_at[own_end] - from : 0;
+		if (s->own_len > s->text_len)
+			s->own_len = s->text_len;
+		while (s->own_len > 0 && md->text[from + s->own_len - 1] == '\n')
+			s->own_len--;
 		collect_items(&st, nodes, s->block + 1, own_end, s, exts);
 	}
 	free(text_at);
@@ -668,6 +842,7 @@ void cb_md_free(cb_md *md)
 		free((char *)md->links[i].text);
 	}
 	free(md->links);
+	free(md->found);
 	free(md->text);
 	free(md);
 }
@@ -709,6 +884,16 @@ size_t cb_md_link_count(const cb_md *md)
 const cb_md_link *cb_md_link_at(const cb_md *md, size_t i)
 {
 	return i < md->n_links ? &md->links[i] : NULL;
+}
+
+size_t cb_md_found_count(const cb_md *md)
+{
+	return md->n_found;
+}
+
+const cb_md_found *cb_md_found_at(const cb_md *md, size_t i)
+{
+	return i < md->n_found ? &md->found[i] : NULL;
 }
 
 const char *cb_md_text(const cb_md *md)
