@@ -32,6 +32,37 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Resident memory now and at its peak, in MB (0 where /proc is missing). */
+static void memory_mb(double *now_mb, double *peak_mb)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[128];
+	long kb;
+
+	*now_mb = *peak_mb = 0;
+	if (!f)
+		return;
+	while (fgets(line, sizeof line, f)) {
+		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+			*now_mb = (double)kb / 1024;
+		else if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
+			*peak_mb = (double)kb / 1024;
+	}
+	fclose(f);
+}
+
+/* A note on how long a stage took and the memory held after it (shown by
+ * `build -v`). *since is reset to now. */
+static void stage_note(cb_diag_list *diags, const char *stage, double *since)
+{
+	double t = now(), mem, peak;
+
+	memory_mb(&mem, &peak);
+	cb_diag_add(diags, CB_NOTE, "timing", NULL, 0, 0, NULL,
+	            "%s: %.2f s (memory %.0f MB, peak %.0f MB)", stage, t - *since, mem, peak);
+	*since = t;
+}
+
 static void progress(void *ctx, size_t done, size_t total)
 {
 	fprintf(stderr, "\r\033[K%s %zu/%zu", (const char *)ctx, done, total);
@@ -158,6 +189,7 @@ static int open_site(build *b, size_t k, cb_config *cfg, cb_source *src, cb_sour
 	const cb_build_opts *opts = b->opts;
 	cb_diag_list *d = b->diags;
 	cb_load_opts lo = CB_LOAD_OPTS_INIT;
+	double t;
 	cb_source *s = NULL;
 	int r;
 
@@ -190,10 +222,13 @@ static int open_site(build *b, size_t k, cb_config *cfg, cb_source *src, cb_sour
 		lo.progress = progress;
 		lo.progress_ctx = b->labels[k];
 	}
+	t = now();
 	cb_load(b->sites[k], &lo);
 	cb_editions_set_history(b->eds, k, b->sites[k]);
+	stage_note(b->diags, "load", &t);
 	/* Plugins run even when loading found errors, so one run reports all. */
 	cb_plugin_run(b->sites[k]);
+	stage_note(b->diags, "plugins", &t);
 	return 0;
 }
 
@@ -244,8 +279,10 @@ static int render_all(build *b, cb_output *out)
 			cb_editions_set_pages(b->eds, k, r[k]);
 	}
 	for (k = 0; rc == 0 && k < b->n; k++) {
+		double t = now();
 		if (cb_render_run(r[k], out) < 0 || (opts->stop && *opts->stop))
 			rc = -1;
+		stage_note(b->diags, "render and write", &t);
 		cb_render_free(r[k]);
 		r[k] = NULL;
 		/* The site is not needed any more: free it now to keep memory flat. */
