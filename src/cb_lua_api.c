@@ -627,9 +627,9 @@ static int section_index(lua_State *L)
 		lua_createtable(L, (int)s->n_items, 0);
 		for (i = 0; i < s->n_items; i++) {
 			lua_createtable(L, 0, 3);
-			lua_pushstring(L, s->items[i].text);
+			lua_pushlstring(L, s->items[i].text, s->items[i].text_len);
 			lua_setfield(L, -2, "text");
-			lua_pushstring(L, s->items[i].html);
+			lua_pushlstring(L, s->items[i].html, s->items[i].html_len);
 			lua_setfield(L, -2, "html");
 			lua_pushinteger(L, s->items[i].line);
 			lua_setfield(L, -2, "line");

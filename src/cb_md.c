@@ -36,6 +36,8 @@ typedef struct block {
 
 struct cb_md {
 	char *html;      /* every block's HTML, one after another, exact size */
+	char **extras;   /* strings items point to when not found in html/text */
+	size_t n_extras;
 	block *blocks;
 	size_t n_blocks;
 	cb_md_section *sections;
@@ -549,44 +551,84 @@ static void walk(state *st, cmark_node *doc)
 	st->n_drop = st->cap_drop = 0;
 }
 
-/* Collect the list items of the lists among blocks [from, to) of doc. */
-static void collect_items(state *st, cmark_node **nodes, size_t from, size_t to,
-                          cb_md_section *sec, cmark_llist *exts)
+/* Keep a string the document owns (for the rare item not found in the
+ * document's HTML or text); returns it. */
+static const char *keep(cb_md *md, char *s)
 {
+	md->extras = cb_xreallocarray(md->extras, md->n_extras + 1, sizeof(char *));
+	md->extras[md->n_extras++] = s;
+	return s;
+}
+
+/* Find needle in hay[*from..len) and move *from past it; NULL if absent. */
+static const char *find_from(const char *hay, size_t len, size_t *from, const char *needle,
+                             size_t nlen)
+{
+	const char *at;
+
+	if (*from > len)
+		return NULL;
+	at = nlen ? memmem(hay + *from, len - *from, needle, nlen) : hay + *from;
+	if (at)
+		*from = (size_t)(at - hay) + nlen;
+	return at;
+}
+
+/* Collect the list items of the lists among blocks [from, to). An item's
+ * HTML is what cmark renders inside its <li> within the list's block, and
+ * its text is within the block's text: both are kept as ranges of the
+ * document's HTML and text rather than copied. */
+static void collect_items(state *st, cmark_node **nodes, size_t from, size_t to,
+                          cb_md_section *sec, cmark_llist *exts, int options,
+                          const size_t *text_at)
+{
+	cb_md *md = st->md;
 	size_t i, cap = 0;
 
 	for (i = from; i < to; i++) {
+		const char *bhtml = md->html + md->blocks[i].off;
+		const char *btext = md->text + text_at[i];
+		size_t hpos = 0, tpos = 0, hlen = md->blocks[i].len, tlen = text_at[i + 1] - text_at[i];
 		cmark_node *item;
 
 		if (cmark_node_get_type(nodes[i]) != CMARK_NODE_LIST)
 			continue;
 		for (item = cmark_node_first_child(nodes[i]); item; item = cmark_node_next(item)) {
 			cb_md_item *it;
-			char *html = cmark_render_html(item, CMARK_OPT_SMART, exts);
-			size_t len = strlen(html);
+			char *html = cmark_render_html(item, options, exts);
+			char *text = text_of(item);
+			size_t len = strlen(html), skip, endl;
+			const char *start, *at;
 
 			if (sec->n_items == cap) {
 				cap = cap ? cap * 2 : 4;
 				sec->items = cb_xreallocarray(sec->items, cap, sizeof(cb_md_item));
 			}
 			it = &sec->items[sec->n_items++];
-			/* Strip the <li ...> ... </li>\n wrapper. */
-			{
-				const char *start = strchr(html, '>');
-				size_t skip = start ? (size_t)(start - html) + 1 : 0;
-				size_t endl = len;
-				while (endl > skip && (html[endl - 1] == '\n'))
-					endl--;
-				if (endl >= skip + 5 && memcmp(html + endl - 5, "</li>", 5) == 0)
-					endl -= 5;
-				while (endl > skip && html[endl - 1] == '\n')
-					endl--;
-				while (skip < endl && html[skip] == '\n')
-					skip++;
-				it->html = cb_xstrndup(html + skip, endl - skip);
-			}
+			/* The inside of the <li ...> ... </li>\n wrapper. */
+			start = strchr(html, '>');
+			skip = start ? (size_t)(start - html) + 1 : 0;
+			endl = len;
+			while (endl > skip && html[endl - 1] == '\n')
+				endl--;
+			if (endl >= skip + 5 && memcmp(html + endl - 5, "</li>", 5) == 0)
+				endl -= 5;
+			while (endl > skip && html[endl - 1] == '\n')
+				endl--;
+			while (skip < endl && html[skip] == '\n')
+				skip++;
+			it->html_len = endl - skip;
+			at = find_from(bhtml, hlen, &hpos, html + skip, it->html_len);
+			it->html = at ? at : keep(md, cb_xstrndup(html + skip, it->html_len));
 			free(html);
-			it->text = text_of(item);
+			it->text_len = strlen(text);
+			at = find_from(btext, tlen, &tpos, text, it->text_len);
+			if (at) {
+				it->text = at;
+				free(text);
+			} else {
+				it->text = keep(md, text);
+			}
 			it->line = node_line(st, item);
 		}
 	}
@@ -798,7 +840,7 @@ int cb_md_parse(cb_md **out, const char *text, size_t len, const cb_md_opts *opt
 			s->own_len = s->text_len;
 		while (s->own_len > 0 && md->text[from + s->own_len - 1] == '\n')
 			s->own_len--;
-		collect_items(&st, nodes, s->block + 1, own_end, s, exts);
+		collect_items(&st, nodes, s->block + 1, own_end, s, exts, options, text_at);
 	}
 	free(text_at);
 
@@ -817,21 +859,20 @@ int cb_md_parse(cb_md **out, const char *text, size_t len, const cb_md_opts *opt
 
 void cb_md_free(cb_md *md)
 {
-	size_t i, j;
+	size_t i;
 
 	if (!md)
 		return;
 	free(md->html);
+	for (i = 0; i < md->n_extras; i++)
+		free(md->extras[i]);
+	free(md->extras);
 	free(md->blocks);
 	for (i = 0; i < md->n_sections; i++) {
 		cb_md_section *s = &md->sections[i];
 		free((char *)s->title);
 		free((char *)s->html_title);
 		free((char *)s->id);
-		for (j = 0; j < s->n_items; j++) {
-			free((char *)s->items[j].text);
-			free((char *)s->items[j].html);
-		}
 		free(s->items);
 	}
 	free(md->sections);

@@ -28,10 +28,13 @@
 
 typedef struct cb_md cb_md;
 
-/* A list item of a section (see cb_md_section.items). */
+/* A list item of a section (see cb_md_section.items). Its text and HTML
+ * are ranges of the document's text and HTML: NOT NUL-terminated. */
 typedef struct cb_md_item {
-	const char *text; /* plain text */
-	const char *html; /* inner HTML, without <li> */
+	const char *text; /* plain text, text_len bytes */
+	size_t text_len;
+	const char *html; /* inner HTML, without <li>, html_len bytes */
+	size_t html_len;
 	unsigned line;
 } cb_md_item;
 

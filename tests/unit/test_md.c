@@ -62,8 +62,11 @@ static void test_sections(void **state)
 	s = cb_md_section_at(md, 2);
 	assert_string_equal(s->id, "lessons-for-practice");
 	assert_int_equal(s->n_items, 2);
-	assert_string_equal(s->items[0].text, "First lesson.");
-	assert_string_equal(s->items[1].html, "Second, with <a href=\"b.html\">a link</a>.");
+	assert_int_equal(s->items[0].text_len, strlen("First lesson."));
+	assert_memory_equal(s->items[0].text, "First lesson.", s->items[0].text_len);
+	assert_int_equal(s->items[1].html_len, strlen("Second, with <a href=\"b.html\">a link</a>."));
+	assert_memory_equal(s->items[1].html, "Second, with <a href=\"b.html\">a link</a>.",
+	                    s->items[1].html_len);
 	assert_int_equal(s->items[1].line, 24);
 	/* Ids are unique and avoid the reserved ones. */
 	assert_string_equal(cb_md_section_at(md, 3)->id, "context-1");
