@@ -8,6 +8,7 @@
 
 #include "cb_mem.h"
 #include "cb_schema.h"
+#include "cb_text.h"
 #include "cb_utf8.h"
 
 /* How much of a placeholder's text a message quotes. */
@@ -30,28 +31,12 @@ typedef struct lint {
 
 /* ---- text helpers -------------------------------------------------------- */
 
-static int word_byte(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '_' || c >= 0x80;
-}
-
 /* Offset of the first whole-word placeholder in s[from..len), or len. */
 static size_t find_placeholder(const char *s, size_t len, size_t from)
 {
 	static const char w[] = CB_LINT_PLACEHOLDER;
-	size_t wl = sizeof w - 1, i;
 
-	for (i = from; i + wl <= len; i++) {
-		if (memcmp(s + i, w, wl) != 0)
-			continue;
-		if (i > 0 && word_byte((unsigned char)s[i - 1]))
-			continue;
-		if (i + wl < len && word_byte((unsigned char)s[i + wl]))
-			continue;
-		return i;
-	}
-	return len;
+	return cb_text_find_word(s, len, from, w, sizeof w - 1);
 }
 
 int cb_lint_has_placeholder(const char *s, size_t len)

@@ -26,6 +26,7 @@
 
 #include "cb_buf.h"
 #include "cb_path.h"
+#include "cb_text.h"
 #include "cb_utf8.h"
 #include "cb_value.h"
 
@@ -406,29 +407,6 @@ static void drop_later(state *st, cmark_node *n)
 	st->drop[st->n_drop++] = n;
 }
 
-static int word_byte(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '_' || c >= 0x80;
-}
-
-/* Offset of the next whole-word occurrence of word (wl bytes) in s[from..len),
- * or len when there is none. */
-static size_t next_word(const char *s, size_t len, size_t from, const char *word, size_t wl)
-{
-	size_t i;
-
-	for (i = from; i + wl <= len; i++) {
-		if (memcmp(s + i, word, wl) != 0)
-			continue;
-		if (i > 0 && word_byte((unsigned char)s[i - 1]))
-			continue;
-		if (i + wl < len && word_byte((unsigned char)s[i + wl]))
-			continue;
-		return i;
-	}
-	return len;
-}
 
 /* Offset in st->src where line (1-based, of the Markdown) starts, or
  * st->src_len when there is no such line. Lines are mostly asked for in
@@ -478,7 +456,7 @@ static void find_words(state *st, cmark_node *n)
 	if (!lit || wl == 0)
 		return;
 	ll = strlen(lit);
-	i = next_word(lit, ll, 0, word, wl);
+	i = cb_text_find_word(lit, ll, 0, word, wl);
 	if (i == ll)
 		return;
 	ls = le = si = st->src_len;
@@ -492,8 +470,8 @@ static void find_words(state *st, cmark_node *n)
 		if (si > le)
 			si = le;
 	}
-	for (; i < ll; i = next_word(lit, ll, i + wl, word, wl)) {
-		size_t at = si < le ? next_word(st->src, le, si, word, wl) : le;
+	for (; i < ll; i = cb_text_find_word(lit, ll, i + wl, word, wl)) {
+		size_t at = si < le ? cb_text_find_word(st->src, le, si, word, wl) : le;
 
 		if (at < le) {
 			/* Count characters from the last hit on this line, if any. */

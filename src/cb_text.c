@@ -69,3 +69,25 @@ const char *cb_text_suggest(const char *word, const char *const *candidates, siz
 	}
 	return NULL;
 }
+
+static int word_byte(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c >= 0x80;
+}
+
+size_t cb_text_find_word(const char *s, size_t len, size_t from, const char *word, size_t wl)
+{
+	size_t i;
+
+	for (i = from; i + wl <= len; i++) {
+		if (memcmp(s + i, word, wl) != 0)
+			continue;
+		if (i > 0 && word_byte((unsigned char)s[i - 1]))
+			continue;
+		if (i + wl < len && word_byte((unsigned char)s[i + wl]))
+			continue;
+		return i;
+	}
+	return len;
+}
