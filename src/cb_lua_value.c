@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "cb_mem.h"
+#include "cb_text.h"
 #include "cb_utf8.h"
 
 #define NULL_TYPE "casebook.null"
@@ -247,18 +248,6 @@ typedef struct strings {
 	size_t cap, len;
 } strings;
 
-static uint32_t hash_bytes(const char *s, size_t len)
-{
-	uint32_t h = 2166136261u; /* FNV-1a */
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 16777619u;
-	}
-	return h;
-}
-
 static int strings_gc(lua_State *L)
 {
 	strings *st = lua_touserdata(L, 1);
@@ -282,7 +271,7 @@ static void strings_grow(strings *st)
 		const char *s = cb_value_str(st->slot[i], &len);
 		if (!s)
 			continue;
-		for (k = hash_bytes(s, len) & (cap - 1); slot[k]; k = (k + 1) & (cap - 1))
+		for (k = cb_text_hash32(s, len) & (cap - 1); slot[k]; k = (k + 1) & (cap - 1))
 			;
 		slot[k] = st->slot[i];
 	}
@@ -302,7 +291,7 @@ static cb_value *string_value(strings *st, const char *s, size_t len)
 		return cb_value_new_string(s, len);
 	if ((st->len + 1) * 2 > st->cap)
 		strings_grow(st);
-	for (k = hash_bytes(s, len) & (st->cap - 1); st->slot[k]; k = (k + 1) & (st->cap - 1)) {
+	for (k = cb_text_hash32(s, len) & (st->cap - 1); st->slot[k]; k = (k + 1) & (st->cap - 1)) {
 		size_t l2;
 		const char *s2 = cb_value_str(st->slot[k], &l2);
 		if (l2 == len && memcmp(s, s2, len) == 0)

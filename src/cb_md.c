@@ -240,17 +240,6 @@ static int dangerous_url(const char *url)
 	return 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decode s[0..len) (cmark has already percent-encoded the URL). */
 static char *url_decode(const char *s, size_t len)
 {
@@ -258,8 +247,8 @@ static char *url_decode(const char *s, size_t len)
 	size_t i;
 
 	for (i = 0; i < len; i++) {
-		if (s[i] == '%' && i + 2 < len && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-			cb_buf_putc(&b, (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2])));
+		if (s[i] == '%' && i + 2 < len && cb_text_hexval(s[i + 1]) >= 0 && cb_text_hexval(s[i + 2]) >= 0) {
+			cb_buf_putc(&b, (char)(cb_text_hexval(s[i + 1]) * 16 + cb_text_hexval(s[i + 2])));
 			i += 2;
 		} else {
 			cb_buf_putc(&b, s[i]);

@@ -34,6 +34,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cb_text.h"
+
 /* Sections, parents and blocks may nest this deep inside one template. It
  * bounds the renderer's recursion together with CB_TMPL_MAX_DEPTH. */
 #define MAX_NEST 256
@@ -153,18 +155,6 @@ static int has_body(const node *n)
 	       n->type == N_BLOCK;
 }
 
-static uint32_t hash_name(const char *s, size_t n)
-{
-	uint32_t h = 2166136261u;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 16777619u;
-	}
-	return h;
-}
-
 /* {=================================================================
  * The set's table of names
  * ================================================================== */
@@ -192,7 +182,7 @@ static void table_grow(cb_tmpl_set *set)
 /* The entry for name, created (E_UNLOADED) if needed. Never NULL. */
 static entry *entry_get(cb_tmpl_set *set, const char *name, size_t nlen)
 {
-	uint32_t h = hash_name(name, nlen);
+	uint32_t h = cb_text_hash32(name, nlen);
 	entry *e;
 	size_t j;
 

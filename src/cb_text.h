@@ -5,6 +5,7 @@
 #define CB_TEXT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Levenshtein distance between a and b (bytes), capped at max+1: returns
  * max+1 as soon as the distance is known to exceed max. */
@@ -19,5 +20,12 @@ const char *cb_text_suggest(const char *word, const char *const *candidates, siz
  * s[from..len), or len when there is none. A whole word has no letter,
  * digit, '_' or non-ASCII byte right before or after it. */
 size_t cb_text_find_word(const char *s, size_t len, size_t from, const char *word, size_t wl);
+
+/* FNV-1a hashes of len bytes, for hash tables (not for security). */
+uint32_t cb_text_hash32(const char *s, size_t len);
+uint64_t cb_text_hash64(const char *s, size_t len);
+
+/* The value of a hexadecimal digit, or -1. */
+int cb_text_hexval(char c);
 
 #endif

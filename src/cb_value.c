@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cb_text.h"
+
 #define MAP_INDEX_MIN 9 /* build a hash index from this many entries on */
 
 /* A map entry. Keys of up to KEY_INLINE bytes (nearly all of them: "title",
@@ -326,22 +328,10 @@ cb_value *cb_value_at(const cb_value *list, size_t i)
 
 /* ---- maps -------------------------------------------------------------- */
 
-static uint32_t hash_key(const char *k, size_t len)
-{
-	uint32_t h = 2166136261u; /* FNV-1a */
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		h ^= (unsigned char)k[i];
-		h *= 16777619u;
-	}
-	return h;
-}
-
 static void index_insert(cb_value *map, size_t entry)
 {
 	size_t mask = map->u.map.index_cap - 1;
-	size_t slot = hash_key(KEY(&map->u.map.e[entry]), map->u.map.e[entry].klen) & mask;
+	size_t slot = cb_text_hash32(KEY(&map->u.map.e[entry]), map->u.map.e[entry].klen) & mask;
 
 	while (map->u.map.index[slot])
 		slot = (slot + 1) & mask;
@@ -371,7 +361,7 @@ static long map_find(const cb_value *map, const char *key, size_t klen)
 
 	if (map->u.map.index) {
 		size_t mask = map->u.map.index_cap - 1;
-		size_t slot = hash_key(key, klen) & mask;
+		size_t slot = cb_text_hash32(key, klen) & mask;
 		uint32_t e;
 
 		while ((e = map->u.map.index[slot]) != 0) {
