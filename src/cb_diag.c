@@ -188,7 +188,8 @@ static void put_location(const cb_diag *d, cb_buf *out)
 		cb_buf_puts(out, d->path);
 		if (d->line) {
 			cb_buf_printf(out, ":%u", d->line);
-			cb_buf_printf(out, ":%u", d->col ? d->col : 1);
+			if (d->col) /* a column only where it is known */
+				cb_buf_printf(out, ":%u", d->col);
 		}
 		cb_buf_puts(out, ": ");
 	} else {
@@ -264,7 +265,9 @@ void cb_diag_print(cb_diag_list *l, FILE *out, cb_diag_format fmt, int color)
 				cb_buf_puts(&b, "file=");
 				put_gh(&b, d->path, 1);
 				if (d->line)
-					cb_buf_printf(&b, ",line=%u,col=%u", d->line, d->col ? d->col : 1);
+					cb_buf_printf(&b, ",line=%u", d->line);
+				if (d->line && d->col)
+					cb_buf_printf(&b, ",col=%u", d->col);
 				cb_buf_putc(&b, ',');
 			}
 			cb_buf_puts(&b, "title=casebook ");

@@ -84,8 +84,8 @@ printf '\nA closing remark that is not a lesson.\n' >> "$src/content/cases/clini
 sed -i 's/^- Walk in pairs at night. \[theme: trust\]$/None yet./' "$src/content/cases/patrol.md"
 run_cb build -s "$src"
 expect_rc 1
-contains "$ERR" "content/cases/watch.md:24:1: error: unknown lesson theme 'recruitement'; did you mean 'recruitment'?"
+contains "$ERR" "content/cases/watch.md:24: error: unknown lesson theme 'recruitement'; did you mean 'recruitment'?"
 contains "$ERR" "hint: themes: recruitment, process, trust"
-contains "$ERR" "content/cases/garden.md:17:1: error: a theme marker must end the lesson: '... [theme: id]'"
-contains "$ERR" "content/cases/clinic.md:21:1: warning: only the list items of 'Lessons for practice' are shown, as lessons; the rest of the section is left out"
+contains "$ERR" "content/cases/garden.md:17: error: a theme marker must end the lesson: '... [theme: id]'"
+contains "$ERR" "content/cases/clinic.md:21: warning: only the list items of 'Lessons for practice' are shown, as lessons; the rest of the section is left out"
 contains "$ERR" "content/cases/patrol.md:17:1: error: the 'Lessons for practice' section has no list items (each item is a lesson)"
