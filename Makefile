@@ -3,7 +3,7 @@
 #   make site     install missing packages, build ./casebook, build the handbook into site/
 #   make test     the whole test suite (unit tests under ASan+UBSan, Mustache spec, end-to-end, browser)
 #   make bench    benchmarks (see bench/README.md)
-#   make fuzz     libFuzzer targets (FUZZ_SECONDS=60 each)
+#   make fuzz     libFuzzer targets (FUZZ_SECONDS=60 each; needs clang: scripts/install-deps --fuzz)
 #   make install  PREFIX=/usr/local
 #
 # Objects go to build/<variant>/; nothing is built beside the sources.
@@ -43,7 +43,7 @@ UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=build/san/tests/%)
 MUSTACHE_SPEC_DIR ?= ../shared/mustache-spec
 export MUSTACHE_SPEC_DIR
 
-.PHONY: all deps site test unit e2e browser bench fuzz install uninstall clean format lint
+.PHONY: all deps site test unit e2e browser bench fuzz fuzz-build fuzz-regress install uninstall clean format lint
 .DEFAULT_GOAL := all
 
 all: casebook
@@ -106,15 +106,44 @@ bench: deps
 	@$(MAKE) --no-print-directory casebook
 	@bench/run
 
-fuzz:
+# ---- fuzzing (clang's libFuzzer, ASan+UBSan; tests/fuzz/README.md) ----------
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS   := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+                -fno-omit-frame-pointer -DCB_DEBUG_CHECKS
+FUZZ_OBJS    := $(SRCS:src/%.c=build/fuzz/%.o)
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS    := $(FUZZ_TARGETS:%=build/fuzz/%)
+
+fuzz: fuzz-build
 	@tests/fuzz/run $(FUZZ_SECONDS)
+
+# Every seed and every crash kept in tests/fuzz/<target>/, once each.
+fuzz-regress: fuzz-build
+	@tests/fuzz/run --regress
+
+fuzz-build:
+	@command -v $(FUZZ_CC) >/dev/null || scripts/install-deps --fuzz
+	@$(MAKE) --no-print-directory $(FUZZ_BINS)
+
+build/fuzz/%.o: src/%.c | build/fuzz
+	$(FUZZ_CC) $(BASE_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS) | build/fuzz
+	$(FUZZ_CC) $(BASE_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -Isrc $(CFLAGS) \
+	    -DFUZZ_SHARE='"$(CURDIR)"' \
+	    -o $@ $< $(FUZZ_OBJS) $(PKG_LIBS)
+
+build/fuzz:
+	@mkdir -p $@
 
 # ---- install -------------------------------------------------------------
 install: casebook
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/casebook \
 	    $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 casebook $(DESTDIR)$(PREFIX)/bin/casebook
-	rm -rf $(DESTDIR)$(PREFIX)/share/casebook/themes $(DESTDIR)$(PREFIX)/share/casebook/plugins
+	rm -rf $(DESTDIR)$(PREFIX)/share/casebook/themes $(DESTDIR)$(PREFIX)/share/casebook/plugins \
+	    $(DESTDIR)$(PREFIX)/share/casebook/archetypes
 	cp -R themes $(DESTDIR)$(PREFIX)/share/casebook/
 	test ! -d plugins || cp -R plugins $(DESTDIR)$(PREFIX)/share/casebook/
 	test ! -d archetypes || cp -R archetypes $(DESTDIR)$(PREFIX)/share/casebook/
@@ -133,4 +162,4 @@ format:
 lint:
 	clang-tidy src/*.c -- $(BASE_CFLAGS) $(PKG_CFLAGS)
 
--include $(REL_OBJS:.o=.d) $(SAN_OBJS:.o=.d) build/rel/main.d build/san/main.d
+-include $(REL_OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(FUZZ_OBJS:.o=.d) build/rel/main.d build/san/main.d

@@ -138,11 +138,9 @@ local function case_hook(c, site)
   local sec = find_section(c.sections)
   if not sec then return end
   local items = sec.items
-  if #items == 0 then
-    site:warn(c, sec, "the section '" .. sec.title .. "' has no list of lessons",
-              {code = "lessons-empty", hint = "write each lesson as a list item (- ...)"})
-    return
-  end
+  -- A lessons section without items (and a case without one) is an error
+  -- the loader reports (cb_lint: lessons-empty, lessons-missing).
+  if #items == 0 then return end
   -- Only the lists are shown (as lessons): say so if anything else is there.
   local rest = sec.html:gsub("<[uo]l.*</[uo]l>", "")
   if rest:find("%S") or #sec.children > 0 then

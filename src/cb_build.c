@@ -36,6 +36,37 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Resident memory now and at its peak, in MB (0 where /proc is missing). */
+static void memory_mb(double *now_mb, double *peak_mb)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[128];
+	long kb;
+
+	*now_mb = *peak_mb = 0;
+	if (!f)
+		return;
+	while (fgets(line, sizeof line, f)) {
+		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+			*now_mb = (double)kb / 1024;
+		else if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
+			*peak_mb = (double)kb / 1024;
+	}
+	fclose(f);
+}
+
+/* A note on how long a stage took and the memory held after it (shown by
+ * `build -v`). *since is reset to now. */
+static void stage_note(cb_diag_list *diags, const char *stage, double *since)
+{
+	double t = now(), mem, peak;
+
+	memory_mb(&mem, &peak);
+	cb_diag_add(diags, CB_NOTE, "timing", NULL, 0, 0, NULL,
+	            "%s: %.2f s (memory %.0f MB, peak %.0f MB)", stage, t - *since, mem, peak);
+	*since = t;
+}
+
 static void progress(void *ctx, size_t done, size_t total)
 {
 	fprintf(stderr, "\r\033[K%s %zu/%zu", (const char *)ctx, done, total);
@@ -214,6 +245,7 @@ static int load_site(build *b, size_t k, cb_config *cfg, cb_source *src, cb_sour
 	pthread_mutex_lock(&b->lock);
 	b->t_load += now() - t0;
 	pthread_mutex_unlock(&b->lock);
+	stage_note(b->diags, "load", &t0);
 	return 0;
 }
 
@@ -230,6 +262,7 @@ static void run_plugins(build *b, size_t k)
 	pthread_mutex_lock(&b->lock);
 	b->t_plugins += now() - t0;
 	pthread_mutex_unlock(&b->lock);
+	stage_note(b->diags, "plugins", &t0);
 }
 
 /* Load edition k (without its plugins) unless it is loaded. */
@@ -294,6 +327,7 @@ static int make_pages(build *b, size_t k)
 	pthread_mutex_lock(&b->lock);
 	b->t_pages += now() - t0;
 	pthread_mutex_unlock(&b->lock);
+	stage_note(b->diags, "page list", &t0);
 	return rc;
 }
 
@@ -463,6 +497,7 @@ static int write_sites(build *b, cb_output *out)
 	int rc = 0;
 
 	for (k = 0; rc == 0 && k < b->n; k++) {
+		double t = now();
 		if (b->reused[k]) {
 			if (!b->dl[k])
 				b->dl[k] = cb_diag_list_new();
@@ -472,6 +507,7 @@ static int write_sites(build *b, cb_output *out)
 		} else if (cb_render_run(b->r[k], out) < 0 || (opts->stop && *opts->stop)) {
 			rc = -1;
 		}
+		stage_note(b->diags, b->reused[k] ? "link from the last build" : "render and write", &t);
 		record_site(b, k);
 		cb_render_free(b->r[k]);
 		b->r[k] = NULL;

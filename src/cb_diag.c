@@ -77,6 +77,10 @@ static void append(cb_diag_list *l, cb_severity sev, const char *code, const cha
 
 static int vadd(cb_diag_list *l, cb_severity sev, const char *code, const char *path,
                 unsigned line, unsigned col, const char *hint, const char *fmt, va_list ap)
+    CB_PRINTF(8, 0);
+
+static int vadd(cb_diag_list *l, cb_severity sev, const char *code, const char *path,
+                unsigned line, unsigned col, const char *hint, const char *fmt, va_list ap)
 {
 	cb_buf b = CB_BUF_INIT;
 
@@ -184,7 +188,8 @@ static void put_location(const cb_diag *d, cb_buf *out)
 		cb_buf_puts(out, d->path);
 		if (d->line) {
 			cb_buf_printf(out, ":%u", d->line);
-			cb_buf_printf(out, ":%u", d->col ? d->col : 1);
+			if (d->col) /* a column only where it is known */
+				cb_buf_printf(out, ":%u", d->col);
 		}
 		cb_buf_puts(out, ": ");
 	} else {
@@ -239,8 +244,18 @@ void cb_diag_print(cb_diag_list *l, FILE *out, cb_diag_format fmt, int color)
 			if (color)
 				cb_buf_puts(&b, "\033[0m");
 			cb_buf_printf(&b, " %s\n", d->msg);
-			if (d->hint)
-				cb_buf_printf(&b, "    hint: %s\n", d->hint);
+			if (d->hint) {
+				/* A hint of several lines (a YAML example) keeps its
+				 * shape, indented under the first. */
+				const char *h;
+				cb_buf_puts(&b, "    hint: ");
+				for (h = d->hint; *h; h++) {
+					cb_buf_putc(&b, *h);
+					if (*h == '\n')
+						cb_buf_puts(&b, "          ");
+				}
+				cb_buf_putc(&b, '\n');
+			}
 			break;
 		case CB_DIAG_GITHUB:
 			cb_buf_printf(&b, "::%s ", d->severity == CB_ERROR     ? "error"
@@ -250,9 +265,14 @@ void cb_diag_print(cb_diag_list *l, FILE *out, cb_diag_format fmt, int color)
 				cb_buf_puts(&b, "file=");
 				put_gh(&b, d->path, 1);
 				if (d->line)
-					cb_buf_printf(&b, ",line=%u,col=%u", d->line, d->col ? d->col : 1);
+					cb_buf_printf(&b, ",line=%u", d->line);
+				if (d->line && d->col)
+					cb_buf_printf(&b, ",col=%u", d->col);
+				cb_buf_putc(&b, ',');
 			}
-			cb_buf_printf(&b, ",title=casebook %s::", d->code);
+			cb_buf_puts(&b, "title=casebook ");
+			put_gh(&b, d->code, 1);
+			cb_buf_puts(&b, "::");
 			put_gh(&b, d->msg, 0);
 			if (d->hint) {
 				cb_buf_puts(&b, "%0Ahint: ");

@@ -61,6 +61,7 @@ size_t cb_diag_warnings(const cb_diag_list *l);
 const cb_diag *cb_diag_at(cb_diag_list *l, size_t i);
 
 /* Write the list in the given format. Text: `path:line:col: error: message`
+ * (`path:line:` when the column is unknown, `path:` for a whole file)
  * plus an indented hint line. GitHub: `::error file=..,line=..,col=..::msg`.
  * JSON: an array of {file, line, col, severity, code, message, hint}.
  * `color` adds ANSI colours to text output. */

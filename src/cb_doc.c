@@ -194,6 +194,7 @@ int cb_doc_parse(cb_doc **out, cb_doc_kind kind, const char *path, const char *d
 	mo.line_offset = doc->body_offset;
 	mo.unsafe_html = opts ? opts->unsafe_html : 0;
 	mo.reserved_ids = opts ? opts->reserved_ids : NULL;
+	mo.find_word = opts ? opts->find_word : NULL;
 	out_dir = cb_path_dirname(doc->url);
 	mo.output_dir = out_dir;
 	mo.output_path = cb_doc_output_path;

@@ -28,6 +28,7 @@ typedef struct cb_doc cb_doc;
 typedef struct cb_doc_opts {
 	int unsafe_html;
 	const char *const *reserved_ids; /* NULL-terminated ids headings avoid */
+	const char *find_word;           /* see cb_md_opts.find_word; NULL for none */
 } cb_doc_opts;
 
 /*

@@ -75,14 +75,12 @@ out:
 	return rc;
 }
 
-int cb_fs_write(const char *path, const char *data, size_t len)
+/* Write everything to fd and close it. */
+static int write_fd(int fd, const char *data, size_t len)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	size_t done = 0;
 	int rc = 0;
 
-	if (fd < 0)
-		return -errno;
 	while (done < len) {
 		ssize_t n = write(fd, data + done, len - done);
 		if (n < 0) {
@@ -95,6 +93,28 @@ int cb_fs_write(const char *path, const char *data, size_t len)
 	}
 	if (close(fd) < 0 && rc == 0)
 		rc = -errno;
+	return rc;
+}
+
+int cb_fs_write(const char *path, const char *data, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return -errno;
+	return write_fd(fd, data, len);
+}
+
+int cb_fs_create(const char *path, const char *data, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	int rc;
+
+	if (fd < 0)
+		return -errno;
+	rc = write_fd(fd, data, len);
+	if (rc < 0)
+		unlink(path);
 	return rc;
 }
 

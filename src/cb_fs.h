@@ -29,6 +29,11 @@ int cb_fs_read(const char *path, size_t max, char **data, size_t *len);
 /* Write len bytes to path, creating or truncating it. */
 int cb_fs_write(const char *path, const char *data, size_t len);
 
+/* Write len bytes to a new file at path; -EEXIST (and nothing written) if
+ * something is already there. If the write fails half-way, the partial file
+ * is removed. */
+int cb_fs_create(const char *path, const char *data, size_t len);
+
 /* Create a folder and its missing parents (mode 0755). */
 int cb_fs_mkdirs(const char *path);
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cb_lint.h"
 #include "cb_mem.h"
 #include "cb_path.h"
 #include "cb_schema.h"
@@ -80,7 +81,7 @@ static void run_job(jobs *j, job *jb)
 	if (rc == CB_FS_TOOBIG) {
 		cb_diag_add(diags, CB_ERROR, "file-too-large", jb->path, 0, 0,
 		            "split it, or move large material to a linked file",
-		            "the file is larger than %d KB", CB_DOC_MAX_SIZE / 1024);
+		            "the file is larger than %d MB", CB_DOC_MAX_SIZE / (1024 * 1024));
 		goto fail;
 	}
 	if (rc < 0) {
@@ -102,6 +103,8 @@ static void run_job(jobs *j, job *jb)
 		cb_doc_set_blob_id(jb->doc, id);
 	if (jb->doc && jb->kind == CB_DOC_CASE && cb_doc_meta_ok(jb->doc) &&
 	    cb_schema_check(jb->doc, diags) < 0)
+		rc = -1;
+	if (jb->doc && jb->kind == CB_DOC_CASE && cb_lint_case(jb->doc, data, len, diags) < 0)
 		rc = -1;
 	free(data);
 	if (jb->doc && key)
@@ -176,6 +179,35 @@ static char *suggest_slug(const char *name)
 static int is_hidden(const char *name)
 {
 	return name[0] == '.';
+}
+
+/* A Markdown file outside content/cases and content/pages is not rendered.
+ * With front matter it is a misplaced case or page: an error, since it would
+ * be published as raw Markdown; without, a warning. */
+static int stray_markdown(cb_site *site, const char *path)
+{
+	cb_diag_list *diags = cb_site_diags(site);
+	char *data = NULL;
+	size_t len = 0, next;
+	int fm;
+
+	if (cb_source_read(cb_site_source(site), path, CB_DOC_MAX_SIZE, &data, &len) < 0)
+		len = 0;
+	next = len >= 3 && data && memcmp(data, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+	fm = len >= next + 3 && memcmp(data + next, "---", 3) == 0 &&
+	     (len == next + 3 || data[next + 3] == '\n' || data[next + 3] == '\r' ||
+	      data[next + 3] == ' ');
+	free(data);
+	if (fm)
+		return cb_diag_add(diags, CB_ERROR, "case-location", path, 0, 0,
+		                   "move a case to content/cases/, a page to content/pages/",
+		                   "Markdown with front matter is read only in content/cases (cases) "
+		                   "and content/pages (pages); this file would be published as it is");
+	cb_diag_add(diags, CB_WARNING, "stray-markdown", path, 0, 0,
+	            "move a case to content/cases/, a page to content/pages/",
+	            "Markdown outside content/cases and content/pages is copied to the site as it "
+	            "is, not made into a page");
+	return 0;
 }
 
 /* ---- vocabularies -------------------------------------------------------- */
@@ -283,7 +315,12 @@ static int walk(cb_site *site, jobs *j, const char *dir)
 			cb_diag_warn(diags, "not-a-file", path, 0, 0, "skipped: not a regular file");
 		} else if (in_cases && md) {
 			size_t sl = strlen(name) - 3;
-			if (!cb_path_is_slug(name, sl)) {
+			if (sl == 5 && strncmp(name, "index", 5) == 0) {
+				rc = cb_diag_add(diags, CB_ERROR, "duplicate-slug", path, 0, 0,
+				                 "rename the file after the case, e.g. its title's words",
+				                 "the slug 'index' is taken: cases/index.html is the list of "
+				                 "all cases");
+			} else if (!cb_path_is_slug(name, sl)) {
 				char *s = suggest_slug(name);
 				char *hint = *s ? cb_xasprintf("rename it to %s.md", s) : NULL;
 				rc = cb_diag_add(diags, CB_ERROR, "bad-slug", path, 0, 0, hint,
@@ -315,6 +352,9 @@ static int walk(cb_site *site, jobs *j, const char *dir)
 			                 "move it to content/cases/",
 			                 "case files must lie directly in content/cases, not in a "
 			                 "sub-folder");
+		} else if (md) {
+			if (stray_markdown(site, path) < 0)
+				rc = -1;
 		} else {
 			char *to = cb_doc_output_path(path);
 			cb_site_add_file(site, path, to);
@@ -354,6 +394,43 @@ static int check_file_links(cb_site *site, cb_doc *doc)
 	return rc;
 }
 
+/* A content file copied to the address of a page would overwrite it (or be
+ * overwritten): content/cases/a.html against content/cases/a.md, or
+ * content/index.html against the home page. */
+static int check_output_paths(cb_site *site)
+{
+	cb_value *taken = cb_value_new_map();
+	size_t i;
+	int rc = 0;
+
+	cb_value_setc(taken, "index.html", cb_value_new_cstr("the home page"));
+	cb_value_setc(taken, "cases/index.html", cb_value_new_cstr("the list of all cases"));
+	for (i = 0; i < cb_site_case_count(site); i++) {
+		const cb_doc *d = cb_site_case(site, i);
+		cb_value_setc(taken, cb_doc_url(d), cb_value_new_printf("the page of %s", cb_doc_path(d)));
+	}
+	for (i = 0; i < cb_site_page_count(site); i++) {
+		const cb_doc *d = cb_site_page(site, i);
+		if (strcmp(cb_doc_slug(d), "index") != 0)
+			cb_value_setc(taken, cb_doc_url(d),
+			              cb_value_new_printf("the page of %s", cb_doc_path(d)));
+	}
+	for (i = 0; i < cb_site_file_count(site); i++) {
+		const char *from, *to;
+		const cb_value *who;
+
+		cb_site_file_at(site, i, &from, &to);
+		who = cb_value_getc(taken, to);
+		if (who)
+			rc = cb_diag_add(cb_site_diags(site), CB_ERROR, "duplicate-path", from, 0, 0,
+			                 "rename or move the file",
+			                 "this file would be published as %s, which is %s", to,
+			                 cb_value_cstr(who));
+	}
+	cb_value_unref(taken);
+	return rc;
+}
+
 int cb_load(cb_site *site, const cb_load_opts *opts)
 {
 	cb_diag_list *diags = cb_site_diags(site);
@@ -368,6 +445,7 @@ int cb_load(cb_site *site, const cb_load_opts *opts)
 	j.opts = opts;
 	j.dopts.unsafe_html = cb_config_unsafe_html(cb_site_config(site));
 	j.dopts.reserved_ids = cb_load_reserved_ids;
+	j.dopts.find_word = CB_LINT_PLACEHOLDER;
 	pthread_mutex_init(&j.lock, NULL);
 	atomic_init(&j.next, 0);
 	atomic_init(&j.done, 0);
@@ -389,26 +467,36 @@ int cb_load(cb_site *site, const cb_load_opts *opts)
 	}
 	cb_site_seal(site);
 
-	/* Titles must tell cases apart. */
+	/* Titles must tell cases apart, also to a reader who does not notice
+	 * case, accents or punctuation: they are compared by their slugs. */
 	titles = cb_value_new_map();
 	for (i = 0; i < cb_site_case_count(site); i++) {
 		cb_doc *d = cb_site_case(site, i);
 		const cb_value *tv = cb_value_getc(cb_doc_meta(d), "title");
 		const char *t = cb_value_cstr(tv);
 		const cb_value *first;
+		cb_buf key = CB_BUF_INIT;
 
-		if (!t)
+		if (!t || cb_lint_has_placeholder(t, strlen(t)))
 			continue;
-		first = cb_value_getc(titles, t);
+		cb_utf8_slug(&key, t, strlen(t));
+		if (key.len == 0) {
+			cb_buf_dispose(&key);
+			continue;
+		}
+		first = cb_value_getc(titles, key.ptr);
 		if (first)
 			rc = cb_diag_add(diags, CB_ERROR, "duplicate-title", cb_doc_path(d),
 			                 cb_value_line(tv), cb_value_col(tv),
 			                 "give each case a title of its own",
-			                 "another case has the same title: %s", cb_value_cstr(first));
+			                 "%s has the same title", cb_value_cstr(first));
 		else
-			cb_value_setc(titles, t, cb_value_new_cstr(cb_doc_path(d)));
+			cb_value_setc(titles, key.ptr, cb_value_new_cstr(cb_doc_path(d)));
+		cb_buf_dispose(&key);
 	}
 	cb_value_unref(titles);
+	if (check_output_paths(site) < 0)
+		rc = -1;
 	for (i = 0; i < cb_site_case_count(site); i++)
 		if (check_file_links(site, cb_site_case(site, i)) < 0)
 			rc = -1;

@@ -267,20 +267,26 @@ static void push_all_sections(lua_State *L, int obj)
 	lua_remove(L, -2);
 }
 
-/* Push the sections whose parent is `parent` (-1: the top level). */
+/* Push the sections whose parent is `parent` (-1: the top level). A
+ * section's descendants follow it up to the next section of its level or
+ * higher, so only those are looked at (linear over a whole document). */
 static void push_children(lua_State *L, int obj, cb_doc *doc, int parent)
 {
 	const cb_md *md = cb_doc_md(doc);
 	size_t i, n = cb_md_section_count(md);
+	int level = parent < 0 ? 0 : cb_md_section_at(md, (size_t)parent)->level;
 	lua_Integer k = 0;
 
 	push_all_sections(L, obj); /* -- all */
 	lua_newtable(L);           /* -- all, list */
-	for (i = 0; i < n; i++)
+	for (i = parent < 0 ? 0 : (size_t)parent + 1; i < n; i++) {
+		if (parent >= 0 && cb_md_section_at(md, i)->level <= level)
+			break;
 		if (cb_md_section_at(md, i)->parent == parent) {
 			lua_rawgeti(L, -2, (lua_Integer)i + 1);
 			lua_rawseti(L, -2, ++k);
 		}
+	}
 	lua_remove(L, -2);
 }
 
@@ -621,9 +627,9 @@ static int section_index(lua_State *L)
 		lua_createtable(L, (int)s->n_items, 0);
 		for (i = 0; i < s->n_items; i++) {
 			lua_createtable(L, 0, 3);
-			lua_pushstring(L, s->items[i].text);
+			lua_pushlstring(L, s->items[i].text, s->items[i].text_len);
 			lua_setfield(L, -2, "text");
-			lua_pushstring(L, s->items[i].html);
+			lua_pushlstring(L, s->items[i].html, s->items[i].html_len);
 			lua_setfield(L, -2, "html");
 			lua_pushinteger(L, s->items[i].line);
 			lua_setfield(L, -2, "line");

@@ -24,12 +24,14 @@
 #include <string.h>
 
 #include "cb_mem.h"
+#include "cb_text.h"
 #include "cb_utf8.h"
 
 #define NULL_TYPE "casebook.null"
 #define DATE_TYPE "casebook.date"
 #define FROZEN_TYPE "casebook.frozen"
 #define SHAPE_KEY "__casebook_shape"
+#define STRINGS_KEY "casebook.strings"
 
 typedef struct date {
 	int y, m, d;
@@ -230,6 +232,79 @@ static int frozen_len(lua_State *L)
 	return 1;
 }
 
+/* {=================================================================
+ * The strings a state has made into values
+ *
+ * Plugins hand the same strings over again and again: a case's title and
+ * url in every related list and backlink, a lesson's text in the case and
+ * in the lessons page. Each state keeps the string values it made in a hash
+ * set, and equal strings become one shared value. The set lives in a
+ * userdata in the registry and goes (dropping its references) with the
+ * state.
+ * ================================================================== */
+
+typedef struct strings {
+	cb_value **slot; /* open addressing; NULL = empty */
+	size_t cap, len;
+} strings;
+
+static int strings_gc(lua_State *L)
+{
+	strings *st = lua_touserdata(L, 1);
+	size_t i;
+
+	for (i = 0; i < st->cap; i++)
+		cb_value_unref(st->slot[i]);
+	free(st->slot);
+	st->slot = NULL;
+	st->cap = st->len = 0;
+	return 0;
+}
+
+static void strings_grow(strings *st)
+{
+	size_t cap = st->cap ? st->cap * 2 : 1024, i;
+	cb_value **slot = cb_xcalloc(cap, sizeof *slot);
+
+	for (i = 0; i < st->cap; i++) {
+		size_t len, k;
+		const char *s = cb_value_str(st->slot[i], &len);
+		if (!s)
+			continue;
+		for (k = cb_text_hash32(s, len) & (cap - 1); slot[k]; k = (k + 1) & (cap - 1))
+			;
+		slot[k] = st->slot[i];
+	}
+	free(st->slot);
+	st->slot = slot;
+	st->cap = cap;
+}
+
+/* A string value for s (a new reference): the state's shared one when
+ * there is one. Never raises. */
+static cb_value *string_value(strings *st, const char *s, size_t len)
+{
+	size_t k;
+	cb_value *v;
+
+	if (!st)
+		return cb_value_new_string(s, len);
+	if ((st->len + 1) * 2 > st->cap)
+		strings_grow(st);
+	for (k = cb_text_hash32(s, len) & (st->cap - 1); st->slot[k]; k = (k + 1) & (st->cap - 1)) {
+		size_t l2;
+		const char *s2 = cb_value_str(st->slot[k], &l2);
+		if (l2 == len && memcmp(s, s2, len) == 0)
+			return cb_value_ref(st->slot[k]);
+	}
+	v = cb_value_new_string(s, len);
+	st->slot[k] = cb_value_ref(v);
+	st->len++;
+	return v;
+}
+
+/* }================================================================= */
+
 void cb_lua__open_values(lua_State *L)
 {
 	static const luaL_Reg date_meta[] = {{"__index", date_index}, {"__tostring", date_tostring},
@@ -271,6 +346,15 @@ void cb_lua__open_values(lua_State *L)
 	lua_pushliteral(L, "frozen");
 	lua_setfield(L, -2, "__metatable");
 	lua_pop(L, 1);
+
+	/* The shared strings (see above), in the registry. */
+	lua_newuserdatauv(L, sizeof(strings), 0); /* -- casebook, set */
+	memset(lua_touserdata(L, -1), 0, sizeof(strings));
+	lua_createtable(L, 0, 1);
+	lua_pushcfunction(L, strings_gc);
+	lua_setfield(L, -2, "__gc");
+	lua_setmetatable(L, -2);
+	lua_rawsetp(L, LUA_REGISTRYINDEX, STRINGS_KEY); /* -- casebook */
 
 	lua_pushcfunction(L, l_freeze);
 	lua_setfield(L, -2, "freeze");
@@ -351,6 +435,7 @@ void cb_lua__push_value(lua_State *L, const cb_value *v)
 
 typedef struct conv {
 	lua_State *L;
+	strings *strings; /* the state's shared strings, or NULL */
 	char *err;
 	size_t errlen;
 	char path[192];
@@ -573,7 +658,7 @@ static cb_value *convert(conv *c, int idx, int depth)
 			fail(c, "%s", nul ? "strings may not contain NUL bytes" : "a string is not valid UTF-8");
 			return NULL;
 		}
-		return cb_value_new_string(s, len);
+		return string_value(c->strings, s, len);
 	case LUA_TTABLE:
 		return convert_table(c, idx, depth);
 	case LUA_TUSERDATA:
@@ -595,6 +680,9 @@ cb_value *cb_lua__to_value(lua_State *L, int idx, char *err, size_t errlen)
 	c.err = err;
 	c.errlen = errlen;
 	err[0] = '\0';
+	if (lua_rawgetp(L, LUA_REGISTRYINDEX, STRINGS_KEY) == LUA_TUSERDATA) /* -- set */
+		c.strings = lua_touserdata(L, -1);
+	lua_pop(L, 1); /* -- */
 	return convert(&c, lua_absindex(L, idx), 0);
 }
 

@@ -10,7 +10,8 @@
  *  - links and images are collected and, for relative ones, resolved and
  *    rewritten;
  *  - raw HTML and dangerous URLs are reported (cmark's safe mode drops and
- *    neutralises them when unsafe_html is off).
+ *    neutralises them when unsafe_html is off); HTML comments are removed;
+ *  - text nodes are searched for opts->find_word.
  * Then each top-level block is rendered on its own.
  */
 #include "cb_md.h"
@@ -25,6 +26,7 @@
 
 #include "cb_buf.h"
 #include "cb_path.h"
+#include "cb_text.h"
 #include "cb_utf8.h"
 #include "cb_value.h"
 
@@ -35,12 +37,16 @@ typedef struct block {
 
 struct cb_md {
 	char *html;      /* every block's HTML, one after another, exact size */
+	char **extras;   /* strings items point to when not found in html/text */
+	size_t n_extras;
 	block *blocks;
 	size_t n_blocks;
 	cb_md_section *sections;
 	size_t n_sections;
 	cb_md_link *links;
 	size_t n_links, cap_links;
+	cb_md_found *found;
+	size_t n_found, cap_found;
 	char *text;
 };
 
@@ -54,6 +60,13 @@ typedef struct state {
 	size_t n_grave, cap_grave;
 	char *doc_dir;         /* folder of the document's source path */
 	int failed;
+	const char *src;       /* the Markdown, for exact columns */
+	size_t src_len;
+	unsigned cached_line;  /* a line (1-based, of src) and where it starts */
+	size_t cached_off;
+	size_t col_ls, col_off, col_chars; /* characters before col_off in the line at col_ls */
+	cmark_node **drop;     /* comment nodes to remove after the walk */
+	size_t n_drop, cap_drop;
 } state;
 
 static const char *const default_reserved[] = {NULL};
@@ -148,21 +161,30 @@ static int id_taken(state *st, const char *id, size_t len)
 	return cb_value_get(st->ids, id, len) != NULL;
 }
 
+/* The heading's id: its slug, or the slug with "-1", "-2", ... when taken.
+ * Each id taken remembers the next suffix to try after it, so a document
+ * with thousands of headings of one title stays linear. */
 static char *unique_id(state *st, const char *title)
 {
 	cb_buf b = CB_BUF_INIT;
 	size_t base;
-	int n = 0;
+	long long n = 0;
+	cb_value *next;
 
 	cb_utf8_slug(&b, title, strlen(title));
 	if (b.len == 0)
 		cb_buf_puts(&b, "section");
 	base = b.len;
+	next = cb_value_get(st->ids, b.ptr, b.len);
+	if (next)
+		n = cb_value_int(next);
 	while (id_taken(st, b.ptr, b.len)) {
 		cb_buf_truncate(&b, base);
-		cb_buf_printf(&b, "-%d", ++n);
+		cb_buf_printf(&b, "-%lld", ++n);
 	}
-	cb_value_set(st->ids, b.ptr, b.len, cb_value_new_null());
+	if (n > 0) /* the base slug's next suffix */
+		cb_value_set(st->ids, b.ptr, base, cb_value_new_int(n));
+	cb_value_set(st->ids, b.ptr, b.len, cb_value_new_int(0));
 	return cb_buf_detach(&b);
 }
 
@@ -218,17 +240,6 @@ static int dangerous_url(const char *url)
 	return 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decode s[0..len) (cmark has already percent-encoded the URL). */
 static char *url_decode(const char *s, size_t len)
 {
@@ -236,8 +247,8 @@ static char *url_decode(const char *s, size_t len)
 	size_t i;
 
 	for (i = 0; i < len; i++) {
-		if (s[i] == '%' && i + 2 < len && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-			cb_buf_putc(&b, (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2])));
+		if (s[i] == '%' && i + 2 < len && cb_text_hexval(s[i + 1]) >= 0 && cb_text_hexval(s[i + 2]) >= 0) {
+			cb_buf_putc(&b, (char)(cb_text_hexval(s[i + 1]) * 16 + cb_text_hexval(s[i + 2])));
 			i += 2;
 		} else {
 			cb_buf_putc(&b, s[i]);
@@ -357,12 +368,125 @@ done:
 	add_link(st->md, &l);
 }
 
+/* ---- comments and words ------------------------------------------------- */
+
+/* Is an HTML literal nothing but comments and white space? */
+static int only_comments(const char *s)
+{
+	for (;;) {
+		while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+			s++;
+		if (*s == '\0')
+			return 1;
+		if (strncmp(s, "<!--", 4) != 0)
+			return 0;
+		s = strstr(s + 4, "-->");
+		if (!s)
+			return 0;
+		s += 3;
+	}
+}
+
+static void drop_later(state *st, cmark_node *n)
+{
+	if (st->n_drop == st->cap_drop) {
+		st->cap_drop = st->cap_drop ? st->cap_drop * 2 : 8;
+		st->drop = cb_xreallocarray(st->drop, st->cap_drop, sizeof(cmark_node *));
+	}
+	st->drop[st->n_drop++] = n;
+}
+
+
+/* Offset in st->src where line (1-based, of the Markdown) starts, or
+ * st->src_len when there is no such line. Lines are mostly asked for in
+ * order, so the walk goes on from the last answer. */
+static size_t line_start(state *st, unsigned line)
+{
+	size_t off;
+	unsigned l;
+
+	if (st->cached_line == 0 || line < st->cached_line) {
+		st->cached_line = 1;
+		st->cached_off = 0;
+	}
+	off = st->cached_off;
+	for (l = st->cached_line; l < line && off < st->src_len; off++)
+		if (st->src[off] == '\n') {
+			l++;
+			st->cached_line = l;
+			st->cached_off = off + 1;
+		}
+	return l == line ? st->cached_off : st->src_len;
+}
+
+static void add_found(cb_md *md, unsigned line, unsigned col)
+{
+	if (md->n_found == md->cap_found) {
+		md->cap_found = md->cap_found ? md->cap_found * 2 : 4;
+		md->found = cb_xreallocarray(md->found, md->cap_found, sizeof(cb_md_found));
+	}
+	md->found[md->n_found].line = line;
+	md->found[md->n_found].col = col;
+	md->n_found++;
+}
+
+/* Record each occurrence of opts->find_word in text node n, at its column in
+ * the source line when it can be found there (cmark gives the text node's
+ * source range; entities and smart punctuation mean the literal may differ
+ * from it), else at the node's start. */
+static void find_words(state *st, cmark_node *n)
+{
+	const char *word = st->opts->find_word;
+	const char *lit = cmark_node_get_literal(n);
+	size_t wl = strlen(word), ll, i, ls, le, si;
+	int line = cmark_node_get_start_line(n);
+	int scol = cmark_node_get_start_column(n), ecol = cmark_node_get_end_column(n);
+
+	if (!lit || wl == 0)
+		return;
+	ll = strlen(lit);
+	i = cb_text_find_word(lit, ll, 0, word, wl);
+	if (i == ll)
+		return;
+	ls = le = si = st->src_len;
+	if (line > 0 && scol > 0) {
+		ls = line_start(st, (unsigned)line);
+		for (le = ls; le < st->src_len && st->src[le] != '\n'; le++)
+			;
+		si = ls + (size_t)scol - 1;
+		if (ecol >= scol && ls + (size_t)ecol < le)
+			le = ls + (size_t)ecol;
+		if (si > le)
+			si = le;
+	}
+	for (; i < ll; i = cb_text_find_word(lit, ll, i + wl, word, wl)) {
+		size_t at = si < le ? cb_text_find_word(st->src, le, si, word, wl) : le;
+
+		if (at < le) {
+			/* Count characters from the last hit on this line, if any. */
+			if (st->col_ls != ls || st->col_off > at) {
+				st->col_ls = ls;
+				st->col_off = ls;
+				st->col_chars = 0;
+			}
+			st->col_chars += cb_utf8_chars(st->src + st->col_off, at - st->col_off);
+			st->col_off = at;
+			add_found(st->md, (unsigned)line + st->opts->line_offset,
+			          (unsigned)st->col_chars + 1);
+			si = at + wl;
+		} else {
+			add_found(st->md, node_line(st, n), node_col(n));
+		}
+	}
+}
+
 /* ---- the pass over the tree ---------------------------------------------- */
 
 static void walk(state *st, cmark_node *doc)
 {
 	cmark_iter *it = cmark_iter_new(doc);
 	cmark_event_type ev;
+	size_t i;
 
 	while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
 		cmark_node *n = cmark_iter_get_node(it);
@@ -373,6 +497,11 @@ static void walk(state *st, cmark_node *doc)
 		t = cmark_node_get_type(n);
 		if (t == CMARK_NODE_LINK || t == CMARK_NODE_IMAGE) {
 			visit_link(st, n);
+		} else if (t == CMARK_NODE_TEXT && st->opts->find_word) {
+			find_words(st, n);
+		} else if ((t == CMARK_NODE_HTML_BLOCK || t == CMARK_NODE_HTML_INLINE) &&
+		           only_comments(cmark_node_get_literal(n) ? cmark_node_get_literal(n) : "")) {
+			drop_later(st, n);
 		} else if ((t == CMARK_NODE_HTML_BLOCK || t == CMARK_NODE_HTML_INLINE) &&
 		           !st->opts->unsafe_html) {
 			cb_diag_add(st->diags, CB_WARNING, "raw-html", st->opts->path, node_line(st, n),
@@ -381,46 +510,92 @@ static void walk(state *st, cmark_node *doc)
 		}
 	}
 	cmark_iter_free(it);
+	/* Comments go once the iterator is done with the tree. */
+	for (i = 0; i < st->n_drop; i++)
+		cmark_node_free(st->drop[i]); /* unlinks it too */
+	free(st->drop);
+	st->drop = NULL;
+	st->n_drop = st->cap_drop = 0;
 }
 
-/* Collect the list items of the lists among blocks [from, to) of doc. */
-static void collect_items(state *st, cmark_node **nodes, size_t from, size_t to,
-                          cb_md_section *sec, cmark_llist *exts)
+/* Keep a string the document owns (for the rare item not found in the
+ * document's HTML or text); returns it. */
+static const char *keep(cb_md *md, char *s)
 {
+	md->extras = cb_xreallocarray(md->extras, md->n_extras + 1, sizeof(char *));
+	md->extras[md->n_extras++] = s;
+	return s;
+}
+
+/* Find needle in hay[*from..len) and move *from past it; NULL if absent. */
+static const char *find_from(const char *hay, size_t len, size_t *from, const char *needle,
+                             size_t nlen)
+{
+	const char *at;
+
+	if (*from > len)
+		return NULL;
+	at = nlen ? memmem(hay + *from, len - *from, needle, nlen) : hay + *from;
+	if (at)
+		*from = (size_t)(at - hay) + nlen;
+	return at;
+}
+
+/* Collect the list items of the lists among blocks [from, to). An item's
+ * HTML is what cmark renders inside its <li> within the list's block, and
+ * its text is within the block's text: both are kept as ranges of the
+ * document's HTML and text rather than copied. */
+static void collect_items(state *st, cmark_node **nodes, size_t from, size_t to,
+                          cb_md_section *sec, cmark_llist *exts, int options,
+                          const size_t *text_at)
+{
+	cb_md *md = st->md;
 	size_t i, cap = 0;
 
 	for (i = from; i < to; i++) {
+		const char *bhtml = md->html + md->blocks[i].off;
+		const char *btext = md->text + text_at[i];
+		size_t hpos = 0, tpos = 0, hlen = md->blocks[i].len, tlen = text_at[i + 1] - text_at[i];
 		cmark_node *item;
 
 		if (cmark_node_get_type(nodes[i]) != CMARK_NODE_LIST)
 			continue;
 		for (item = cmark_node_first_child(nodes[i]); item; item = cmark_node_next(item)) {
 			cb_md_item *it;
-			char *html = cmark_render_html(item, CMARK_OPT_SMART, exts);
-			size_t len = strlen(html);
+			char *html = cmark_render_html(item, options, exts);
+			char *text = text_of(item);
+			size_t len = strlen(html), skip, endl;
+			const char *start, *at;
 
 			if (sec->n_items == cap) {
 				cap = cap ? cap * 2 : 4;
 				sec->items = cb_xreallocarray(sec->items, cap, sizeof(cb_md_item));
 			}
 			it = &sec->items[sec->n_items++];
-			/* Strip the <li ...> ... </li>\n wrapper. */
-			{
-				const char *start = strchr(html, '>');
-				size_t skip = start ? (size_t)(start - html) + 1 : 0;
-				size_t endl = len;
-				while (endl > skip && (html[endl - 1] == '\n'))
-					endl--;
-				if (endl >= skip + 5 && memcmp(html + endl - 5, "</li>", 5) == 0)
-					endl -= 5;
-				while (endl > skip && html[endl - 1] == '\n')
-					endl--;
-				while (skip < endl && html[skip] == '\n')
-					skip++;
-				it->html = cb_xstrndup(html + skip, endl - skip);
-			}
+			/* The inside of the <li ...> ... </li>\n wrapper. */
+			start = strchr(html, '>');
+			skip = start ? (size_t)(start - html) + 1 : 0;
+			endl = len;
+			while (endl > skip && html[endl - 1] == '\n')
+				endl--;
+			if (endl >= skip + 5 && memcmp(html + endl - 5, "</li>", 5) == 0)
+				endl -= 5;
+			while (endl > skip && html[endl - 1] == '\n')
+				endl--;
+			while (skip < endl && html[skip] == '\n')
+				skip++;
+			it->html_len = endl - skip;
+			at = find_from(bhtml, hlen, &hpos, html + skip, it->html_len);
+			it->html = at ? at : keep(md, cb_xstrndup(html + skip, it->html_len));
 			free(html);
-			it->text = text_of(item);
+			it->text_len = strlen(text);
+			at = find_from(btext, tlen, &tpos, text, it->text_len);
+			if (at) {
+				it->text = at;
+				free(text);
+			} else {
+				it->text = keep(md, text);
+			}
 			it->line = node_line(st, item);
 		}
 	}
@@ -459,6 +634,9 @@ int cb_md_parse(cb_md **out, const char *text, size_t len, const cb_md_opts *opt
 	st.md = md;
 	st.ids = cb_value_new_map();
 	st.doc_dir = cb_path_dirname(opts->path ? opts->path : "");
+	st.src = text;
+	st.src_len = len;
+	st.col_ls = (size_t)-1;
 
 	walk(&st, doc);
 
@@ -624,7 +802,12 @@ int cb_md_parse(cb_md **out, const char *text, size_t len, const cb_md_opts *opt
 				own_end = b;
 				break;
 			}
-		collect_items(&st, nodes, s->block + 1, own_end, s, exts);
+		s->own_len = text_at[own_end] > from ? text_at[own_end] - from : 0;
+		if (s->own_len > s->text_len)
+			s->own_len = s->text_len;
+		while (s->own_len > 0 && md->text[from + s->own_len - 1] == '\n')
+			s->own_len--;
+		collect_items(&st, nodes, s->block + 1, own_end, s, exts, options, text_at);
 	}
 	free(text_at);
 
@@ -643,21 +826,20 @@ int cb_md_parse(cb_md **out, const char *text, size_t len, const cb_md_opts *opt
 
 void cb_md_free(cb_md *md)
 {
-	size_t i, j;
+	size_t i;
 
 	if (!md)
 		return;
 	free(md->html);
+	for (i = 0; i < md->n_extras; i++)
+		free(md->extras[i]);
+	free(md->extras);
 	free(md->blocks);
 	for (i = 0; i < md->n_sections; i++) {
 		cb_md_section *s = &md->sections[i];
 		free((char *)s->title);
 		free((char *)s->html_title);
 		free((char *)s->id);
-		for (j = 0; j < s->n_items; j++) {
-			free((char *)s->items[j].text);
-			free((char *)s->items[j].html);
-		}
 		free(s->items);
 	}
 	free(md->sections);
@@ -668,6 +850,7 @@ void cb_md_free(cb_md *md)
 		free((char *)md->links[i].text);
 	}
 	free(md->links);
+	free(md->found);
 	free(md->text);
 	free(md);
 }
@@ -709,6 +892,16 @@ size_t cb_md_link_count(const cb_md *md)
 const cb_md_link *cb_md_link_at(const cb_md *md, size_t i)
 {
 	return i < md->n_links ? &md->links[i] : NULL;
+}
+
+size_t cb_md_found_count(const cb_md *md)
+{
+	return md->n_found;
+}
+
+const cb_md_found *cb_md_found_at(const cb_md *md, size_t i)
+{
+	return i < md->n_found ? &md->found[i] : NULL;
 }
 
 const char *cb_md_text(const cb_md *md)

@@ -12,6 +12,9 @@
  *
  * Raw HTML is dropped and javascript:/vbscript:/file:/data: links are
  * neutralised unless opts.unsafe_html is set (a warning says so each time).
+ * HTML comments (`<!-- ... -->` standing alone, as a block or inline) are
+ * notes for editors: they are removed from the document, whatever
+ * unsafe_html says, and never warned about.
  *
  * This is the only module that includes the cmark-gfm headers.
  */
@@ -25,10 +28,13 @@
 
 typedef struct cb_md cb_md;
 
-/* A list item of a section (see cb_md_section.items). */
+/* A list item of a section (see cb_md_section.items). Its text and HTML
+ * are ranges of the document's text and HTML: NOT NUL-terminated. */
 typedef struct cb_md_item {
-	const char *text; /* plain text */
-	const char *html; /* inner HTML, without <li> */
+	const char *text; /* plain text, text_len bytes */
+	size_t text_len;
+	const char *html; /* inner HTML, without <li>, html_len bytes */
+	size_t html_len;
 	unsigned line;
 } cb_md_item;
 
@@ -46,6 +52,7 @@ typedef struct cb_md_section {
 	const char *text;  /* plain text of the section's content: a range of
 	                    * cb_md_text(), text_len bytes, NOT NUL-terminated */
 	size_t text_len;
+	size_t own_len;    /* bytes of text before the first sub-section's heading */
 	cb_md_item *items; /* list items of the lists directly in this section */
 	size_t n_items;
 } cb_md_section;
@@ -56,6 +63,12 @@ typedef enum cb_md_link_kind {
 	CB_LINK_FILE,     /* any other relative file (target = its source path) */
 	CB_LINK_ANCHOR    /* "#x" in the same document */
 } cb_md_link_kind;
+
+/* Where opts.find_word occurs in the text (see cb_md_opts). */
+typedef struct cb_md_found {
+	unsigned line; /* line in the file (line_offset added) */
+	unsigned col;  /* 1-based column in characters */
+} cb_md_found;
 
 typedef struct cb_md_link {
 	cb_md_link_kind kind;
@@ -78,6 +91,10 @@ typedef struct cb_md_opts {
 	const char *output_dir;      /* site folder of this document's page ("cases", "") */
 	cb_md_output_path_fn output_path;
 	const char *const *reserved_ids; /* NULL-terminated ids headings must avoid, or NULL */
+	/* A word to look for in the document's text (not in code, HTML or
+	 * URLs), as a whole word: "TODO" finds "TODO:" but not "TODOS". NULL
+	 * looks for nothing. See cb_md_found_at. */
+	const char *find_word;
 } cb_md_opts;
 
 /* Call once before parsing (registers cmark-gfm's extensions). */
@@ -104,6 +121,10 @@ const cb_md_section *cb_md_section_at(const cb_md *md, size_t i);
 
 size_t cb_md_link_count(const cb_md *md);
 const cb_md_link *cb_md_link_at(const cb_md *md, size_t i);
+
+/* Occurrences of opts.find_word, in document order. */
+size_t cb_md_found_count(const cb_md *md);
+const cb_md_found *cb_md_found_at(const cb_md *md, size_t i);
 
 /* Plain text of the whole document (borrowed). */
 const char *cb_md_text(const cb_md *md);

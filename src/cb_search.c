@@ -26,6 +26,7 @@
 #include "cb_md.h"
 #include "cb_mem.h"
 #include "cb_site.h"
+#include "cb_text.h"
 #include "cb_utf8.h"
 #include "cb_value.h"
 
@@ -95,21 +96,9 @@ void cb_search_free(cb_search *s)
 	free(s);
 }
 
-static uint64_t hash(const char *p, size_t len)
-{
-	uint64_t h = 1469598103934665603ULL;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		h ^= (unsigned char)p[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 static term *lookup(cb_search *s, const char *w, size_t len)
 {
-	size_t mask = s->cap - 1, i = (size_t)hash(w, len) & mask;
+	size_t mask = s->cap - 1, i = (size_t)cb_text_hash64(w, len) & mask;
 
 	while (s->terms[i].word) {
 		if (s->terms[i].len == len && memcmp(s->terms[i].word, w, len) == 0)

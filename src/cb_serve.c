@@ -31,6 +31,7 @@
 
 #include "cb_fs.h"
 #include "cb_mem.h"
+#include "cb_text.h"
 #include "cb_watch.h"
 
 /* Paths of the preview's own endpoints; no site file is served under it. */
@@ -38,17 +39,6 @@
 #define MAX_URL 4096
 
 /* ==== request paths ===================================================== */
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Bytes a path may not hold, literally or percent-encoded. */
 static int bad_byte(unsigned char c)
@@ -70,9 +60,9 @@ int cb_serve_site_path(const char *raw, char **out)
 	for (i = 0; i < n; i++) {
 		if (bad_byte((unsigned char)raw[i]))
 			goto out;
-		if (raw[i] == '%' && i + 2 < n && hexval(raw[i + 1]) >= 0 &&
-		    hexval(raw[i + 2]) >= 0) {
-			unsigned char c = (unsigned char)(hexval(raw[i + 1]) * 16 + hexval(raw[i + 2]));
+		if (raw[i] == '%' && i + 2 < n && cb_text_hexval(raw[i + 1]) >= 0 &&
+		    cb_text_hexval(raw[i + 2]) >= 0) {
+			unsigned char c = (unsigned char)(cb_text_hexval(raw[i + 1]) * 16 + cb_text_hexval(raw[i + 2]));
 			if (c == '/' || bad_byte(c))
 				goto out;
 		}

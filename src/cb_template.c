@@ -34,6 +34,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cb_text.h"
+
 /* Sections, parents and blocks may nest this deep inside one template. It
  * bounds the renderer's recursion together with CB_TMPL_MAX_DEPTH. */
 #define MAX_NEST 256
@@ -72,6 +74,8 @@ struct cb_tmpl_set {
 	cb_tmpl *retired; /* replaced templates, kept until the set is freed */
 	unsigned visit;
 	unsigned gen; /* bumped when cb_tmpl_set_add changes an entry; starts at 1 */
+	unsigned long long max_steps; /* render limits (cb_tmpl_set_limits) */
+	size_t max_output;
 };
 
 typedef enum node_type {
@@ -151,18 +155,6 @@ static int has_body(const node *n)
 	       n->type == N_BLOCK;
 }
 
-static uint32_t hash_name(const char *s, size_t n)
-{
-	uint32_t h = 2166136261u;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 16777619u;
-	}
-	return h;
-}
-
 /* {=================================================================
  * The set's table of names
  * ================================================================== */
@@ -190,7 +182,7 @@ static void table_grow(cb_tmpl_set *set)
 /* The entry for name, created (E_UNLOADED) if needed. Never NULL. */
 static entry *entry_get(cb_tmpl_set *set, const char *name, size_t nlen)
 {
-	uint32_t h = hash_name(name, nlen);
+	uint32_t h = cb_text_hash32(name, nlen);
 	entry *e;
 	size_t j;
 
@@ -234,7 +226,15 @@ cb_tmpl_set *cb_tmpl_set_new(cb_tmpl_loader load, void *ctx)
 	set->load = load;
 	set->ctx = ctx;
 	set->gen = 1;
+	set->max_steps = CB_TMPL_MAX_STEPS;
+	set->max_output = CB_TMPL_MAX_OUTPUT;
 	return set;
+}
+
+void cb_tmpl_set_limits(cb_tmpl_set *set, unsigned long long steps, size_t output)
+{
+	set->max_steps = steps;
+	set->max_output = output;
 }
 
 void cb_tmpl_set_free(cb_tmpl_set *set)
@@ -1123,8 +1123,27 @@ typedef struct rstate {
 	cb_buf ind;      /* current indentation */
 	cb_buf scratch;  /* number formatting for escaped output */
 	int depth;       /* partials, parents and block substitutions */
+	unsigned long long steps, max_steps; /* nodes visited, and the limit */
+	size_t max_output;
 	cb_diag_list *diags;
 } rstate;
+
+/* Is the render over its limit of steps or output? Reports it if so. */
+static int over_budget(rstate *st, const cb_tmpl *t, const node *n)
+{
+	int len = (int)(n->len > 40 ? 40 : n->len);
+
+	if (++st->steps > st->max_steps)
+		return cb_diag_error(st->diags, "template", t->path, n->line, n->col,
+		                     "rendering stopped at '%.*s' after %llu steps (sections over lists "
+		                     "multiply when nested)",
+		                     len, t->src + n->off, st->max_steps);
+	if (st->out->len - st->start > st->max_output)
+		return cb_diag_error(st->diags, "template", t->path, n->line, n->col,
+		                     "rendering stopped at '%.*s': the output is over %zu bytes", len,
+		                     t->src + n->off, st->max_output);
+	return 0;
+}
 
 static void put_indent(rstate *st)
 {
@@ -1310,6 +1329,8 @@ static int render_range(rstate *st, const cb_tmpl *t, size_t from, size_t to, co
 		const node *n = &t->nodes[i];
 		const cb_value *v;
 
+		if ((rc = over_budget(st, t, n)) < 0)
+			break;
 		if (n->flags & F_LEAD)
 			put_indent(st);
 		switch (n->type) {
@@ -1375,8 +1396,9 @@ int cb_tmpl_render(const cb_tmpl *t, const cb_tmpl_set *set, const cb_value *ctx
 	int rc;
 
 	assert(t && set && out);
-	(void)set; /* nodes point at the set's entries directly */
 	memset(&st, 0, sizeof st);
+	st.max_steps = set->max_steps; /* nodes point at the set's entries directly */
+	st.max_output = set->max_output;
 	st.out = out;
 	st.start = out->len;
 	st.ind = (cb_buf)CB_BUF_INIT;

@@ -69,3 +69,60 @@ const char *cb_text_suggest(const char *word, const char *const *candidates, siz
 	}
 	return NULL;
 }
+
+static int word_byte(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c >= 0x80;
+}
+
+size_t cb_text_find_word(const char *s, size_t len, size_t from, const char *word, size_t wl)
+{
+	size_t i;
+
+	for (i = from; i + wl <= len; i++) {
+		if (memcmp(s + i, word, wl) != 0)
+			continue;
+		if (i > 0 && word_byte((unsigned char)s[i - 1]))
+			continue;
+		if (i + wl < len && word_byte((unsigned char)s[i + wl]))
+			continue;
+		return i;
+	}
+	return len;
+}
+
+uint32_t cb_text_hash32(const char *s, size_t len)
+{
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+uint64_t cb_text_hash64(const char *s, size_t len)
+{
+	uint64_t h = 1469598103934665603ULL;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+int cb_text_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

@@ -9,20 +9,32 @@
 #include "cb_value.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cb_text.h"
+
 #define MAP_INDEX_MIN 9 /* build a hash index from this many entries on */
 
+/* A map entry. Keys of up to KEY_INLINE bytes (nearly all of them: "title",
+ * "url", "items") are stored in the entry itself; longer ones are
+ * allocated. */
+#define KEY_INLINE 15
 typedef struct map_entry {
-	char *key;
-	size_t klen;
+	union {
+		char *ptr;
+		char buf[KEY_INLINE + 1];
+	} k;
+	uint32_t klen;
 	uint32_t line, col;
 	cb_value *val;
 } map_entry;
+
+#define KEY(me) ((me)->klen <= KEY_INLINE ? (me)->k.buf : (me)->k.ptr)
 
 struct cb_value {
 	_Atomic uint32_t refs; /* atomic: values are shared across render threads */
@@ -49,12 +61,34 @@ struct cb_value {
 			size_t index_cap;
 		} map;
 	} u;
-	char str[]; /* string bytes for CB_STRING */
 };
+
+/* Nodes are allocated only as large as their type needs: the header plus
+ * the union member in use (a scalar takes 24 bytes, not the 56 of the
+ * whole union). A string's bytes follow its length in the same block. */
+#define HEADER_SIZE offsetof(cb_value, u)
+#define STR(v) ((char *)&(v)->u.s.len + sizeof(size_t))
+
+static size_t payload_size(cb_type t)
+{
+	cb_value *v = NULL;
+
+	switch (t) {
+	case CB_NULL: return 0;
+	case CB_BOOL: return sizeof v->u.b;
+	case CB_INT: return sizeof v->u.i;
+	case CB_FLOAT: return sizeof v->u.f;
+	case CB_STRING: return sizeof v->u.s;
+	case CB_DATE: return sizeof v->u.date;
+	case CB_LIST: return sizeof v->u.list;
+	case CB_MAP: return sizeof v->u.map;
+	}
+	return sizeof v->u;
+}
 
 static cb_value *alloc_value(cb_type t, size_t extra)
 {
-	cb_value *v = cb_xcalloc(1, cb_mem_add(sizeof(cb_value), extra));
+	cb_value *v = cb_xcalloc(1, cb_mem_add(HEADER_SIZE + payload_size(t), extra));
 
 	atomic_init(&v->refs, 1);
 	v->type = (uint8_t)t;
@@ -95,8 +129,8 @@ cb_value *cb_value_new_string(const char *s, size_t len)
 	cb_value *v = alloc_value(CB_STRING, cb_mem_add(len, 1));
 
 	if (len)
-		memcpy(v->str, s, len);
-	v->str[len] = '\0';
+		memcpy(STR(v), s, len);
+	STR(v)[len] = '\0';
 	v->u.s.len = len;
 	return v;
 }
@@ -170,7 +204,8 @@ void cb_value_unref(cb_value *v)
 		free(v->u.list.items);
 	} else if (v->type == CB_MAP) {
 		for (i = 0; i < v->u.map.len; i++) {
-			free(v->u.map.e[i].key);
+			if (v->u.map.e[i].klen > KEY_INLINE)
+				free(v->u.map.e[i].k.ptr);
 			cb_value_unref(v->u.map.e[i].val);
 		}
 		free(v->u.map.e);
@@ -245,7 +280,7 @@ const char *cb_value_str(const cb_value *v, size_t *len)
 	}
 	if (len)
 		*len = v->u.s.len;
-	return v->str;
+	return STR(v);
 }
 
 const char *cb_value_cstr(const cb_value *v)
@@ -277,7 +312,7 @@ size_t cb_value_len(const cb_value *v)
 void cb_value_push(cb_value *list, cb_value *item)
 {
 	if (list->u.list.len == list->u.list.cap) {
-		list->u.list.cap = list->u.list.cap ? list->u.list.cap * 2 : 4;
+		list->u.list.cap = list->u.list.cap ? list->u.list.cap + list->u.list.cap / 2 + 1 : 2;
 		list->u.list.items = cb_xreallocarray(list->u.list.items, list->u.list.cap,
 		                                      sizeof(cb_value *));
 	}
@@ -293,22 +328,10 @@ cb_value *cb_value_at(const cb_value *list, size_t i)
 
 /* ---- maps -------------------------------------------------------------- */
 
-static uint32_t hash_key(const char *k, size_t len)
-{
-	uint32_t h = 2166136261u; /* FNV-1a */
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		h ^= (unsigned char)k[i];
-		h *= 16777619u;
-	}
-	return h;
-}
-
 static void index_insert(cb_value *map, size_t entry)
 {
 	size_t mask = map->u.map.index_cap - 1;
-	size_t slot = hash_key(map->u.map.e[entry].key, map->u.map.e[entry].klen) & mask;
+	size_t slot = cb_text_hash32(KEY(&map->u.map.e[entry]), map->u.map.e[entry].klen) & mask;
 
 	while (map->u.map.index[slot])
 		slot = (slot + 1) & mask;
@@ -338,12 +361,12 @@ static long map_find(const cb_value *map, const char *key, size_t klen)
 
 	if (map->u.map.index) {
 		size_t mask = map->u.map.index_cap - 1;
-		size_t slot = hash_key(key, klen) & mask;
+		size_t slot = cb_text_hash32(key, klen) & mask;
 		uint32_t e;
 
 		while ((e = map->u.map.index[slot]) != 0) {
 			const map_entry *me = &map->u.map.e[e - 1];
-			if (me->klen == klen && memcmp(me->key, key, klen) == 0)
+			if (me->klen == klen && memcmp(KEY(me), key, klen) == 0)
 				return (long)e - 1;
 			slot = (slot + 1) & mask;
 		}
@@ -351,7 +374,7 @@ static long map_find(const cb_value *map, const char *key, size_t klen)
 	}
 	for (i = 0; i < map->u.map.len; i++) {
 		const map_entry *me = &map->u.map.e[i];
-		if (me->klen == klen && memcmp(me->key, key, klen) == 0)
+		if (me->klen == klen && memcmp(KEY(me), key, klen) == 0)
 			return (long)i;
 	}
 	return -1;
@@ -372,12 +395,19 @@ void cb_value_set_at(cb_value *map, const char *key, size_t klen, cb_value *val,
 		return;
 	}
 	if (map->u.map.len == map->u.map.cap) {
-		map->u.map.cap = map->u.map.cap ? map->u.map.cap * 2 : 4;
+		map->u.map.cap = map->u.map.cap ? map->u.map.cap + map->u.map.cap / 2 + 1 : 2;
 		map->u.map.e = cb_xreallocarray(map->u.map.e, map->u.map.cap, sizeof(map_entry));
 	}
 	me = &map->u.map.e[map->u.map.len++];
-	me->key = cb_xstrndup(key, klen);
-	me->klen = klen;
+	if (klen > UINT32_MAX - 1)
+		abort(); /* keys come from files of at most a few MB */
+	me->klen = (uint32_t)klen;
+	if (klen <= KEY_INLINE) {
+		memcpy(me->k.buf, key, klen);
+		me->k.buf[klen] = '\0';
+	} else {
+		me->k.ptr = cb_xstrndup(key, klen);
+	}
 	me->line = line;
 	me->col = col;
 	me->val = val;
@@ -423,7 +453,8 @@ int cb_value_del(cb_value *map, const char *key)
 	i = map_find(map, key, strlen(key));
 	if (i < 0)
 		return 0;
-	free(map->u.map.e[i].key);
+	if (map->u.map.e[i].klen > KEY_INLINE)
+		free(map->u.map.e[i].k.ptr);
 	cb_value_unref(map->u.map.e[i].val);
 	memmove(&map->u.map.e[i], &map->u.map.e[i + 1],
 	        (map->u.map.len - (size_t)i - 1) * sizeof(map_entry));
@@ -438,7 +469,7 @@ const char *cb_value_key(const cb_value *map, size_t i, size_t *klen)
 		return NULL;
 	if (klen)
 		*klen = map->u.map.e[i].klen;
-	return map->u.map.e[i].key;
+	return KEY(&map->u.map.e[i]);
 }
 
 cb_value *cb_value_entry(const cb_value *map, size_t i)
@@ -524,7 +555,7 @@ void cb_value_text(const cb_value *v, cb_buf *out)
 		put_float(out, v->u.f);
 		break;
 	case CB_STRING:
-		cb_buf_put(out, v->str, v->u.s.len);
+		cb_buf_put(out, STR(v), v->u.s.len);
 		break;
 	case CB_DATE:
 		cb_buf_printf(out, "%04d-%02d-%02d", v->u.date.y, v->u.date.m, v->u.date.d);
@@ -561,7 +592,7 @@ static void json_value(const cb_value *v, cb_buf *out, int indent, int depth)
 		break;
 	case CB_STRING:
 		cb_buf_putc(out, '"');
-		cb_buf_put_json(out, v->str, v->u.s.len);
+		cb_buf_put_json(out, STR(v), v->u.s.len);
 		cb_buf_putc(out, '"');
 		break;
 	case CB_DATE:
@@ -588,7 +619,7 @@ static void json_value(const cb_value *v, cb_buf *out, int indent, int depth)
 				cb_buf_putc(out, ',');
 			json_indent(out, indent, depth + 1);
 			cb_buf_putc(out, '"');
-			cb_buf_put_json(out, v->u.map.e[i].key, v->u.map.e[i].klen);
+			cb_buf_put_json(out, KEY(&v->u.map.e[i]), v->u.map.e[i].klen);
 			cb_buf_puts(out, indent > 0 ? "\": " : "\":");
 			json_value(v->u.map.e[i].val, out, indent, depth + 1);
 		}
@@ -622,7 +653,7 @@ int cb_value_equal(const cb_value *a, const cb_value *b)
 	case CB_FLOAT:
 		return a->u.f == b->u.f;
 	case CB_STRING:
-		return a->u.s.len == b->u.s.len && memcmp(a->str, b->str, a->u.s.len) == 0;
+		return a->u.s.len == b->u.s.len && memcmp(STR(a), STR(b), a->u.s.len) == 0;
 	case CB_DATE:
 		return a->u.date.y == b->u.date.y && a->u.date.m == b->u.date.m &&
 		       a->u.date.d == b->u.date.d;
@@ -638,7 +669,7 @@ int cb_value_equal(const cb_value *a, const cb_value *b)
 			return 0;
 		for (i = 0; i < a->u.map.len; i++) {
 			const cb_value *other =
-			    cb_value_get(b, a->u.map.e[i].key, a->u.map.e[i].klen);
+			    cb_value_get(b, KEY(&a->u.map.e[i]), a->u.map.e[i].klen);
 			if (!other || !cb_value_equal(a->u.map.e[i].val, other))
 				return 0;
 		}
@@ -661,18 +692,18 @@ cb_value *cb_value_copy(const cb_value *v)
 	case CB_MAP:
 		c = cb_value_new_map();
 		for (i = 0; i < v->u.map.len; i++)
-			cb_value_set_at(c, v->u.map.e[i].key, v->u.map.e[i].klen,
+			cb_value_set_at(c, KEY(&v->u.map.e[i]), v->u.map.e[i].klen,
 			                cb_value_copy(v->u.map.e[i].val), v->u.map.e[i].line,
 			                v->u.map.e[i].col);
 		break;
 	case CB_STRING:
-		c = cb_value_new_string(v->str, v->u.s.len);
+		c = cb_value_new_string(STR(v), v->u.s.len);
 		break;
 	default:
 		if (!v)
 			return cb_value_new_null();
 		c = alloc_value((cb_type)v->type, 0);
-		c->u = v->u;
+		memcpy(&c->u, &v->u, payload_size((cb_type)v->type));
 		break;
 	}
 	if (v)

@@ -102,7 +102,8 @@ cb_value *cb_value_get(const cb_value *map, const char *key, size_t klen);
 cb_value *cb_value_getc(const cb_value *map, const char *key);
 /* Remove key; returns 1 if it was there. */
 int cb_value_del(cb_value *map, const char *key);
-/* The i-th entry of a map: key (NUL-terminated, borrowed) and its length. */
+/* The i-th entry of a map: key (NUL-terminated, borrowed: valid until the
+ * map changes) and its length. */
 const char *cb_value_key(const cb_value *map, size_t i, size_t *klen);
 /* The i-th entry's value (borrowed). */
 cb_value *cb_value_entry(const cb_value *map, size_t i);

@@ -3,6 +3,7 @@
  *
  *   casebook build [-s SOURCE] [-o OUT] [-q] [-v] [--no-cache]
  *   casebook check [-s SOURCE] [--format text|github|json] [--strict] [FILE...]
+ *   casebook new [-s SOURCE] "Title" [--country X] [--sector Y] [--year N] [--slug S]
  *   casebook serve [-s SOURCE] [--port N] [--bind ADDR] [-v]
  *   casebook help [COMMAND] | --help | --version
  *
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,7 +24,9 @@
 #include "cb_diag.h"
 #include "cb_git.h"
 #include "cb_md.h"
+#include "cb_config.h"
 #include "cb_mem.h"
+#include "cb_new.h"
 #include "cb_serve.h"
 
 #ifndef CB_SHAREDIR
@@ -49,6 +53,7 @@ typedef struct command {
 
 static int cmd_build(int argc, char **argv);
 static int cmd_check(int argc, char **argv);
+static int cmd_new(int argc, char **argv);
 static int cmd_serve(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 
@@ -81,6 +86,25 @@ static const command commands[] = {
      "  -s, --source SOURCE   the handbook folder\n"
      "  -f, --format FORMAT   text (default), github (workflow commands), json\n"
      "      --strict          fail on warnings too\n"},
+    {"new", cmd_new,
+     "casebook new [-s SOURCE] \"Title\" [--country X] [--sector Y] [--year N] [--slug S]",
+     "Start a new case: write content/cases/<slug>.md from the archetype, with every\n"
+     "field and section explained in comments, and print its path. The slug is made\n"
+     "from the title (\"Parents run school meals\" -> parents-run-school-meals). Every\n"
+     "value still to write is marked TODO; `casebook check` reports each one left.\n"
+     "An existing case is never overwritten.\n"
+     "\n"
+     "The archetype is SOURCE/archetypes/case.md, else the theme's\n"
+     "(themes/THEME/archetypes/case.md), else the installed default.\n"
+     "\n"
+     "  -s, --source SOURCE   the handbook folder (default: the current folder)\n"
+     "      --country X       the country in English; several: \"Belgium, Netherlands\"\n"
+     "      --sector Y        a term of content/taxonomies/sector.yml (or several,\n"
+     "                        separated by commas); a label works too\n"
+     "      --year N          the year the initiative started\n"
+     "      --slug S          the file name, if not the one made from the title\n"
+     "\n"
+     "Exit codes: 0 written, 1 the case exists, 2 a bad value or no handbook.\n"},
     {"serve", cmd_serve, "casebook serve [-s SOURCE] [--port N] [--bind ADDR] [-v]",
      "Preview the handbook while editing it: build it, serve it at http://127.0.0.1:8000/\n"
      "and rebuild whenever a case, page, vocabulary, plugin, theme or casebook.yml\n"
@@ -159,11 +183,17 @@ static char *find_share_dir(void)
 	return cb_xstrdup(CB_SHAREDIR);
 }
 
-static void summary(const cb_build_result *res, cb_diag_list *diags, int check)
+/* `what` is what check was given: a path, or "N files" (NULL: everything). */
+static void summary(const cb_build_result *res, cb_diag_list *diags, int check, const char *what)
 {
 	size_t e = cb_diag_errors(diags), w = cb_diag_warnings(diags);
 
-	if (check)
+	if (check && what)
+		fprintf(stderr, "casebook: %s checked (in a handbook of %zu case%s), %zu error%s, "
+		                "%zu warning%s (%.2f s)\n",
+		        what, res->cases, res->cases == 1 ? "" : "s", e, e == 1 ? "" : "s", w,
+		        w == 1 ? "" : "s", res->seconds);
+	else if (check)
 		fprintf(stderr, "casebook: %zu case%s checked, %zu error%s, %zu warning%s (%.2f s)\n",
 		        res->cases, res->cases == 1 ? "" : "s", e, e == 1 ? "" : "s", w,
 		        w == 1 ? "" : "s", res->seconds);
@@ -184,31 +214,178 @@ static void summary(const cb_build_result *res, cb_diag_list *diags, int check)
 		        e, e == 1 ? "" : "s", w, w == 1 ? "" : "s");
 }
 
-/* Drop notes unless verbose. */
-static cb_diag_list *filtered(cb_diag_list *all, int verbose, int argc, char **files)
+/* What `check FILE...` shows: the diagnostics of these source paths (a
+ * folder stands for everything in it). */
+typedef struct file_filter {
+	char **paths; /* relative to the source root; "" is the whole source */
+	int *dirs;
+	size_t n;
+} file_filter;
+
+static int filter_keeps(const file_filter *f, const char *path)
+{
+	size_t i;
+
+	if (!f || f->n == 0)
+		return 1;
+	/* Problems of the whole handbook (no file, or its configuration) bear
+	 * on every file in it. */
+	if (!path || strcmp(path, CB_CONFIG_FILE) == 0)
+		return 1;
+	for (i = 0; i < f->n; i++) {
+		size_t len = strlen(f->paths[i]);
+		if (strcmp(path, f->paths[i]) == 0)
+			return 1;
+		if (f->dirs[i] && (len == 0 || (strncmp(path, f->paths[i], len) == 0 && path[len] == '/')))
+			return 1;
+	}
+	return 0;
+}
+
+/* Copy what is shown: notes only when verbose, only the filter's files, and
+ * paths prefixed (so they are relative to the working directory). */
+static cb_diag_list *filtered(cb_diag_list *all, int verbose, const file_filter *f,
+                              const char *prefix)
 {
 	cb_diag_list *out = cb_diag_list_new();
 	size_t i;
 
 	for (i = 0; i < cb_diag_count(all); i++) {
 		const cb_diag *d = cb_diag_at(all, i);
-		int keep = verbose || d->severity != CB_NOTE;
-		if (keep && argc > 0) {
-			int k;
-			keep = 0;
-			for (k = 0; k < argc; k++) {
-				const char *f = files[k];
-				if (strncmp(f, "./", 2) == 0)
-					f += 2;
-				if (d->path && strcmp(d->path, f) == 0)
-					keep = 1;
-			}
-		}
-		if (keep)
-			cb_diag_add(out, d->severity, d->code, d->path, d->line, d->col, d->hint, "%s",
-			            d->msg);
+		char *path;
+
+		if ((!verbose && d->severity == CB_NOTE) || !filter_keeps(f, d->path))
+			continue;
+		path = d->path && prefix && *prefix ? cb_xasprintf("%s%s", prefix, d->path) : NULL;
+		cb_diag_add(out, d->severity, d->code, path ? path : d->path, d->line, d->col, d->hint,
+		            "%s", d->msg);
+		free(path);
 	}
 	return out;
+}
+
+/* The real path of p without following its last component (a symlinked
+ * case file must stay itself). Caller frees; NULL if p does not exist. */
+static char *real_keep_last(const char *p)
+{
+	char buf[PATH_MAX], dir[PATH_MAX];
+	const char *slash = strrchr(p, '/');
+	const char *base = slash ? slash + 1 : p;
+	struct stat st;
+
+	if (lstat(p, &st) < 0)
+		return NULL;
+	if (!*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
+		return realpath(p, buf) ? cb_xstrdup(buf) : NULL;
+	if (slash) {
+		size_t len = (size_t)(slash - p);
+		if (len >= sizeof dir)
+			return NULL;
+		memcpy(dir, p, len);
+		dir[len] = '\0';
+		if (!realpath(len ? dir : "/", buf))
+			return NULL;
+	} else if (!getcwd(buf, sizeof buf)) {
+		return NULL;
+	}
+	return strcmp(buf, "/") == 0 ? cb_xasprintf("/%s", base) : cb_xasprintf("%s/%s", buf, base);
+}
+
+/* Is the real path p the folder root (sl bytes) or inside it? */
+static int within(const char *p, const char *root, size_t sl)
+{
+	return p && strncmp(p, root, sl) == 0 && (sl == 1 || p[sl] == '/' || p[sl] == '\0');
+}
+
+/* Resolve each FILE (relative to the working directory, else to the source)
+ * to a path in the source. Returns 0, or -1 after printing why not. */
+static int resolve_files(file_filter *f, const char *src_real, const char *src_arg, int argc,
+                         char **argv)
+{
+	size_t sl = strlen(src_real);
+	int i;
+
+	f->paths = cb_xcalloc((size_t)argc + 1, sizeof(char *));
+	f->dirs = cb_xcalloc((size_t)argc + 1, sizeof(int));
+	for (i = 0; i < argc; i++) {
+		char *abs = real_keep_last(argv[i]);
+		struct stat st;
+
+		/* A relative path that is not in the source from here may be one
+		 * from the source's root (check -s hb content/cases/x.md). */
+		if (argv[i][0] != '/' && !within(abs, src_real, sl)) {
+			char *in_src = cb_xasprintf("%s/%s", src_real, argv[i]);
+			char *alt = real_keep_last(in_src);
+			free(in_src);
+			if (alt) {
+				free(abs);
+				abs = alt;
+			}
+		}
+		if (!abs) {
+			fprintf(stderr, "casebook check: no such file: %s\n", argv[i]);
+			return -1;
+		}
+		if (!within(abs, src_real, sl)) {
+			fprintf(stderr, "casebook check: %s is not in the handbook %s\n", argv[i], src_arg);
+			free(abs);
+			return -1;
+		}
+		f->paths[f->n] = cb_xstrdup(abs[sl] ? abs + sl + 1 : "");
+		f->dirs[f->n] = lstat(abs, &st) == 0 && S_ISDIR(st.st_mode);
+		f->n++;
+		free(abs);
+	}
+	return 0;
+}
+
+static void filter_free(file_filter *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++)
+		free(f->paths[i]);
+	free(f->paths);
+	free(f->dirs);
+}
+
+/* A Markdown file given to check that the loader never reads (outside
+ * content/) is a case in the wrong place. */
+static void report_unread(const file_filter *f, cb_diag_list *diags)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++) {
+		const char *p = f->paths[i];
+		size_t len = strlen(p);
+
+		if (f->dirs[i] || len < 3 || strcmp(p + len - 3, ".md") != 0 ||
+		    strncmp(p, "content/", 8) == 0)
+			continue;
+		cb_diag_add(diags, CB_ERROR, "case-location", p, 0, 0,
+		            "move it to content/cases/ (its name there is its address)",
+		            "case files are read only in content/cases; this file is not part of "
+		            "the handbook");
+	}
+}
+
+/* The source folder as seen from the working directory, with a trailing
+ * '/', for paths GitHub matches against the repository ("" for "."). */
+static char *source_prefix(const char *src_real)
+{
+	char cwd[PATH_MAX];
+	size_t cl;
+
+	if (!getcwd(cwd, sizeof cwd))
+		return cb_xasprintf("%s/", src_real);
+	cl = strlen(cwd);
+	if (strcmp(cwd, src_real) == 0)
+		return cb_xstrdup("");
+	if (strcmp(cwd, "/") == 0)
+		return cb_xasprintf("%s/", src_real + 1);
+	if (strncmp(src_real, cwd, cl) == 0 && src_real[cl] == '/')
+		return cb_xasprintf("%s/", src_real + cl + 1);
+	return cb_xasprintf("%s/", src_real);
 }
 
 static int cmd_build(int argc, char **argv)
@@ -251,10 +428,10 @@ static int cmd_build(int argc, char **argv)
 	opts.stop = &stop_requested;
 	diags = cb_diag_list_new();
 	rc = cb_build_run(&opts, diags, &res);
-	shown = filtered(diags, verbose, 0, NULL);
+	shown = filtered(diags, verbose, NULL, NULL);
 	cb_diag_print(shown, stderr, CB_DIAG_TEXT, isatty(2));
 	if (!quiet || rc < 0)
-		summary(&res, diags, 0);
+		summary(&res, diags, 0, NULL);
 	cb_diag_list_free(shown);
 	cb_diag_list_free(diags);
 	free(share);
@@ -273,10 +450,12 @@ static int cmd_check(int argc, char **argv)
 	                                         {NULL, 0, NULL, 0}};
 	cb_build_opts opts = CB_BUILD_OPTS_INIT;
 	cb_build_result res;
-	cb_diag_list *diags, *shown;
+	cb_diag_list *diags = NULL, *shown = NULL;
 	cb_diag_format fmt = CB_DIAG_TEXT;
+	file_filter files = {NULL, NULL, 0};
+	char src_real[PATH_MAX];
+	char *share = NULL, *prefix = NULL;
 	int strict = 0, ch, rc;
-	char *share;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "s:f:j:h", longopts, NULL)) != -1) {
@@ -301,26 +480,100 @@ static int cmd_check(int argc, char **argv)
 		default: fprintf(stderr, "usage: %s\n", commands[1].usage); return EXIT_USAGE;
 		}
 	}
+	src_real[0] = '\0';
+	if (realpath(opts.source_dir, src_real) &&
+	    resolve_files(&files, src_real, opts.source_dir, argc - optind, argv + optind) < 0) {
+		rc = EXIT_USAGE;
+		goto out;
+	}
 	share = find_share_dir();
 	opts.share_dir = share;
 	opts.check_only = 1;
 	diags = cb_diag_list_new();
-	rc = cb_build_run(&opts, diags, &res);
-	shown = filtered(diags, 0, argc - optind, argv + optind);
-	cb_diag_print(shown, fmt == CB_DIAG_JSON ? stdout : (fmt == CB_DIAG_GITHUB ? stdout : stderr),
-	              fmt, fmt == CB_DIAG_TEXT && isatty(2));
-	if (fmt == CB_DIAG_TEXT)
-		summary(&res, shown, 1);
+	cb_build_run(&opts, diags, &res);
+	if (!res.env_error)
+		report_unread(&files, diags);
+	/* GitHub matches annotations against paths in the repository. */
+	if (fmt == CB_DIAG_GITHUB && !res.env_error)
+		prefix = source_prefix(src_real);
+	shown = filtered(diags, 0, &files, prefix);
+	cb_diag_print(shown, fmt == CB_DIAG_TEXT ? stderr : stdout, fmt,
+	              fmt == CB_DIAG_TEXT && isatty(2));
+	{
+		char *what = files.n == 1 ? cb_xstrdup(*files.paths[0] ? files.paths[0] : ".")
+		             : files.n > 1 ? cb_xasprintf("%zu files", files.n)
+		                           : NULL;
+		summary(&res, shown, 1, what);
+		free(what);
+	}
 	if (res.env_error)
 		rc = EXIT_USAGE;
 	else if (cb_diag_errors(shown) || (strict && cb_diag_warnings(shown)))
 		rc = EXIT_CONTENT;
 	else
 		rc = 0;
+out:
 	cb_diag_list_free(shown);
 	cb_diag_list_free(diags);
+	filter_free(&files);
+	free(prefix);
 	free(share);
 	return rc;
+}
+
+static int cmd_new(int argc, char **argv)
+{
+	static const struct option longopts[] = {{"source", required_argument, NULL, 's'},
+	                                         {"country", required_argument, NULL, 'c'},
+	                                         {"sector", required_argument, NULL, 'S'},
+	                                         {"year", required_argument, NULL, 'y'},
+	                                         {"slug", required_argument, NULL, 'g'},
+	                                         {"help", no_argument, NULL, 'h'},
+	                                         {NULL, 0, NULL, 0}};
+	const command *me = find_command("new");
+	cb_new_opts opts = CB_NEW_OPTS_INIT;
+	cb_diag_list *diags;
+	char *share, *path = NULL;
+	int ch, rc, here;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "s:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 's': opts.source_dir = optarg; break;
+		case 'c': opts.country = optarg; break;
+		case 'S': opts.sector = optarg; break;
+		case 'y': opts.year = optarg; break;
+		case 'g': opts.slug = optarg; break;
+		case 'h': fprintf(stdout, "usage: %s\n\n%s", me->usage, me->help); return 0;
+		default: fprintf(stderr, "usage: %s\n", me->usage); return EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 1) {
+		fprintf(stderr, "casebook new: %s\nusage: %s\n",
+		        argc - optind == 0 ? "give the case's title" : "give one title (quote it)",
+		        me->usage);
+		return EXIT_USAGE;
+	}
+	opts.title = argv[optind];
+	share = find_share_dir();
+	opts.share_dir = share;
+	diags = cb_diag_list_new();
+	rc = cb_new_case(&opts, &path, diags);
+	cb_diag_print(diags, stderr, CB_DIAG_TEXT, isatty(2));
+	if (rc == 0) {
+		here = strcmp(opts.source_dir, ".") == 0;
+		if (here)
+			printf("%s\n", path);
+		else
+			printf("%s%s%s\n", opts.source_dir,
+			       opts.source_dir[strlen(opts.source_dir) - 1] == '/' ? "" : "/", path);
+		fprintf(stderr, "casebook: replace every TODO in it, then run: casebook check%s%s %s\n",
+		        here ? "" : " -s ", here ? "" : opts.source_dir, path);
+	}
+	cb_diag_list_free(diags);
+	free(path);
+	free(share);
+	return rc == 0 ? 0 : rc == CB_NEW_EXISTS ? EXIT_CONTENT : EXIT_USAGE;
 }
 
 typedef struct serve_log {

@@ -19,14 +19,14 @@ run_cb build -s "$src"
 expect_rc 0
 site="$src/site"
 # The page, in reading order, in the navigation.
-file_contains "$site/reading.html" '<li><a href="cases/short-note.html">A short note</a>: 1 min (6 words)</li>
-<li><a href="cases/long-read.html">A long read</a>: 2 min (76 words)</li>'
+file_contains "$site/reading.html" '<li><a href="cases/short-note.html">A short note</a>: 1 min (10 words)</li>
+<li><a href="cases/long-read.html">A long read</a>: 2 min (80 words)</li>'
 file_contains "$site/index.html" '<a href="reading.html">Reading time</a>'
 # The data file.
 file_contains "$site/data/reading.json" '"title": "A short note",'
 file_contains "$site/data/reading.json" '"minutes": 2,'
 # The warning, at the first section's heading, with its hint.
-contains "$ERR" 'content/cases/short-note.md:9:1: warning: only 6 words'
+contains "$ERR" 'content/cases/short-note.md:9: warning: only 10 words'
 contains "$ERR" 'hint: is the case finished?'
 # c:set values reach the case's template context: a theme can show them.
 mkdir -p "$src/themes/example/templates"

@@ -24,7 +24,7 @@ file_contains "$watch" 'Celebrate small wins together.</div> <a class="anchor"'
 
 # lessons.html: grouped by theme with counts, each lesson linking to its anchor.
 L="$site/lessons.html"
-file_contains "$L" '5 lessons drawn from the cases'
+file_contains "$L" '7 lessons drawn from the cases'
 file_contains "$L" '<li><a href="#theme-process">Process</a> <span class="count">(2)</span></li>'
 file_contains "$L" '<li><a href="#unthemed">Unthemed</a> <span class="count">(1)</span></li>'
 file_contains "$L" '<section class="lesson-group" id="theme-recruitment" aria-labelledby="theme-recruitment-title">'
@@ -34,8 +34,8 @@ file_contains "$L" '(theme by keywords)'
 sed -n '/id="unthemed"/,/<\/section>/p' "$L" | grep -q 'Celebrate small wins together.' || fail "unthemed lesson not listed"
 # The lesson-theme vocabulary page: themes, definitions, counts, links to the groups.
 file_contains "$site/lesson-theme/index.html" '<a href="../lessons.html#theme-process">Process</a> <span class="count">(2 lessons)</span>'
-file_contains "$site/lesson-theme/index.html" '<a href="../lessons.html#theme-trust">Trust</a> <span class="count">(1 lesson)</span>'
-file_contains "$site/lesson-theme/index.html" '4 of 5 lessons have a theme'
+file_contains "$site/lesson-theme/index.html" '<a href="../lessons.html#theme-trust">Trust</a> <span class="count">(3 lessons)</span>'
+file_contains "$site/lesson-theme/index.html" '6 of 7 lessons have a theme'
 
 # data/lessons.json: {id, text, theme, case, case_title, url} for every lesson.
 J="$site/data/lessons.json"
@@ -46,7 +46,7 @@ file_contains "$J" '"theme": null,'
 file_contains "$J" '"case": "watch",'
 file_contains "$J" '"case_title": "Alpha neighbourhood watch",'
 file_contains "$J" "\"url\": \"cases/watch.html#$rid\""
-[ "$(grep -c '"id":' "$J")" = 5 ] || fail "expected 5 lessons in lessons.json"
+[ "$(grep -c '"id":' "$J")" = 7 ] || fail "expected 7 lessons in lessons.json"
 
 # Ids are stable: reordering the lessons and adding one changes none of them.
 ids_before=$(grep -o 'id="lesson-[a-z0-9-]*"' "$watch" | sort)
@@ -81,11 +81,11 @@ src=$(copy_site plugins)
 sed -i 's/\[theme: recruitment\]/[theme: recruitement]/' "$src/content/cases/watch.md"
 sed -i 's/^- Put the next step on the agenda of every meeting./- Put [theme: process] the next step on the agenda./' "$src/content/cases/garden.md"
 printf '\nA closing remark that is not a lesson.\n' >> "$src/content/cases/clinic.md"
-printf '\n## Lessons for practice\n\nNone yet.\n' >> "$src/content/cases/patrol.md"
+sed -i 's/^- Walk in pairs at night. \[theme: trust\]$/None yet./' "$src/content/cases/patrol.md"
 run_cb build -s "$src"
 expect_rc 1
-contains "$ERR" "content/cases/watch.md:24:1: error: unknown lesson theme 'recruitement'; did you mean 'recruitment'?"
+contains "$ERR" "content/cases/watch.md:24: error: unknown lesson theme 'recruitement'; did you mean 'recruitment'?"
 contains "$ERR" "hint: themes: recruitment, process, trust"
-contains "$ERR" "content/cases/garden.md:17:1: error: a theme marker must end the lesson: '... [theme: id]'"
-contains "$ERR" "content/cases/clinic.md:21:1: warning: only the list items of 'Lessons for practice' are shown, as lessons; the rest of the section is left out"
-contains "$ERR" "content/cases/patrol.md:17:1: warning: the section 'Lessons for practice' has no list of lessons"
+contains "$ERR" "content/cases/garden.md:17: error: a theme marker must end the lesson: '... [theme: id]'"
+contains "$ERR" "content/cases/clinic.md:21: warning: only the list items of 'Lessons for practice' are shown, as lessons; the rest of the section is left out"
+contains "$ERR" "content/cases/patrol.md:17:1: error: the 'Lessons for practice' section has no list items (each item is a lesson)"

@@ -36,7 +36,7 @@ end
 return {case = function(c, site) if c.slug == "b" then inner(c) end end}'
 run_cb build -s "$src"
 expect_rc 1
-contains "$ERR" 'plugins/boom.lua:2:1: error: boom in b (while processing content/cases/b.md)'
+contains "$ERR" 'plugins/boom.lua:2: error: boom in b (while processing content/cases/b.md)'
 contains "$ERR" "hint: traceback: plugins/boom.lua:2 (upvalue 'inner'), plugins/boom.lua:4 (function at line 4)"
 contains "$ERR" 'the previous site is unchanged'
 [ "$(tree_hash "$site")" = "$before" ] || fail "the previous site changed"
@@ -47,7 +47,7 @@ use tbl 'return {site = function(site)
 end}'
 run_cb build -s "$src"
 expect_rc 1
-contains "$ERR" 'plugins/tbl.lua:2:1: error: error object is a table: {code = 7} (in the site hook)'
+contains "$ERR" 'plugins/tbl.lua:2: error: error object is a table: {code = 7} (in the site hook)'
 use co 'return {case = function(c)
   local co = coroutine.wrap(function()
     error("inside the coroutine")
@@ -56,27 +56,27 @@ use co 'return {case = function(c)
 end}'
 run_cb build -s "$src"
 expect_rc 1
-contains "$ERR" 'plugins/co.lua:3:1: error: inside the coroutine (while processing content/cases/a.md)'
-contains "$ERR" 'plugins/co.lua:3:1: error: inside the coroutine (while processing content/cases/b.md)'
+contains "$ERR" 'plugins/co.lua:3: error: inside the coroutine (while processing content/cases/a.md)'
+contains "$ERR" 'plugins/co.lua:3: error: inside the coroutine (while processing content/cases/b.md)'
 use meta 'local t = setmetatable({}, {__index = function(_, k)
   error("no field " .. k)
 end})
 return {case = function(c) return t.colour end}'
 run_cb build -s "$src"
 expect_rc 1
-contains "$ERR" 'plugins/meta.lua:2:1: error: no field colour (while processing content/cases/a.md)'
+contains "$ERR" 'plugins/meta.lua:2: error: no field colour (while processing content/cases/a.md)'
 use api 'return {case = function(c)
   c:set("title", "mine")
 end}'
 run_cb build -s "$src"
 expect_rc 1
-contains "$ERR" "plugins/api.lua:2:1: error: c:set: 'title' is filled by casebook itself and cannot be set by a plugin (choose another key) (while processing content/cases/a.md)"
+contains "$ERR" "plugins/api.lua:2: error: c:set: 'title' is filled by casebook itself and cannot be set by a plugin (choose another key) (while processing content/cases/a.md)"
 use gc 'return {site = function()
   setmetatable({}, {__gc = function() error("in a finaliser") end})
 end}'
 run_cb build -s "$src"
 expect_rc 1
-contains "$ERR" 'plugins/gc.lua:2:1: error: error in __gc: in a finaliser'
+contains "$ERR" 'plugins/gc.lua:2: error: error in __gc: in a finaliser'
 
 # Each plugin has its own environment: globals and library changes of one
 # are invisible to the next.
@@ -91,7 +91,7 @@ end}' > "$src/plugins/two.lua"
 printf 'title: "Runtime handbook"\ntheme: probe\nplugins: [one, two]\n' > "$src/casebook.yml"
 run_cb build -s "$src"
 expect_rc 1
-contains "$ERR" 'plugins/two.lua:4:1: error: isolated (in the site hook)'
+contains "$ERR" 'plugins/two.lua:4: error: isolated (in the site hook)'
 
 # Loading: syntax errors, a plugin that returns no table, unknown fields.
 use syntax 'return {
@@ -99,7 +99,7 @@ use syntax 'return {
 }'
 run_cb build -s "$src"
 expect_rc 1
-contains "$ERR" "plugins/syntax.lua:2:1: error: unexpected symbol near '=' (while loading the plugin)"
+contains "$ERR" "plugins/syntax.lua:2: error: unexpected symbol near '=' (while loading the plugin)"
 use notable 'return 42'
 run_cb build -s "$src"
 expect_rc 1
@@ -107,7 +107,7 @@ contains "$ERR" 'plugins/notable.lua: error: a plugin must return a table'
 use typo 'return {cases = function(c) end}'
 run_cb build -s "$src" -o "$TMP/typo"
 expect_rc 0
-contains "$ERR" "plugins/typo.lua:1:1: warning: the plugin's table has an unknown field 'cases' (did you mean 'case'?) (it is ignored)"
+contains "$ERR" "plugins/typo.lua:1: warning: the plugin's table has an unknown field 'cases' (did you mean 'case'?) (it is ignored)"
 printf 'title: "x"\ntheme: probe\nplugins:\n  - nothere\n' > "$src/casebook.yml"
 run_cb build -s "$src"
 expect_rc 1
@@ -122,7 +122,7 @@ for code in 'io.open("/etc/passwd")' 'os.execute("touch /tmp/casebook-escaped")'
 end}"
 	run_cb build -s "$src"
 	expect_rc 1
-	contains "$ERR" 'plugins/escape.lua:2:1: error: '
+	contains "$ERR" 'plugins/escape.lua:2: error: '
 	contains "$ERR" '(in the site hook)'
 done
 absent /tmp/casebook-escaped
@@ -133,7 +133,7 @@ use binary 'return {site = function()
 end}'
 run_cb build -s "$src"
 expect_rc 1
-contains "$ERR" 'plugins/binary.lua:4:1: error: attempt to load a binary chunk'
+contains "$ERR" 'plugins/binary.lua:4: error: attempt to load a binary chunk'
 
 # Limits: a runaway loop (even one that pcall tries to catch) and a memory
 # bomb stop the plugin with an error that names it; one report, not one per case.
@@ -149,7 +149,7 @@ use bomb 'return {site = function()
 end}' 'plugin_limits: {memory_mb: 8}'
 run_cb build -s "$src"
 expect_rc 1
-contains "$ERR" "plugins/bomb.lua:2:1: error: plugin 'bomb' exceeded its memory limit (8 MB; plugin_limits.memory_mb in casebook.yml) (in the site hook)"
+contains "$ERR" "plugins/bomb.lua:2: error: plugin 'bomb' exceeded its memory limit (8 MB; plugin_limits.memory_mb in casebook.yml) (in the site hook)"
 use grow 'return {site = function()
   local t = {}
   for i = 1, 1e9 do t[i] = ("x"):rep(100) .. i end

@@ -54,6 +54,29 @@ static void test_formats(void **state)
 	free(s);
 	cb_diag_list_free(l);
 
+	/* No file: a workflow command with the title alone. A hint of several
+	 * lines keeps its shape in text. A file-level diagnostic has no line. */
+	l = cb_diag_list_new();
+	cb_diag_error(l, "no-config", NULL, 0, 0, "no casebook.yml");
+	cb_diag_add(l, CB_ERROR, "field-missing", "content/cases/a.md", 1, 1,
+	            "sources:\n  - \"A, B. (2010).\"", "missing required field 'sources'");
+	cb_diag_add(l, CB_ERROR, "case-symlink", "content/cases/b.md", 0, 0, NULL, "a link");
+	s = print(l, CB_DIAG_GITHUB);
+	assert_string_equal(s, "::error title=casebook no-config::no casebook.yml\n"
+	                       "::error file=content/cases/a.md,line=1,col=1,title=casebook "
+	                       "field-missing::missing required field 'sources'%0Ahint: sources:%0A  - "
+	                       "\"A, B. (2010).\"\n"
+	                       "::error file=content/cases/b.md,title=casebook case-symlink::a link\n");
+	free(s);
+	s = print(l, CB_DIAG_TEXT);
+	assert_string_equal(s, "casebook: error: no casebook.yml\n"
+	                       "content/cases/a.md:1:1: error: missing required field 'sources'\n"
+	                       "    hint: sources:\n"
+	                       "            - \"A, B. (2010).\"\n"
+	                       "content/cases/b.md: error: a link\n");
+	free(s);
+	cb_diag_list_free(l);
+
 	l = cb_diag_list_new();
 	s = print(l, CB_DIAG_JSON);
 	assert_string_equal(s, "[]\n");

@@ -43,13 +43,13 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* A case file with the required fields and three sections. */
+/* A case file with the required fields, three sections and its lessons. */
 static char *case_md(const char *title, int year, const char *context, const char *outcomes)
 {
 	return cb_xasprintf("---\ntitle: \"%s\"\ncountry: Netherlands\nyear: %d\nsector: health\n"
 	                    "sources: [\"Author, A. (2020). A book.\"]\n---\n\n"
 	                    "## Context\n\n%s\n\n## What happened\n\nThings happened in %s.\n\n"
-	                    "## Outcomes\n\n%s\n",
+	                    "## Outcomes\n\n%s\n\n## Lessons for practice\n\n- Ask early.\n",
 	                    title, year, context, title, outcomes);
 }
 
@@ -193,7 +193,8 @@ static void write_delta(fx_repo *fx, const char *outcomes)
 	    "sources:\n  - \"Writer, W. (2019). District budgets. A Journal, 3(1), 1-9.\"\n---\n\n"
 	    "Delta is a district budget.\n\n## Background\n\nResidents proposed projects.\n"
 	    "They argued over them in open evening meetings.\nThen they voted.\n\n"
-	    "## Results\n\n%s\nThe city funded the winners.\nIt reported back every quarter.\n",
+	    "## Results\n\n%s\nThe city funded the winners.\nIt reported back every quarter.\n\n"
+	    "## Lessons for practice\n\n- Report back often.\n",
 	    outcomes);
 	fx_write(fx, "content/cases/d.md", text);
 	free(text);

@@ -27,7 +27,9 @@ static cb_doc *doc(const char *fm)
 	cb_diag_list *d = cb_diag_list_new();
 	cb_doc *out = NULL;
 	char *text = NULL;
-	cb_doc_opts o = {0, NULL};
+	cb_doc_opts o;
+
+	memset(&o, 0, sizeof o);
 
 	assert_true(asprintf(&text, "---\n%s---\n\n## Context\n\nx\n", fm) > 0);
 	cb_doc_parse(&out, CB_DOC_CASE, "content/cases/a.md", text, strlen(text), &o, d);

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,8 +62,11 @@ static void test_sections(void **state)
 	s = cb_md_section_at(md, 2);
 	assert_string_equal(s->id, "lessons-for-practice");
 	assert_int_equal(s->n_items, 2);
-	assert_string_equal(s->items[0].text, "First lesson.");
-	assert_string_equal(s->items[1].html, "Second, with <a href=\"b.html\">a link</a>.");
+	assert_int_equal(s->items[0].text_len, strlen("First lesson."));
+	assert_memory_equal(s->items[0].text, "First lesson.", s->items[0].text_len);
+	assert_int_equal(s->items[1].html_len, strlen("Second, with <a href=\"b.html\">a link</a>."));
+	assert_memory_equal(s->items[1].html, "Second, with <a href=\"b.html\">a link</a>.",
+	                    s->items[1].html_len);
 	assert_int_equal(s->items[1].line, 24);
 	/* Ids are unique and avoid the reserved ones. */
 	assert_string_equal(cb_md_section_at(md, 3)->id, "context-1");
@@ -224,12 +228,150 @@ static void test_output_paths(void **state)
 	free(p);
 }
 
+/* HTML comments are notes for editors: gone from the output, whether raw
+ * HTML is allowed or not, and never warned about; other HTML still is. */
+static void test_comments(void **state)
+{
+	cb_diag_list *d = cb_diag_list_new();
+	cb_md *md;
+	char *html;
+	int unsafe;
+
+	(void)state;
+	for (unsafe = 0; unsafe <= 1; unsafe++) {
+		md = parse("<!-- a note\n     on two lines -->\n\n## Context\n\n"
+		           "<!-- one --> <!-- two -->\n\nText <!-- inline --> here.\n",
+		           unsafe, d);
+		html = all_html(md);
+		assert_null(strstr(html, "note"));
+		assert_null(strstr(html, "inline"));
+		assert_null(strstr(html, "<!--"));
+		assert_non_null(strstr(html, "<p>Text  here.</p>"));
+		assert_int_equal(cb_md_section_count(md), 1);
+		assert_int_equal(cb_md_section_at(md, 0)->text_len, strlen("Text  here."));
+		free(html);
+		cb_md_free(md);
+	}
+	assert_int_equal(cb_diag_count(d), 0);
+	/* Not only a comment: raw HTML, dropped with a warning. */
+	md = parse("<!-- c --> <b>bold</b>\n", 0, d);
+	assert_int_equal(cb_diag_warnings(d), 1);
+	cb_md_free(md);
+	cb_diag_list_free(d);
+}
+
+static cb_md *parse_find(const char *text, const char *word, cb_diag_list *d)
+{
+	cb_md_opts o;
+	cb_md *md = NULL;
+
+	memset(&o, 0, sizeof o);
+	o.path = "content/cases/a.md";
+	o.line_offset = 10;
+	o.find_word = word;
+	cb_md_parse(&md, text, strlen(text), &o, d);
+	return md;
+}
+
+/* find_word: whole words in text, at their exact line and column (in
+ * characters), never in code, HTML, URLs or comments. */
+static void test_find_word(void **state)
+{
+	cb_diag_list *d = cb_diag_list_new();
+	cb_md *md;
+	const cb_md_found *f;
+
+	(void)state;
+	md = parse_find("TODO: first.\n\n"
+	                "Łódź, *TODO* and **bold TODO**; TODOS, XTODO, `TODO`.\n\n"
+	                "```\nTODO in code\n```\n\n"
+	                "<!-- TODO in a comment -->\n\n"
+	                "- item &amp; TODO\n"
+	                "  > quoted TODO\n\n"
+	                "[TODO](https://example.org/TODO) ![alt TODO](x.png)\n\n"
+	                "| a | b |\n|---|---|\n| x | TODO |\n",
+	                "TODO", d);
+	assert_int_equal(cb_md_found_count(md), 8);
+	f = cb_md_found_at(md, 0);
+	assert_int_equal(f->line, 11);
+	assert_int_equal(f->col, 1);
+	f = cb_md_found_at(md, 1);
+	assert_int_equal(f->line, 13);
+	assert_int_equal(f->col, 8); /* "Łódź, *" is seven characters */
+	f = cb_md_found_at(md, 2);
+	assert_int_equal(f->line, 13);
+	assert_int_equal(f->col, 25);
+	f = cb_md_found_at(md, 3);
+	assert_int_equal(f->line, 21); /* "- item &amp; TODO": after the entity */
+	assert_int_equal(f->col, 14);
+	f = cb_md_found_at(md, 4);
+	assert_int_equal(f->line, 22);
+	assert_int_equal(f->col, 12);
+	f = cb_md_found_at(md, 5); /* link text, not its URL */
+	assert_int_equal(f->line, 24);
+	assert_int_equal(f->col, 2);
+	f = cb_md_found_at(md, 6); /* an image's alt text */
+	assert_int_equal(f->line, 24);
+	assert_int_equal(f->col, 40);
+	f = cb_md_found_at(md, 7); /* a table cell */
+	assert_int_equal(f->line, 28);
+	assert_int_equal(f->col, 7);
+	assert_null(cb_md_found_at(md, 8));
+	cb_md_free(md);
+	/* Nothing asked, nothing found. */
+	md = parse("TODO\n", 0, d);
+	assert_int_equal(cb_md_found_count(md), 0);
+	cb_md_free(md);
+	cb_diag_list_free(d);
+}
+
+/* Ids of headings with the same title: -1, -2, ... in order, skipping ids
+ * taken otherwise; thousands of them in linear time (a hang the fuzzer's
+ * input tests/fuzz/load/crash-many-empty-headings showed: 30,000 empty
+ * headings took over 30 s). */
+static void test_heading_ids(void **state)
+{
+	cb_diag_list *d = cb_diag_list_new();
+	cb_buf text = CB_BUF_INIT;
+	cb_md *md;
+	char want[32];
+	size_t i;
+
+	(void)state;
+	md = parse("## A\n\n## A 1\n\n## A\n\n## A\n\n## Related\n\n## Related\n\n#\n\n## A-2\n", 0, d);
+	assert_int_equal(cb_md_section_count(md), 8);
+	assert_string_equal(cb_md_section_at(md, 0)->id, "a");
+	assert_string_equal(cb_md_section_at(md, 1)->id, "a-1");
+	assert_string_equal(cb_md_section_at(md, 2)->id, "a-2");
+	assert_string_equal(cb_md_section_at(md, 3)->id, "a-3");
+	assert_string_equal(cb_md_section_at(md, 4)->id, "related-1"); /* reserved */
+	assert_string_equal(cb_md_section_at(md, 5)->id, "related-2");
+	assert_string_equal(cb_md_section_at(md, 6)->id, "section");
+	assert_string_equal(cb_md_section_at(md, 7)->id, "a-2-1");
+	cb_md_free(md);
+
+	for (i = 0; i < 20000; i++)
+		cb_buf_puts(&text, "#\n");
+	md = parse(text.ptr, 0, d);
+	assert_int_equal(cb_md_section_count(md), 20000);
+	assert_string_equal(cb_md_section_at(md, 0)->id, "section");
+	for (i = 1; i < 20000; i++) {
+		snprintf(want, sizeof want, "section-%zu", i);
+		assert_string_equal(cb_md_section_at(md, i)->id, want);
+	}
+	cb_md_free(md);
+	cb_buf_dispose(&text);
+	cb_diag_list_free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_sections),         cmocka_unit_test(test_links),
 	    cmocka_unit_test(test_safety),           cmocka_unit_test(test_doc_front_matter),
 	    cmocka_unit_test(test_doc_omit),         cmocka_unit_test(test_output_paths),
+	    cmocka_unit_test(test_comments),         cmocka_unit_test(test_find_word),
+	    cmocka_unit_test(test_heading_ids),
 	};
 	cb_md_init();
 	return cmocka_run_group_tests_name("cb_md, cb_doc", tests, NULL, NULL);

@@ -467,6 +467,61 @@ static void test_recursion_depth(void **state)
 	cb_diag_list_free(d);
 }
 
+/* Nested sections over lists multiply: the render stops at its limits of
+ * steps and output with an error, instead of running for hours (a hang the
+ * fuzzer found: tests/fuzz/template/crash-nested-sections). */
+static void test_limits(void **state)
+{
+	cb_diag_list *d = cb_diag_list_new();
+	cb_value *ctx = yaml("{list: [1, 2, 3], big: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa}");
+	cb_tmpl_set *set = cb_tmpl_set_new(NULL, NULL);
+	const cb_tmpl *t = NULL;
+	cb_buf out = CB_BUF_INIT, tmpl = CB_BUF_INIT;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 30; i++) /* 3^30 passes */
+		cb_buf_puts(&tmpl, "{{#list}}");
+	cb_buf_puts(&tmpl, "x");
+	for (i = 0; i < 30; i++)
+		cb_buf_puts(&tmpl, "{{/list}}");
+	cb_tmpl_set_add(set, "nest", tmpl.ptr, tmpl.len, NULL);
+	assert_int_equal(cb_tmpl_set_get(set, "nest", &t, d), 0);
+	cb_tmpl_set_limits(set, 100000, 1 << 20);
+	assert_int_equal(cb_tmpl_render(t, set, ctx, &out, d), -1);
+	assert_int_equal(out.len, 0);
+	assert_int_equal(cb_diag_count(d), 1);
+	assert_non_null(strstr(cb_diag_at(d, 0)->msg, "rendering stopped at '"));
+	assert_non_null(strstr(cb_diag_at(d, 0)->msg,
+	                       "after 100000 steps (sections over lists multiply when nested)"));
+	cb_diag_list_free(d);
+
+	/* The output is limited too; a failed render leaves it as it was. */
+	d = cb_diag_list_new();
+	cb_buf_clear(&tmpl);
+	cb_buf_puts(&tmpl, "{{#list}}{{#list}}{{#list}}{{big}}{{/list}}{{/list}}{{/list}}");
+	cb_tmpl_set_add(set, "wide", tmpl.ptr, tmpl.len, NULL);
+	assert_int_equal(cb_tmpl_set_get(set, "wide", &t, d), 0);
+	cb_tmpl_set_limits(set, 1000000, 1000);
+	cb_buf_puts(&out, "kept|");
+	assert_int_equal(cb_tmpl_render(t, set, ctx, &out, d), -1);
+	assert_string_equal(out.ptr, "kept|");
+	assert_int_equal(cb_diag_count(d), 1);
+	assert_non_null(strstr(cb_diag_at(d, 0)->msg, "the output is over 1000 bytes"));
+	/* Within the limits all is well: 27 times 40 bytes. */
+	cb_tmpl_set_limits(set, 1000000, 2000);
+	cb_buf_clear(&out);
+	assert_int_equal(cb_tmpl_render(t, set, ctx, &out, d), 0);
+	assert_int_equal(out.len, 27 * 40);
+	/* The defaults are generous but finite. */
+	assert_true(CB_TMPL_MAX_STEPS >= 10000000ULL && CB_TMPL_MAX_OUTPUT >= ((size_t)256 << 20));
+	cb_buf_dispose(&out);
+	cb_buf_dispose(&tmpl);
+	cb_tmpl_set_free(set);
+	cb_value_unref(ctx);
+	cb_diag_list_free(d);
+}
+
 static void test_missing_and_replace(void **state)
 {
 	cb_tmpl_set *set = cb_tmpl_set_new(NULL, NULL);
@@ -639,6 +694,7 @@ int main(void)
 	    cmocka_unit_test(test_error_in_partial),
 	    cmocka_unit_test(test_layout),
 	    cmocka_unit_test(test_recursion_depth),
+	    cmocka_unit_test(test_limits),
 	    cmocka_unit_test(test_missing_and_replace),
 	    cmocka_unit_test(test_loader_error),
 	    cmocka_unit_test(test_threads),
