@@ -27,7 +27,7 @@ TEST_CFLAGS  = $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS))
 TEST_LIBS    = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS))
 
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -DCB_VERSION='"$(VERSION)"' -DCB_SHAREDIR='"$(PREFIX)/share/casebook"' $(WARN) -MMD -MP
-REL_CFLAGS  := -O2 -DNDEBUG
+REL_CFLAGS  := -O2 -flto=auto -DNDEBUG
 SAN_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 SAN_CFLAGS  := -O1 -g $(SAN_FLAGS) -DCB_DEBUG_CHECKS
 CFLAGS      ?=
@@ -63,7 +63,7 @@ test: deps
 
 # ---- release build -------------------------------------------------------
 casebook: $(REL_OBJS) build/rel/main.o
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(REL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 build/rel/%.o: src/%.c | build/rel
 	$(CC) $(BASE_CFLAGS) $(REL_CFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<

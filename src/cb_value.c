@@ -67,7 +67,7 @@ struct cb_value {
  * the union member in use (a scalar takes 24 bytes, not the 56 of the
  * whole union). A string's bytes follow its length in the same block. */
 #define HEADER_SIZE offsetof(cb_value, u)
-#define STR(v) ((char *)&(v)->u.s.len + sizeof(size_t))
+#define STR(v) ((char *)(v) + HEADER_SIZE + sizeof(size_t))
 
 static size_t payload_size(cb_type t)
 {
