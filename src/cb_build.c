@@ -755,10 +755,10 @@ out:
 		res->blobs_made = st.blobs_made;
 		res->blobs_shared = st.blobs_shared;
 		cb_diag_add(diags, CB_NOTE, "editions", NULL, 0, 0, NULL,
-		            "%zu editions: %zu documents parsed, %zu shared; %zu case pages rendered, "
+		            "%zu edition%s: %zu documents parsed, %zu shared; %zu case pages rendered, "
 		            "%zu shared; %zu cases of the print edition rendered, %zu shared; %zu cases' "
 		            "parts of the search index and data files made, %zu shared",
-		            res->editions, st.docs_parsed, st.docs_shared, st.pages_rendered,
+		            res->editions, res->editions == 1 ? "" : "s", st.docs_parsed, st.docs_shared, st.pages_rendered,
 		            st.pages_shared, st.pieces_rendered, st.pieces_shared, st.blobs_made,
 		            st.blobs_shared);
 	}

@@ -215,7 +215,17 @@ static int read_list(cb_editions *e, const cb_value *list, cb_diag_list *diags)
 			                   cb_value_col(vnote), "an edition's note must be a string");
 		}
 		if (rc == 0 && name && ref && e->repo) {
-			if (cb_git_resolve(e->repo, ref, id, &when) < 0) {
+			int found = cb_git_resolve(e->repo, ref, id, &when) == 0;
+
+			if (!found && cb_git_repo_is_shallow(e->repo)) {
+				/* Most likely beyond the cut of a shallow clone (CI
+				 * checkouts): build without it rather than fail. */
+				cb_diag_add(diags, CB_WARNING, "edition-shallow", CB_CONFIG_FILE,
+				            cb_value_line(vr), cb_value_col(vr),
+				            "fetch the whole history (git fetch --unshallow) to build it",
+				            "edition '%s': '%s' is not in this shallow clone; the "
+				            "edition is left out", name, ref);
+			} else if (!found) {
 				rc = cb_diag_add(diags, CB_ERROR, "edition-ref", CB_CONFIG_FILE,
 				                 cb_value_line(vr), cb_value_col(vr),
 				                 "give a tag, a branch or a commit id of this repository "
@@ -377,7 +387,13 @@ int cb_editions_open(cb_editions **out, const char *source_dir, const cb_config 
 		            "editions",
 		            "the source is not in a git repository: building the working tree alone, "
 		            "without history or editions");
-	if (r < 0 && r != CB_GIT_ENOREPO)
+	if (r == CB_GIT_EOWNER && !check_only)
+		cb_diag_add(diags, CB_WARNING, "git-owner", NULL, 0, 0,
+		            "if you trust it: git config --global --add safe.directory <folder>",
+		            "the git repository of %s belongs to another user, and git's "
+		            "safe.directory setting does not name it: building the working tree alone, "
+		            "without history or editions", source_dir);
+	if (r < 0 && r != CB_GIT_ENOREPO && r != CB_GIT_EOWNER)
 		rc = -1;
 	if (e->repo) {
 		e->has_head = cb_git_resolve(e->repo, "HEAD", e->head, &when) == 0;

@@ -88,6 +88,17 @@ struct cb_git_repo {
 	pthread_mutex_t lock;
 };
 
+/* Whether a repository holds `dir` that opening refused: git's ownership
+ * rule (libgit2 1.5 reports it as "not found"; discovery does not check). */
+static int owned_elsewhere(const char *dir)
+{
+	git_buf found = GIT_BUF_INIT;
+	int yes = git_repository_discover(&found, dir, 0, NULL) == 0;
+
+	git_buf_dispose(&found);
+	return yes;
+}
+
 int cb_git_repo_open(cb_git_repo **out, const char *dir, cb_diag_list *diags)
 {
 	git_repository *repo = NULL;
@@ -101,8 +112,8 @@ int cb_git_repo_open(cb_git_repo **out, const char *dir, cb_diag_list *diags)
 	if (!realpath(dir, real))
 		return CB_GIT_ENOREPO;
 	rc = git_repository_open_ext(&repo, real, 0, NULL);
-	if (rc == GIT_ENOTFOUND)
-		return CB_GIT_ENOREPO;
+	if (rc == GIT_ENOTFOUND || rc == GIT_EOWNER)
+		return owned_elsewhere(real) ? CB_GIT_EOWNER : CB_GIT_ENOREPO;
 	if (rc < 0)
 		return cb_diag_error(diags, "git", NULL, 0, 0, "cannot open the git repository of %s: %s",
 		                     dir, git_msg());

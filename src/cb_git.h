@@ -37,6 +37,9 @@ typedef struct cb_git_repo cb_git_repo;
 
 /* No repository holds the folder (returned by cb_git_repo_open). */
 #define CB_GIT_ENOREPO (-2)
+/* The repository belongs to another user and git's safe.directory does not
+ * name it (returned by cb_git_repo_open). */
+#define CB_GIT_EOWNER (-4)
 /* A revision that names no commit (returned by cb_git_resolve). */
 #define CB_GIT_ENOTFOUND (-3)
 
@@ -44,8 +47,9 @@ typedef struct cb_git_repo cb_git_repo;
  * Open the repository whose working tree holds folder `dir` (searching the
  * folder and its parents, as git does). Returns 0 and a repository the caller
  * frees with cb_git_repo_free; CB_GIT_ENOREPO when there is none (or only a
- * bare one), reporting nothing; -1 after reporting a broken repository to
- * diags.
+ * bare one) and CB_GIT_EOWNER when it belongs to another user (git's
+ * safe.directory rule), reporting nothing; -1 after reporting a broken
+ * repository to diags.
  */
 int cb_git_repo_open(cb_git_repo **out, const char *dir, cb_diag_list *diags);
 void cb_git_repo_free(cb_git_repo *repo);

@@ -473,6 +473,43 @@ static void test_no_repository(void **state)
 	cb_fs_remove_tree(dir);
 }
 
+/* A repository of another user that git's safe.directory does not name is
+ * not read (git's rule), and the build says why instead of "no repository".
+ * Making one needs chown: only as root. */
+static void test_other_owner(void **state)
+{
+	char home[] = "/tmp/cb-home-XXXXXX", *git_dir, *t;
+	fx_repo fx;
+	built b;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	fx_init(&fx);
+	fx_write(&fx, "casebook.yml", "title: T\n");
+	write_case(&fx, "a", "Alpha", 2010, "Context.", "Outcomes.");
+	fx_commit(&fx, "One", "Ann", "ann@example.org", FX_DAY(2024, 1, 1));
+	/* No global git configuration (so no safe.directory) while it runs. */
+	assert_non_null(mkdtemp(home));
+	FX_GIT(git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_GLOBAL, home));
+	git_dir = cb_xasprintf("%s/.git", fx.dir);
+	assert_int_equal(chown(fx.dir, 4321, 4321), 0);
+	assert_int_equal(chown(git_dir, 4321, 4321), 0);
+	build_into(&b, fx.dir);
+	FX_GIT(git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_GLOBAL, NULL));
+	assert_no_errors(&b);
+	assert_int_equal(cb_diag_warnings(b.diags), 1);
+	t = diag_text(b.diags);
+	assert_contains(t, "belongs to another user, and git's safe.directory setting does not name "
+	                   "it: building the working tree alone, without history or editions");
+	free(t);
+	assert_page_lacks(&b, "cases/a.html", "id=\"history\"");
+	built_free(&b);
+	free(git_dir);
+	cb_fs_remove_tree(home);
+	fx_free(&fx);
+}
+
 static void test_bad_ref(void **state)
 {
 	fx_repo fx;
@@ -578,6 +615,45 @@ static void test_shallow(void **state)
 	/* History as far as it goes: the edge commit's changes are unknown. */
 	assert_page(&b, "cases/a.html", "Last updated 2024-03-01; by Bob.");
 	assert_page_lacks(&b, "cases/a.html", "added");
+	built_free(&b);
+	fx_free(&fx);
+}
+
+/* A listed edition whose commit is beyond a shallow clone's cut (a CI
+ * checkout) is left out with a warning; the others are built. */
+static void test_shallow_listed_edition(void **state)
+{
+	fx_repo fx;
+	built b;
+	git_oid c1, c2;
+	char hex1[GIT_OID_HEXSZ + 1], hex2[GIT_OID_HEXSZ + 1], *yml, *t;
+
+	(void)state;
+	fx_init(&fx);
+	write_case(&fx, "a", "Alpha", 2010, "One.", "Outcomes.");
+	fx_write(&fx, "casebook.yml", "title: T\n");
+	c1 = fx_commit(&fx, "One", "Ann", "ann@example.org", FX_DAY(2024, 1, 1));
+	write_case(&fx, "a", "Alpha", 2010, "Two.", "Outcomes.");
+	c2 = fx_commit(&fx, "Two", "Ann", "ann@example.org", FX_DAY(2024, 2, 1));
+	git_oid_tostr(hex1, 13, &c1);
+	git_oid_tostr(hex2, 13, &c2);
+	yml = cb_xasprintf("title: T\neditions:\n  list:\n    - { name: old, ref: %s }\n"
+	                   "    - { name: new, ref: %s }\n", hex1, hex2);
+	fx_write(&fx, "casebook.yml", yml);
+	free(yml);
+	fx_commit(&fx, "Three", "Bob", "bob@example.org", FX_DAY(2024, 3, 1));
+	fx_make_shallow(&fx, &c2, &c1);
+	build_into(&b, fx.dir);
+	assert_no_errors(&b);
+	t = diag_text(b.diags);
+	yml = cb_xasprintf("casebook.yml:4:25: warning: edition 'old': '%s' is not in this shallow "
+	                   "clone; the edition is left out", hex1);
+	assert_contains(t, yml);
+	free(yml);
+	free(t);
+	assert_int_equal(b.res.editions, 1);
+	assert_page(&b, "editions/new/cases/a.html", "Two.");
+	assert_false(exists(&b, "editions/old"));
 	built_free(&b);
 	fx_free(&fx);
 }
@@ -976,10 +1052,12 @@ int main(void)
 	    cmocka_unit_test(test_sharing),
 	    cmocka_unit_test(test_shared_equals_fresh),
 	    cmocka_unit_test(test_no_repository),
+	    cmocka_unit_test(test_other_owner),
 	    cmocka_unit_test(test_bad_ref),
 	    cmocka_unit_test(test_no_matching_tags),
 	    cmocka_unit_test(test_latest_head),
 	    cmocka_unit_test(test_shallow),
+	    cmocka_unit_test(test_shallow_listed_edition),
 	    cmocka_unit_test(test_subfolder_and_edition_errors),
 	    cmocka_unit_test(test_plugin_change),
 	    cmocka_unit_test(test_plugin_per_edition),
