@@ -88,6 +88,7 @@ struct cb_render {
 	size_t *order;   /* case index at each reading position */
 	size_t *pos;     /* reading position of each case */
 	cb_value *field_tax; /* front-matter field -> taxonomy name */
+	cb_value *shared_terms; /* "tax\037term\037derived" -> term_ctx, for the summaries */
 	job *jobs;
 	size_t n_jobs, cap_jobs;
 	atomic_size_t next, done;
@@ -248,6 +249,24 @@ static cb_value *term_ctx(cb_render *r, const char *tax, const char *term, int d
 	return t;
 }
 
+/* The same as term_ctx, shared: one context per term for every summary that
+ * shows it (10,000 summaries hold about 80,000 terms of a few hundred). Only
+ * for contexts nothing changes afterwards (facts_ctx adds "text" to its own);
+ * called before the worker threads start. The caller owns the reference
+ * returned. */
+static cb_value *shared_term_ctx(cb_render *r, const char *tax, const char *term, int derived)
+{
+	char *key = cb_xasprintf("%s\037%s\037%d", tax, term, derived != 0);
+	cb_value *t = cb_value_getc(r->shared_terms, key);
+
+	if (!t) {
+		t = term_ctx(r, tax, term, derived);
+		cb_value_setc(r->shared_terms, key, t);
+	}
+	free(key);
+	return cb_value_ref(t);
+}
+
 static int facet_has(const cb_value *facet, const char *term, int *derived)
 {
 	size_t i;
@@ -384,7 +403,8 @@ static cb_value *facets_ctx(cb_render *r, const cb_doc *doc)
 		cb_value_set_str(f, "title", title ? title : tax);
 		for (k = 0; k < cb_value_len(list); k++) {
 			const cb_value *e = cb_value_at(list, k);
-			cb_value_push(terms, term_ctx(r, tax, cb_value_cstr(cb_value_getc(e, "term")),
+			cb_value_push(terms,
+			              shared_term_ctx(r, tax, cb_value_cstr(cb_value_getc(e, "term")),
 			                              cb_value_bool(cb_value_getc(e, "derived"))));
 		}
 		cb_value_setc(f, "terms", terms);
@@ -455,7 +475,7 @@ static cb_value *summary_ctx(cb_render *r, const cb_doc *doc)
 		cb_buf b = CB_BUF_INIT;
 		for (i = 0; i < cb_value_len(list); i++) {
 			const char *id = cb_value_cstr(cb_value_at(list, i));
-			cb_value_push(sectors, term_ctx(r, "sector", id, 0));
+			cb_value_push(sectors, shared_term_ctx(r, "sector", id, 0));
 			if (i)
 				cb_buf_puts(&b, ", ");
 			cb_buf_puts(&b, cb_site_term_label(r->site, "sector", id));
@@ -1789,8 +1809,11 @@ int cb_render_new(cb_render **out, cb_site *site, const cb_render_opts *opts)
 	}
 	r->site_ctx = build_site_ctx(r);
 	r->cases = cb_value_new_list();
+	r->shared_terms = cb_value_new_map();
 	for (i = 0; i < cb_site_case_count(site); i++)
 		cb_value_push(r->cases, summary_ctx(r, cb_site_case(site, i)));
+	cb_value_unref(r->shared_terms); /* the summaries hold what they use */
+	r->shared_terms = NULL;
 	sort_by_title(r);
 	if (r->opts->cache)
 		compute_doc_keys(r);
