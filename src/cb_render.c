@@ -1679,6 +1679,8 @@ out:
 	return rc;
 }
 
+#define WORKER_BUF_KEEP (1024 * 1024)
+
 static void *worker(void *arg)
 {
 	worker_ctx *w = arg;
@@ -1695,6 +1697,10 @@ static void *worker(void *arg)
 		}
 		if (render_job(r, w->out, &r->jobs[i], &b, &sw) < 0)
 			set_failed(r);
+		/* Keep the buffer for the next page, unless a big page (the
+		 * lessons, 14 MB at 10,000 cases) made it big. */
+		if (b.cap > WORKER_BUF_KEEP)
+			cb_buf_dispose(&b);
 		d = atomic_fetch_add(&r->done, 1) + 1;
 		if (r->opts && r->opts->progress && (d % 256 == 0 || d == r->n_jobs)) {
 			pthread_mutex_lock(&r->lock);
