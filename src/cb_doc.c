@@ -281,10 +281,20 @@ void cb_doc_set_var(cb_doc *doc, const char *key, cb_value *val)
 	cb_value_setc(doc->vars, key, val);
 }
 
-void cb_doc_add_facet(cb_doc *doc, const char *taxonomy, const char *term, int derived)
+cb_value *cb_doc_facet_entry(const char *term, int derived)
+{
+	cb_value *entry = cb_value_new_map();
+
+	cb_value_reserve(entry, 2);
+	cb_value_set_str(entry, "term", term);
+	cb_value_set_bool(entry, "derived", derived);
+	return entry;
+}
+
+void cb_doc_add_facet_entry(cb_doc *doc, const char *taxonomy, cb_value *entry)
 {
 	cb_value *list = cb_value_getc(doc->facets, taxonomy);
-	cb_value *entry;
+	const char *term = cb_value_cstr(cb_value_getc(entry, "term"));
 	size_t i;
 
 	if (!list) {
@@ -293,13 +303,17 @@ void cb_doc_add_facet(cb_doc *doc, const char *taxonomy, const char *term, int d
 	}
 	for (i = 0; i < cb_value_len(list); i++) {
 		const char *t = cb_value_cstr(cb_value_getc(cb_value_at(list, i), "term"));
-		if (t && strcmp(t, term) == 0)
+		if (t && term && strcmp(t, term) == 0) {
+			cb_value_unref(entry);
 			return;
+		}
 	}
-	entry = cb_value_new_map();
-	cb_value_set_str(entry, "term", term);
-	cb_value_set_bool(entry, "derived", derived);
 	cb_value_push(list, entry);
+}
+
+void cb_doc_add_facet(cb_doc *doc, const char *taxonomy, const char *term, int derived)
+{
+	cb_doc_add_facet_entry(doc, taxonomy, cb_doc_facet_entry(term, derived));
 }
 
 const cb_value *cb_doc_facets(const cb_doc *doc) { return doc->facets; }

@@ -91,6 +91,10 @@ void cb_doc_set_var(cb_doc *doc, const char *key, cb_value *val);
 /* Classify: add term to taxonomy (no duplicates); derived marks a value
  * computed by a rule rather than written in the front matter. */
 void cb_doc_add_facet(cb_doc *doc, const char *taxonomy, const char *term, int derived);
+/* The same with an entry made by cb_doc_facet_entry (stolen), which may be
+ * shared by many documents: nothing changes an entry once it is added. */
+cb_value *cb_doc_facet_entry(const char *term, int derived);
+void cb_doc_add_facet_entry(cb_doc *doc, const char *taxonomy, cb_value *entry);
 /* Facets: a map taxonomy -> list of {term, derived} maps (borrowed). */
 const cb_value *cb_doc_facets(const cb_doc *doc);
 /* Leave the section with this id (and its sub-sections) out of the body.

@@ -491,6 +491,49 @@ static const cb_value *find_term(const cb_value *tax, const char *term, const ch
 	return NULL;
 }
 
+/* The facet entries ({term, derived}) this state has made, shared by every
+ * case given the same one (a map "derived\037term" -> entry), kept in the
+ * registry and dropped with the state. Cases of 10,000 get about 60,000. */
+#define FACETS_KEY "casebook.facet_entries"
+
+static int facets_gc(lua_State *L)
+{
+	cb_value **box = lua_touserdata(L, 1);
+
+	cb_value_unref(*box);
+	*box = NULL;
+	return 0;
+}
+
+/* A reference to the shared entry for term and derived. */
+static cb_value *shared_facet_entry(lua_State *L, const char *term, int derived)
+{
+	cb_value **box, *e;
+	char *key;
+
+	if (lua_rawgetp(L, LUA_REGISTRYINDEX, FACETS_KEY) == LUA_TUSERDATA) { /* -- box */
+		box = lua_touserdata(L, -1);
+	} else {
+		lua_pop(L, 1);
+		box = lua_newuserdatauv(L, sizeof *box, 0); /* -- box */
+		*box = cb_value_new_map();
+		lua_createtable(L, 0, 1);
+		lua_pushcfunction(L, facets_gc);
+		lua_setfield(L, -2, "__gc");
+		lua_setmetatable(L, -2);
+		lua_pushvalue(L, -1);
+		lua_rawsetp(L, LUA_REGISTRYINDEX, FACETS_KEY);
+	}
+	lua_pop(L, 1); /* -- */
+	key = cb_xasprintf("%d\037%s", derived != 0, term);
+	if (!(e = cb_value_getc(*box, key))) {
+		e = cb_doc_facet_entry(term, derived);
+		cb_value_setc(*box, key, e);
+	}
+	free(key);
+	return cb_value_ref(e);
+}
+
 /* c:facet(taxonomy, term [, derived]) */
 static int doc_facet(lua_State *L)
 {
@@ -522,7 +565,7 @@ static int doc_facet(lua_State *L)
 		free(ids);
 		return luaL_error(L, "%s", msg);
 	}
-	cb_doc_add_facet(d->doc, tax, term, derived);
+	cb_doc_add_facet_entry(d->doc, tax, shared_facet_entry(L, term, derived));
 	return 0;
 }
 

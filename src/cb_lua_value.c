@@ -579,12 +579,14 @@ static cb_value *convert_table(conv *c, int idx, int depth)
 			goto out;
 		}
 		out = cb_value_new_list();
+		cb_value_reserve(out, n);
 		for (i = 0; i < n; i++) {
 			cb_value_push(out, e[i].v);
 			e[i].v = NULL;
 		}
 	} else {
 		out = cb_value_new_map();
+		cb_value_reserve(out, n);
 		for (i = 0; i < n; i++) {
 			if (e[i].is_int) {
 				char num[32];

@@ -88,6 +88,7 @@ struct cb_render {
 	size_t *order;   /* case index at each reading position */
 	size_t *pos;     /* reading position of each case */
 	cb_value *field_tax; /* front-matter field -> taxonomy name */
+	cb_value *shared_terms; /* "tax\037term\037derived" -> term_ctx, for the summaries */
 	job *jobs;
 	size_t n_jobs, cap_jobs;
 	atomic_size_t next, done;
@@ -248,6 +249,24 @@ static cb_value *term_ctx(cb_render *r, const char *tax, const char *term, int d
 	return t;
 }
 
+/* The same as term_ctx, shared: one context per term for every summary that
+ * shows it (10,000 summaries hold about 80,000 terms of a few hundred). Only
+ * for contexts nothing changes afterwards (facts_ctx adds "text" to its own);
+ * called before the worker threads start. The caller owns the reference
+ * returned. */
+static cb_value *shared_term_ctx(cb_render *r, const char *tax, const char *term, int derived)
+{
+	char *key = cb_xasprintf("%s\037%s\037%d", tax, term, derived != 0);
+	cb_value *t = cb_value_getc(r->shared_terms, key);
+
+	if (!t) {
+		t = term_ctx(r, tax, term, derived);
+		cb_value_setc(r->shared_terms, key, t);
+	}
+	free(key);
+	return cb_value_ref(t);
+}
+
 static int facet_has(const cb_value *facet, const char *term, int *derived)
 {
 	size_t i;
@@ -384,7 +403,8 @@ static cb_value *facets_ctx(cb_render *r, const cb_doc *doc)
 		cb_value_set_str(f, "title", title ? title : tax);
 		for (k = 0; k < cb_value_len(list); k++) {
 			const cb_value *e = cb_value_at(list, k);
-			cb_value_push(terms, term_ctx(r, tax, cb_value_cstr(cb_value_getc(e, "term")),
+			cb_value_push(terms,
+			              shared_term_ctx(r, tax, cb_value_cstr(cb_value_getc(e, "term")),
 			                              cb_value_bool(cb_value_getc(e, "derived"))));
 		}
 		cb_value_setc(f, "terms", terms);
@@ -455,7 +475,7 @@ static cb_value *summary_ctx(cb_render *r, const cb_doc *doc)
 		cb_buf b = CB_BUF_INIT;
 		for (i = 0; i < cb_value_len(list); i++) {
 			const char *id = cb_value_cstr(cb_value_at(list, i));
-			cb_value_push(sectors, term_ctx(r, "sector", id, 0));
+			cb_value_push(sectors, shared_term_ctx(r, "sector", id, 0));
 			if (i)
 				cb_buf_puts(&b, ", ");
 			cb_buf_puts(&b, cb_site_term_label(r->site, "sector", id));
@@ -1088,6 +1108,24 @@ static void gen_plugin_pages(cb_render *r)
 	}
 }
 
+/* A data file, made on the worker that writes it: the JSON of a big data
+ * file (lessons: 18 MB at 10,000 cases) is then held only while it is
+ * written, not from the page list to the end of the build. */
+static int write_data(cb_render *r, cb_render_sink *sink, void *ctx, size_t i)
+{
+	const char *name;
+	const cb_value *v;
+	cb_buf b = CB_BUF_INIT;
+
+	(void)ctx;
+	cb_site_data_at(r->site, i, &name, &v);
+	cb_value_json(v, &b, 2);
+	cb_buf_putc(&b, '\n');
+	cb_render_sink_put(sink, b.ptr, b.len);
+	cb_buf_dispose(&b);
+	return 0;
+}
+
 static void gen_data(cb_render *r)
 {
 	size_t i;
@@ -1095,16 +1133,12 @@ static void gen_data(cb_render *r)
 	for (i = 0; i < cb_site_data_count(r->site); i++) {
 		const char *name;
 		const cb_value *v;
-		cb_buf b = CB_BUF_INIT;
 		char *path;
 
 		cb_site_data_at(r->site, i, &name, &v);
-		cb_value_json(v, &b, 2);
-		cb_buf_putc(&b, '\n');
 		path = cb_xasprintf("data/%s.json", name);
-		cb_render_add_raw(r, path, b.ptr, b.len);
+		cb_render_add_writer(r, path, NULL, NULL, NULL, write_data, NULL, i);
 		free(path);
-		cb_buf_dispose(&b);
 	}
 }
 
@@ -1645,6 +1679,8 @@ out:
 	return rc;
 }
 
+#define WORKER_BUF_KEEP (1024 * 1024)
+
 static void *worker(void *arg)
 {
 	worker_ctx *w = arg;
@@ -1661,6 +1697,10 @@ static void *worker(void *arg)
 		}
 		if (render_job(r, w->out, &r->jobs[i], &b, &sw) < 0)
 			set_failed(r);
+		/* Keep the buffer for the next page, unless a big page (the
+		 * lessons, 14 MB at 10,000 cases) made it big. */
+		if (b.cap > WORKER_BUF_KEEP)
+			cb_buf_dispose(&b);
 		d = atomic_fetch_add(&r->done, 1) + 1;
 		if (r->opts && r->opts->progress && (d % 256 == 0 || d == r->n_jobs)) {
 			pthread_mutex_lock(&r->lock);
@@ -1789,8 +1829,11 @@ int cb_render_new(cb_render **out, cb_site *site, const cb_render_opts *opts)
 	}
 	r->site_ctx = build_site_ctx(r);
 	r->cases = cb_value_new_list();
+	r->shared_terms = cb_value_new_map();
 	for (i = 0; i < cb_site_case_count(site); i++)
 		cb_value_push(r->cases, summary_ctx(r, cb_site_case(site, i)));
+	cb_value_unref(r->shared_terms); /* the summaries hold what they use */
+	r->shared_terms = NULL;
 	sort_by_title(r);
 	if (r->opts->cache)
 		compute_doc_keys(r);

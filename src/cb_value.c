@@ -309,6 +309,19 @@ size_t cb_value_len(const cb_value *v)
 	return 0;
 }
 
+void cb_value_reserve(cb_value *v, size_t n)
+{
+	if (!v)
+		return;
+	if (v->type == CB_LIST && n > v->u.list.cap) {
+		v->u.list.items = cb_xreallocarray(v->u.list.items, n, sizeof(cb_value *));
+		v->u.list.cap = n;
+	} else if (v->type == CB_MAP && n > v->u.map.cap) {
+		v->u.map.e = cb_xreallocarray(v->u.map.e, n, sizeof(map_entry));
+		v->u.map.cap = n;
+	}
+}
+
 void cb_value_push(cb_value *list, cb_value *item)
 {
 	if (list->u.list.len == list->u.list.cap) {

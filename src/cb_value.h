@@ -86,6 +86,12 @@ int cb_value_date(const cb_value *v, int *y, int *m, int *d);
 /* Number of items of a list or entries of a map; 0 for anything else. */
 size_t cb_value_len(const cb_value *v);
 
+/* Make room in a list or map for n items or entries in all, exactly (no
+ * more is allocated until more are added): for containers whose size is
+ * known before they are filled. Does nothing for other types or when there
+ * is room already. */
+void cb_value_reserve(cb_value *v, size_t n);
+
 /* Lists. push steals item; at returns a borrowed item or NULL. */
 void cb_value_push(cb_value *list, cb_value *item);
 cb_value *cb_value_at(const cb_value *list, size_t i);

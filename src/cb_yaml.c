@@ -189,6 +189,8 @@ static cb_value *convert_node(conv *c, yaml_node_t *node, int depth, size_t *wei
 		yaml_node_item_t *it;
 
 		v = cb_value_new_list();
+		cb_value_reserve(v, (size_t)(node->data.sequence.items.top -
+		                             node->data.sequence.items.start));
 		for (it = node->data.sequence.items.start; it < node->data.sequence.items.top;
 		     it++) {
 			cb_value *item = convert(c, *it, depth + 1, &cw);
@@ -207,6 +209,8 @@ static cb_value *convert_node(conv *c, yaml_node_t *node, int depth, size_t *wei
 		yaml_node_pair_t *p;
 
 		v = cb_value_new_map();
+		cb_value_reserve(v, (size_t)(node->data.mapping.pairs.top -
+		                             node->data.mapping.pairs.start));
 		for (p = node->data.mapping.pairs.start; p < node->data.mapping.pairs.top; p++) {
 			yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
 			cb_value *val;

@@ -205,6 +205,20 @@ static void test_doc_omit(void **state)
 	cb_doc_add_facet(doc, "phase", "co-design", 0);
 	cb_doc_add_facet(doc, "phase", "co-design", 1);
 	assert_int_equal(cb_value_len(cb_value_getc(cb_doc_facets(doc), "phase")), 1);
+	{
+		/* One entry shared by two documents; a duplicate is dropped. */
+		cb_doc *other = cb_doc_share(doc);
+		cb_value *e = cb_doc_facet_entry("design", 1);
+		cb_doc_add_facet_entry(doc, "phase", cb_value_ref(e));
+		cb_doc_add_facet_entry(other, "phase", cb_value_ref(e));
+		cb_doc_add_facet_entry(doc, "phase", cb_doc_facet_entry("design", 0));
+		assert_int_equal(cb_value_len(cb_value_getc(cb_doc_facets(doc), "phase")), 2);
+		assert_ptr_equal(cb_value_at(cb_value_getc(cb_doc_facets(doc), "phase"), 1), e);
+		assert_ptr_equal(cb_value_at(cb_value_getc(cb_doc_facets(other), "phase"), 0), e);
+		assert_true(cb_value_bool(cb_value_getc(e, "derived")));
+		cb_value_unref(e);
+		cb_doc_free(other);
+	}
 	cb_doc_free(doc);
 	cb_diag_list_free(d);
 }

@@ -145,6 +145,43 @@ static void test_equal_copy_sharing(void **state)
 	cb_value_unref(c);
 }
 
+/* Reserving room changes nothing visible: lengths, order and lookups are
+ * as without it, also past the reserved size and the hash index size. */
+static void test_reserve(void **state)
+{
+	cb_value *l = cb_value_new_list(), *m = cb_value_new_map(), *s = cb_value_new_cstr("x");
+	char key[16];
+	int i;
+
+	(void)state;
+	cb_value_reserve(l, 3);
+	cb_value_reserve(m, 3);
+	cb_value_reserve(s, 3); /* not a container: nothing happens */
+	assert_int_equal(cb_value_len(l), 0);
+	assert_int_equal(cb_value_len(m), 0);
+	assert_string_equal(cb_value_cstr(s), "x");
+	for (i = 0; i < 20; i++) {
+		snprintf(key, sizeof key, "k%d", i);
+		cb_value_push(l, cb_value_new_int(i));
+		cb_value_setc(m, key, cb_value_new_int(i));
+		if (i == 1) {
+			cb_value_reserve(l, 1); /* smaller than the length: nothing happens */
+			cb_value_reserve(m, 12);
+		}
+	}
+	assert_int_equal(cb_value_len(l), 20);
+	assert_int_equal(cb_value_len(m), 20);
+	for (i = 0; i < 20; i++) {
+		snprintf(key, sizeof key, "k%d", i);
+		assert_int_equal(cb_value_int(cb_value_at(l, (size_t)i)), i);
+		assert_int_equal(cb_value_int(cb_value_getc(m, key)), i);
+		assert_string_equal(cb_value_key(m, (size_t)i, NULL), key);
+	}
+	cb_value_unref(l);
+	cb_value_unref(m);
+	cb_value_unref(s);
+}
+
 static void *ref_storm(void *arg)
 {
 	cb_value *v = arg;
@@ -176,6 +213,7 @@ int main(void)
 	    cmocka_unit_test(test_scalars),      cmocka_unit_test(test_map_order_and_replace),
 	    cmocka_unit_test(test_text),         cmocka_unit_test(test_json),
 	    cmocka_unit_test(test_equal_copy_sharing), cmocka_unit_test(test_atomic_refs),
+	    cmocka_unit_test(test_reserve),
 	};
 	return cmocka_run_group_tests_name("cb_value", tests, NULL, NULL);
 }
