@@ -114,6 +114,8 @@ FUZZ_FLAGS   := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
 FUZZ_OBJS    := $(SRCS:src/%.c=build/fuzz/%.o)
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS    := $(FUZZ_TARGETS:%=build/fuzz/%)
+# Kept between runs (make would delete them as intermediates of the pattern rule).
+.SECONDARY: $(FUZZ_OBJS)
 
 fuzz: fuzz-build
 	@tests/fuzz/run $(FUZZ_SECONDS)

@@ -352,10 +352,10 @@ static int walk(cb_site *site, jobs *j, const char *dir)
 			                 "move it to content/cases/",
 			                 "case files must lie directly in content/cases, not in a "
 			                 "sub-folder");
-		} else if (md) {
-			if (stray_markdown(site, path) < 0)
-				rc = -1;
+		} else if (md && stray_markdown(site, path) < 0) {
+			rc = -1;
 		} else {
+			/* Any other file, stray Markdown included, is copied. */
 			char *to = cb_doc_output_path(path);
 			cb_site_add_file(site, path, to);
 			free(to);

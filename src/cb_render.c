@@ -1713,31 +1713,40 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/* Compile template `name` (NULL: none) unless it was tried before, so that a
+ * broken template is reported once, not once per page using it. */
+static void precompile(cb_render *r, const char *name, cb_value *tried)
+{
+	const cb_tmpl *t;
+
+	if (!name || cb_value_getc(tried, name))
+		return;
+	cb_value_set(tried, name, strlen(name), cb_value_new_bool(1));
+	if (cb_tmpl_set_get(r->tmpls, name, &t, r->diags) == -1)
+		r->failed = 1;
+}
+
 static int run_queue(cb_render *r, cb_output *out)
 {
 	int n = r->opts && r->opts->threads > 0 ? r->opts->threads
 	                                        : (int)sysconf(_SC_NPROCESSORS_ONLN);
 	pthread_t tids[16];
 	worker_ctx w = {r, out};
+	cb_value *tried = cb_value_new_map();
 	int i, started = 0;
 	size_t k;
 
 	/* Compile every template the queue needs before rendering in parallel,
 	 * so that the workers only read the set. */
 	for (k = 0; k < r->n_jobs; k++) {
-		const cb_tmpl *t;
 		char **l;
-		if (r->jobs[k].tmpl && cb_tmpl_set_get(r->tmpls, r->jobs[k].tmpl, &t, r->diags) == -1)
-			r->failed = 1;
+		precompile(r, r->jobs[k].tmpl, tried);
 		for (l = r->jobs[k].tmpl_list; l && *l; l++)
-			if (cb_tmpl_set_get(r->tmpls, *l, &t, r->diags) == -1)
-				r->failed = 1;
+			precompile(r, *l, tried);
 	}
-	if (r->has_switcher) {
-		const cb_tmpl *t;
-		if (cb_tmpl_set_get(r->tmpls, "casebook:edition-switcher", &t, r->diags) == -1)
-			r->failed = 1;
-	}
+	if (r->has_switcher)
+		precompile(r, "casebook:edition-switcher", tried);
+	cb_value_unref(tried);
 	if (r->failed)
 		return -1;
 	if (r->opts->cache)
@@ -1798,9 +1807,11 @@ int cb_render_new(cb_render **out, cb_site *site, const cb_render_opts *opts)
 	atomic_init(&r->done, 0);
 	probe = cb_xasprintf("themes/%s", r->theme);
 	if (!cb_site_lookup(site, probe)) {
+		const cb_value *at = cb_value_getc(cb_config_value(cb_site_config(site)), "theme");
+
 		free(probe);
-		cb_diag_error(r->diags, "no-theme", CB_CONFIG_FILE, 0, 0,
-		              "theme '%s' not found (looked in themes/%s in the source and "
+		cb_diag_error(r->diags, "no-theme", CB_CONFIG_FILE, at ? cb_value_line(at) : 0,
+		              at ? cb_value_col(at) : 0, "theme '%s' not found (looked in themes/%s in the source and "
 		              "in the installed themes)",
 		              r->theme, r->theme);
 		cb_render_free(r);

@@ -1,10 +1,10 @@
 /*
  * casebook: the command line.
  *
- *   casebook build [-s SOURCE] [-o OUT] [-q] [-v] [--no-cache]
+ *   casebook build [-s SOURCE] [-o OUT] [-q] [-v] [-j N] [--no-cache]
  *   casebook check [-s SOURCE] [--format text|github|json] [--strict] [FILE...]
  *   casebook new [-s SOURCE] "Title" [--country X] [--sector Y] [--year N] [--slug S]
- *   casebook serve [-s SOURCE] [--port N] [--bind ADDR] [-v]
+ *   casebook serve [-s SOURCE] [--port N] [--bind ADDR] [-j N] [-v]
  *   casebook help [COMMAND] | --help | --version
  *
  * Exit codes: 0 ok, 1 content errors, 2 usage or environment errors.
@@ -58,7 +58,7 @@ static int cmd_serve(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 
 static const command commands[] = {
-    {"build", cmd_build, "casebook build [-s SOURCE] [-o OUT] [-q] [-v] [--no-cache]",
+    {"build", cmd_build, "casebook build [-s SOURCE] [-o OUT] [-q] [-v] [-j N] [--no-cache]",
      "Build the handbook in SOURCE (default: the current folder, which holds casebook.yml)\n"
      "into OUT (default: SOURCE/site). The new site replaces the old one only when the\n"
      "build succeeds; a failed build leaves the previous site as it was.\n"
@@ -105,7 +105,7 @@ static const command commands[] = {
      "      --slug S          the file name, if not the one made from the title\n"
      "\n"
      "Exit codes: 0 written, 1 the case exists, 2 a bad value or no handbook.\n"},
-    {"serve", cmd_serve, "casebook serve [-s SOURCE] [--port N] [--bind ADDR] [-v]",
+    {"serve", cmd_serve, "casebook serve [-s SOURCE] [--port N] [--bind ADDR] [-j N] [-v]",
      "Preview the handbook while editing it: build it, serve it at http://127.0.0.1:8000/\n"
      "and rebuild whenever a case, page, vocabulary, plugin, theme or casebook.yml\n"
      "changes. Open pages reload by themselves after a rebuild. When a rebuild fails,\n"

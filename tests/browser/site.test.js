@@ -270,18 +270,30 @@ test('vocabulary, term, matrix and vocabularies pages, and their charts', { skip
 	await m.close();
 });
 
-test('edition switcher', async (t) => {
-	const home = fs.readFileSync(path.join(HANDBOOK, 'index.html'), 'utf8');
-	const m = home.match(/<(?:nav|div|ul|select)[^>]*(?:class|id|aria-label)="[^"]*[Ee]dition[^"]*"[\s\S]*?<\/(?:nav|div|ul|select)>/);
-	const links = m ? [...m[0].matchAll(/href="([^"#]+)"/g)].map((x) => x[1]) : [];
-	if (!links.length) {
-		t.skip('the site has no editions (no edition switcher on the home page)');
+test('edition switcher: from a case to the same case in an edition, and back', async (t) => {
+	const c = casePages(HANDBOOK)[0];
+	const m = c.html.match(/<nav class="edition-switcher"[\s\S]*?<\/nav>/);
+	const to = m ? [...m[0].matchAll(/href="([^"#]*editions\/[^"#]+)"/g)].map((x) => x[1]) : [];
+	if (!to.length) {
+		t.skip('the site has no editions (no edition switcher on the case pages)');
 		return;
 	}
-	const page = await lib.openPage(browser, lib.siteURL(HANDBOOK, 'index.html'));
-	const href = links[0];
-	await Promise.all([page.waitForLoadState('load'), page.click(`a[href="${href}"]`)]);
-	assert.ok(await page.locator('h1').count() >= 1, `edition page ${href}`);
+	const page = await lib.openPage(browser, lib.siteURL(HANDBOOK, c.file));
+	const title = await page.locator('h1').first().textContent();
+	const switcher = page.locator('nav.edition-switcher');
+	// The switcher names the version shown: the latest one here.
+	assert.match(await switcher.locator('.edition-current').textContent(), /Latest/);
+	await Promise.all([page.waitForLoadState('load'), switcher.locator(`a[href="${to[0]}"]`).click()]);
+	const inEdition = page.url();
+	assert.match(inEdition, new RegExp(`/editions/[^/]+/${c.file.replace(/[.]/g, '[.]')}$`));
+	assert.match(await page.locator('nav.edition-switcher .edition-current').textContent(), /^Edition /);
+	// The same case (it is in the edition), with its history.
+	assert.equal(await page.locator('h1').first().textContent(), title);
+	assert.equal(await page.locator('nav.edition-switcher a[aria-current="page"]').count(), 1);
+	// And back to the latest version of the same page.
+	await Promise.all([page.waitForLoadState('load'),
+		page.locator('nav.edition-switcher a', { hasText: 'Latest' }).click()]);
+	assert.equal(page.url(), lib.siteURL(HANDBOOK, c.file));
 	noProblems(page);
 	await page.close();
 });

@@ -1,6 +1,8 @@
 # A small handbook builds into a complete site that works from disk.
 . "$(dirname "$0")/lib.sh"
 src=$(copy_site basic)
+# Markdown without front matter outside cases and pages is copied as it is.
+mkdir -p "$src/content/notes" && printf '# To do\n' >"$src/content/notes/todo.md"
 run_cb build -s "$src" -q
 expect_rc 0
 site="$src/site"
@@ -8,6 +10,7 @@ for f in index.html cases/index.html cases/alpha-watch.html cases/beta-clinic.ht
 	cases/gamma-school.html method.html assets/style.css cases/img/map.png; do
 	exists "$site/$f"
 done
+file_contains "$site/notes/todo.md" '# To do'
 # content/pages/index.md is the home page's introduction, not a page of its own.
 absent "$site/about.html"
 file_contains "$site/index.html" 'This handbook has <a href="cases/alpha-watch.html">three cases</a>'

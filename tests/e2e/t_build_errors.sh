@@ -43,3 +43,12 @@ run_cb build -s "$src"
 expect_rc 1
 contains "$ERR" 'themes/broken/templates/case.mustache:1:'
 [ "$(tree_hash "$src/site")" = "$before" ] || fail "the previous site changed after a template error"
+# A broken template is reported once, not once per page that uses it.
+[ "$(printf '%s\n' "$ERR" | grep -c 'case.mustache:1:')" = 1 ] ||
+	fail "the template error is repeated: $(printf '%s\n' "$ERR" | grep 'case.mustache:1:')"
+# A theme that does not exist is named at its line of casebook.yml.
+sed -i 's/^theme: broken$/theme: nosuch/' "$src/casebook.yml"
+run_cb build -s "$src"
+expect_rc 1
+line=$(grep -n '^theme: nosuch$' "$src/casebook.yml" | cut -d: -f1)
+contains "$ERR" "casebook.yml:$line:8: error: theme 'nosuch' not found"
