@@ -42,6 +42,9 @@ struct cb_editions {
 	size_t head_tip;     /* HEAD's tip in history */
 	cb_value **pages;    /* per site: path -> true */
 	switch_ctx *sw;      /* per site */
+	/* Per site, from its history: renamed cases. former: slug -> [earlier
+	 * slugs, newest first]; later: earlier slug -> slug (NULL: none). */
+	cb_value **former, **later;
 };
 
 static const char *const edition_keys[] = {"tags", "list", "latest", NULL};
@@ -329,18 +332,81 @@ static void drop_editions(cb_editions *e)
 	e->latest_head = 0;
 }
 
-/* Room for each site's page list and switcher context. */
+/* The slug of a case file path ("content/cases/a.md" -> "a"), or NULL.
+ * Caller frees. */
+static char *case_slug(const char *path)
+{
+	size_t len = strlen(path), pre = strlen(CASES_DIR "/");
+
+	if (len <= pre + 3 || strncmp(path, CASES_DIR "/", pre) != 0 ||
+	    strcmp(path + len - 3, ".md") != 0 || memchr(path + pre, '/', len - pre))
+		return NULL;
+	return cb_xstrndup(path + pre, len - pre - 3);
+}
+
+/* Site k's renamed cases, from the history of its tip. */
+static void read_renames(cb_editions *e, size_t k)
+{
+	size_t i, j, tip = k < e->n ? k : e->head_tip;
+	const cb_value *h;
+	const char *path;
+
+	e->former[k] = cb_value_new_map();
+	e->later[k] = cb_value_new_map();
+	if (!e->history || (k == e->n && !e->has_head))
+		return;
+	for (i = 0; (h = cb_history_at(e->history, tip, i, &path)) != NULL; i++) {
+		const cb_value *entries = cb_value_getc(h, "entries");
+		char *slug = case_slug(path);
+		cb_value *list = NULL;
+
+		for (j = 0; slug && j < cb_value_len(entries); j++) {
+			const char *from = cb_value_cstr(cb_value_getc(cb_value_at(entries, j), "from"));
+			char *old = from ? case_slug(from) : NULL;
+
+			if (old && strcmp(old, slug) != 0) {
+				if (!list) {
+					list = cb_value_new_list();
+					cb_value_setc(e->former[k], slug, list);
+				}
+				cb_value_push(list, cb_value_new_cstr(old));
+				if (!cb_value_getc(e->later[k], old))
+					cb_value_setc(e->later[k], old, cb_value_new_cstr(slug));
+			}
+			free(old);
+		}
+		free(slug);
+	}
+}
+
+/* Room for each site's page list and switcher context, and its renames. */
 static void make_site_slots(cb_editions *e)
 {
 	size_t i;
 
 	e->pages = cb_xcalloc(e->n + 1, sizeof *e->pages);
 	e->sw = cb_xcalloc(e->n + 1, sizeof *e->sw);
+	e->former = cb_xcalloc(e->n + 1, sizeof *e->former);
+	e->later = cb_xcalloc(e->n + 1, sizeof *e->later);
 	for (i = 0; i <= e->n; i++) {
 		e->pages[i] = cb_value_new_map();
 		e->sw[i].e = e;
 		e->sw[i].k = i;
+		read_renames(e, i);
 	}
+}
+
+static void free_renames(cb_editions *e)
+{
+	size_t i;
+
+	for (i = 0; e->former && i <= e->n; i++) {
+		cb_value_unref(e->former[i]);
+		cb_value_unref(e->later[i]);
+	}
+	free(e->former);
+	free(e->later);
+	e->former = e->later = NULL;
 }
 
 int cb_editions_open(cb_editions **out, const char *source_dir, const cb_config *cfg,
@@ -440,6 +506,7 @@ void cb_editions_free(cb_editions *e)
 	if (e->pages)
 		for (i = 0; i <= e->n; i++)
 			cb_value_unref(e->pages[i]);
+	free_renames(e);
 	drop_editions(e);
 	free(e->pages);
 	free(e->sw);
@@ -454,6 +521,8 @@ void cb_editions_drop(cb_editions *e)
 
 	for (i = 1; i <= e->n; i++)
 		cb_value_unref(e->pages[i]);
+	/* Site 0 is now the latest: no edition, nothing renamed between. */
+	free_renames(e);
 	drop_editions(e);
 }
 
@@ -549,6 +618,41 @@ static cb_value *site_info(const cb_editions *e, size_t k)
 	return s;
 }
 
+/* The path in site m of page `path` of site k: the page itself, or the same
+ * case under the name it had or was given between the two (its history
+ * follows renames). NULL when site m has neither. Caller frees. */
+static char *page_in(const cb_editions *e, size_t k, size_t m, const char *path)
+{
+	size_t len = strlen(path), i;
+	const cb_value *former, *to;
+	char *slug, *found = NULL;
+
+	if (cb_value_getc(e->pages[m], path))
+		return cb_xstrdup(path);
+	if (!e->former || len <= 11 || strncmp(path, "cases/", 6) != 0 ||
+	    strcmp(path + len - 5, ".html") != 0)
+		return NULL;
+	slug = cb_xstrndup(path + 6, len - 11);
+	former = cb_value_getc(e->former[k], slug);
+	/* Renamed after site k, in site m: m's history knows the old name. */
+	to = cb_value_getc(e->later[m], slug);
+	if (to)
+		found = cb_xasprintf("cases/%s.html", cb_value_cstr(to));
+	/* Renamed before site k: the names it had. */
+	for (i = 0; i < cb_value_len(former); i++) {
+		if (found && cb_value_getc(e->pages[m], found))
+			break;
+		free(found);
+		found = cb_xasprintf("cases/%s.html", cb_value_cstr(cb_value_at(former, i)));
+	}
+	free(slug);
+	if (found && !cb_value_getc(e->pages[m], found)) {
+		free(found);
+		found = NULL;
+	}
+	return found;
+}
+
 static cb_value *switcher(void *ctx, const char *path)
 {
 	const switch_ctx *sc = ctx;
@@ -561,12 +665,13 @@ static cb_value *switcher(void *ctx, const char *path)
 	for (m = e->n + 1; m-- > 0;) {
 		cb_value *it = site_info(e, m);
 		char *root = root_from(e, sc->k, m);
-		int exists = cb_value_getc(e->pages[m], path) != NULL;
+		char *there = page_in(e, sc->k, m, path);
 
-		cb_value_setc(it, "url", cb_value_new_printf("%s%s", root, exists ? path : "index.html"));
-		cb_value_set_bool(it, "exists", exists);
+		cb_value_setc(it, "url", cb_value_new_printf("%s%s", root, there ? there : "index.html"));
+		cb_value_set_bool(it, "exists", there != NULL);
 		cb_value_set_bool(it, "current", m == sc->k);
 		cb_value_push(items, it);
+		free(there);
 		free(root);
 	}
 	cb_value_setc(v, "items", items);
@@ -704,6 +809,25 @@ static cb_value *case_item(const cb_doc *d, const char *root)
 	return it;
 }
 
+/* The case of prev that case b of site k was called before it was renamed
+ * (and whose name site k no longer has), or NULL. */
+static const cb_doc *renamed_from(const cb_editions *e, size_t k, const cb_site *site,
+                                  const cb_site *prev, const cb_doc *b, int *renamed)
+{
+	const cb_value *former = e->former ? cb_value_getc(e->former[k], cb_doc_slug(b)) : NULL;
+	size_t i;
+
+	for (i = 0; i < cb_value_len(former); i++) {
+		const char *old = cb_value_cstr(cb_value_at(former, i));
+		const cb_doc *a = cb_site_case_by_slug(prev, old);
+		if (a && !cb_site_case_by_slug(site, old)) {
+			*renamed = 1;
+			return a;
+		}
+	}
+	return NULL;
+}
+
 /* The data of site k's changes page, against site p (or none: p == k). */
 static cb_value *changes_data(const cb_editions *e, size_t k, size_t p, const cb_site *site,
                               const cb_site *prev)
@@ -728,23 +852,35 @@ static cb_value *changes_data(const cb_editions *e, size_t k, size_t p, const cb
 		cb_value_setc(pi, "url", cb_value_new_printf("%sindex.html", proot));
 		cb_value_setc(pi, "changes_url", cb_value_new_printf("%schanges.html", proot));
 		cb_value_setc(d, "previous", pi);
+		cb_value *moved = cb_value_new_map(); /* earlier slugs of renamed cases */
+
 		for (i = 0; i < cb_site_case_count(site); i++) {
 			const cb_doc *b = cb_site_case(site, i);
 			const cb_doc *a = cb_site_case_by_slug(prev, cb_doc_slug(b));
+			int renamed = 0;
+
+			if (!a)
+				a = renamed_from(e, k, site, prev, b, &renamed);
 			if (!a)
 				cb_value_push(added, case_item(b, ""));
-			else if (strcmp(cb_doc_blob_id(a), cb_doc_blob_id(b)) != 0 ||
+			else if (renamed || strcmp(cb_doc_blob_id(a), cb_doc_blob_id(b)) != 0 ||
 			         strcmp(cb_doc_path(a), cb_doc_path(b)) != 0) {
 				cb_value *it = case_item(b, "");
 				diff_case(a, b, it);
+				if (renamed) {
+					cb_value_setc(it, "renamed_from", case_item(a, proot));
+					cb_value_set_bool(moved, cb_doc_slug(a), 1);
+				}
 				cb_value_push(changed, it);
 			}
 		}
 		for (i = 0; i < cb_site_case_count(prev); i++) {
 			const cb_doc *a = cb_site_case(prev, i);
-			if (!cb_site_case_by_slug(site, cb_doc_slug(a)))
+			if (!cb_site_case_by_slug(site, cb_doc_slug(a)) &&
+			    !cb_value_getc(moved, cb_doc_slug(a)))
 				cb_value_push(removed, case_item(a, proot));
 		}
+		cb_value_unref(moved);
 		free(proot);
 	}
 	cb_value_set_int(d, "added_count", (long long)cb_value_len(added));

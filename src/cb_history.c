@@ -58,8 +58,12 @@ static const char *lookup(const cb_value *alias, const char *p)
 	return cb_value_cstr(v);
 }
 
-static void record(walk *w, size_t tip, const char *at_tip, size_t ci, const char *kind)
+/* Add commit ci's change to the history of the file called at_tip at the
+ * tip; from: the file's earlier name when the change renamed it. */
+static void record(walk *w, size_t tip, const char *at_tip, size_t ci, const char *kind,
+                   const char *from)
 {
+	cb_value *e;
 	cb_value *files = w->lists[tip];
 	cb_value *f = cb_value_getc(files, at_tip);
 
@@ -68,7 +72,10 @@ static void record(walk *w, size_t tip, const char *at_tip, size_t ci, const cha
 		cb_value_setc(f, "entries", cb_value_new_list());
 		cb_value_setc(files, at_tip, f);
 	}
-	cb_value_push(cb_value_getc(f, "entries"), entry_of(w, ci, kind));
+	e = entry_of(w, ci, kind);
+	if (from)
+		cb_value_set_str(e, "from", from);
+	cb_value_push(cb_value_getc(f, "entries"), e);
 	if (strcmp(kind, "added") == 0)
 		cb_value_set_int(f, "added", (long long)ci);
 }
@@ -87,11 +94,11 @@ static void apply(walk *w, size_t tip, size_t ci, const cb_git_change *ch)
 	switch (ch->status) {
 	case 'M':
 		if (at_tip)
-			record(w, tip, at_tip, ci, "changed");
+			record(w, tip, at_tip, ci, "changed", NULL);
 		break;
 	case 'A':
 		if (at_tip)
-			record(w, tip, at_tip, ci, "added");
+			record(w, tip, at_tip, ci, "added", NULL);
 		cb_value_setc(alias, ch->path, cb_value_new_null());
 		break;
 	case 'D':
@@ -101,7 +108,7 @@ static void apply(walk *w, size_t tip, size_t ci, const cb_git_change *ch)
 		break;
 	case 'R':
 		if (at_tip)
-			record(w, tip, at_tip, ci, "renamed");
+			record(w, tip, at_tip, ci, "renamed", ch->old_path);
 		cb_value_setc(alias, ch->old_path,
 		              at_tip ? cb_value_new_cstr(at_tip) : cb_value_new_null());
 		if (strcmp(ch->old_path, ch->path) != 0)
@@ -238,6 +245,15 @@ const cb_value *cb_history_get(const cb_history *h, size_t tip, const char *path
 	if (tip >= h->n_tips)
 		return NULL;
 	return cb_value_getc(h->files[tip], path);
+}
+
+const cb_value *cb_history_at(const cb_history *h, size_t tip, size_t i, const char **path)
+{
+	*path = NULL;
+	if (tip >= h->n_tips || i >= cb_value_len(h->files[tip]))
+		return NULL;
+	*path = cb_value_key(h->files[tip], i, NULL);
+	return cb_value_entry(h->files[tip], i);
 }
 
 size_t cb_history_count(const cb_history *h, size_t tip)

@@ -45,11 +45,17 @@ void cb_history_free(cb_history *h);
  *   authors_text  "A, B and C"
  *   entries       [{date, subject, author, email, id, short_id, kind}] newest
  *                 first;
- *                 kind is "added", "renamed" or "changed"
+ *                 kind is "added", "renamed" or "changed"; a "renamed"
+ *                 entry also has `from`, the file's path before it
  */
 const cb_value *cb_history_get(const cb_history *h, size_t tip, const char *path);
 
 /* Number of files with a history from tip `tip`. */
 size_t cb_history_count(const cb_history *h, size_t tip);
+
+/* The history of file number i (0 <= i < cb_history_count) from tip `tip`,
+ * as cb_history_get gives it, with its path in *path (both borrowed, valid
+ * as long as h); NULL past the end. */
+const cb_value *cb_history_at(const cb_history *h, size_t tip, size_t i, const char **path);
 
 #endif

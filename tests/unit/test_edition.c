@@ -320,6 +320,15 @@ static void test_editions_and_history(void **state)
 	assert_contains(t, "href=\"../editions/index.html\">All editions</a>");
 	free(t);
 	assert_page(&b, "index.html", "<a href=\"editions/spring/index.html\">spring</a>");
+	/* A renamed case is the same page under its name in each edition. */
+	t = fx_read(b.out, "editions/2024/cases/b.html");
+	assert_contains(t, "<a href=\"../../spring/cases/bee.html\">spring</a>");
+	assert_contains(t, "<a href=\"../../../cases/bee.html\">Latest</a>");
+	free(t);
+	t = fx_read(b.out, "cases/bee.html");
+	assert_contains(t, "<a href=\"../editions/2024/cases/b.html\">2024</a>");
+	assert_contains(t, "<a href=\"../editions/spring/cases/bee.html\">spring</a>");
+	free(t);
 	/* Pages streamed piece by piece (the print edition) get it too. */
 	t = fx_read(b.out, "editions/spring/print.html");
 	assert_non_null(t);
@@ -333,10 +342,13 @@ static void test_editions_and_history(void **state)
 	assert_non_null(t);
 	assert_contains(t, "Changes in edition spring");
 	assert_contains(t, "Compared with edition <a href=\"../2024/index.html\">2024</a>");
-	assert_contains(t, "<a href=\"cases/bee.html\">Beta</a>");
 	assert_contains(t, "<a href=\"cases/d.html\">Delta</a>");
 	assert_contains(t, "<a href=\"../2024/cases/c.html\">Gamma</a>");
-	assert_contains(t, "<a href=\"../2024/cases/b.html\">Beta</a>");
+	/* b was renamed bee: one changed case, not one removed and one added. */
+	assert_contains(t, "<a href=\"cases/bee.html\">Beta</a> <span class=\"note\">(renamed from "
+	                   "<a href=\"../2024/cases/b.html\">b</a>)</span>");
+	assert_contains(t, "1 added, 2 changed, 1 removed");
+	assert_lacks(t, "<a href=\"../2024/cases/b.html\">Beta</a> <span class=\"note\">(as it was");
 	assert_contains(t, "<span class=\"field change-changed\">year (changed)</span>");
 	assert_contains(t, "<a href=\"cases/a.html#outcomes\">Outcomes</a> (changed)");
 	assert_lacks(t, "Context</a> (changed)");
