@@ -448,6 +448,22 @@ static void test_sharing(void **state)
 	fx_free(&fx);
 }
 
+/* The working tree was built alone (no history, no editions), with one
+ * warning saying why. */
+static void assert_built_alone(built *b, const char *why)
+{
+	char *t;
+
+	assert_no_errors(b);
+	assert_int_equal(b->res.editions, 0);
+	assert_int_equal(cb_diag_warnings(b->diags), 1);
+	t = diag_text(b->diags);
+	assert_contains(t, why);
+	free(t);
+	assert_page(b, "cases/a.html", "Alpha");
+	assert_page_lacks(b, "cases/a.html", "id=\"history\"");
+}
+
 static void test_no_repository(void **state)
 {
 	char dir[] = "/tmp/cb-plain-XXXXXX";
@@ -469,15 +485,8 @@ static void test_no_repository(void **state)
 	free(path);
 
 	build_into(&b, dir);
-	assert_no_errors(&b);
-	assert_int_equal(b.res.editions, 0);
-	assert_int_equal(cb_diag_warnings(b.diags), 1);
-	t = diag_text(b.diags);
-	assert_contains(t, "warning: the source is not in a git repository: building the working "
-	                   "tree alone, without history or editions");
-	free(t);
-	assert_page(&b, "cases/a.html", "Alpha");
-	assert_page_lacks(&b, "cases/a.html", "id=\"history\"");
+	assert_built_alone(&b, "warning: the source is not in a git repository: building the "
+	                       "working tree alone, without history or editions");
 	assert_page_lacks(&b, "cases/a.html", "edition-switcher");
 	assert_false(exists(&b, "editions"));
 	assert_false(exists(&b, "changes.html"));
@@ -490,7 +499,7 @@ static void test_no_repository(void **state)
  * Making one needs chown: only as root. */
 static void test_other_owner(void **state)
 {
-	char home[] = "/tmp/cb-home-XXXXXX", *git_dir, *t;
+	char home[] = "/tmp/cb-home-XXXXXX", *git_dir;
 	fx_repo fx;
 	built b;
 
@@ -509,13 +518,8 @@ static void test_other_owner(void **state)
 	assert_int_equal(chown(git_dir, 4321, 4321), 0);
 	build_into(&b, fx.dir);
 	FX_GIT(git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_GLOBAL, NULL));
-	assert_no_errors(&b);
-	assert_int_equal(cb_diag_warnings(b.diags), 1);
-	t = diag_text(b.diags);
-	assert_contains(t, "belongs to another user, and git's safe.directory setting does not name "
-	                   "it: building the working tree alone, without history or editions");
-	free(t);
-	assert_page_lacks(&b, "cases/a.html", "id=\"history\"");
+	assert_built_alone(&b, "belongs to another user, and git's safe.directory setting does not "
+	                       "name it: building the working tree alone, without history or editions");
 	built_free(&b);
 	free(git_dir);
 	cb_fs_remove_tree(home);
