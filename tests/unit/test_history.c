@@ -55,23 +55,14 @@ static void mk_change(cb_git_commit *c, char status, const char *path, const cha
 	ch->old_path = old ? cb_xstrdup(old) : NULL;
 }
 
+/* The log is freed as cb_git_log_read's are (cb_git_log_free frees the
+ * struct too, so it gets a heap copy). */
 static void mk_free(mk *m)
 {
-	size_t i, k;
+	cb_git_log *log = cb_xmalloc(sizeof *log);
 
-	for (i = 0; i < m->log.n; i++) {
-		cb_git_commit *c = &m->log.commits[i];
-		for (k = 0; k < c->n_changes; k++) {
-			free(c->changes[k].path);
-			free(c->changes[k].old_path);
-		}
-		free(c->changes);
-		free(c->parents);
-		free(c->author);
-		free(c->email);
-		free(c->subject);
-	}
-	free(m->log.commits);
+	*log = m->log;
+	cb_git_log_free(log);
 }
 
 /* "date subject (author kind)" of each entry, joined by "; ". */
