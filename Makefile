@@ -1,7 +1,8 @@
 # casebook: a static site generator for handbooks of co-production case studies.
 #
 #   make site     install missing packages, build ./casebook, build the handbook into site/
-#   make test     the whole test suite (unit tests under ASan+UBSan, Mustache spec, end-to-end, browser)
+#   make test     the whole test suite (unit tests under ASan+UBSan, Mustache spec, end-to-end,
+#                 the threaded stages under TSan, browser)
 #   make bench    benchmarks (see bench/README.md)
 #   make fuzz     libFuzzer targets (FUZZ_SECONDS=60 each; needs clang: scripts/install-deps --fuzz)
 #   make install  PREFIX=/usr/local
@@ -30,6 +31,7 @@ BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -DCB_VERSION='"$(VERSION)"' -DCB_SHAREDIR=
 REL_CFLAGS  := -O2 -flto=auto -DNDEBUG
 SAN_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 SAN_CFLAGS  := -O1 -g $(SAN_FLAGS) -DCB_DEBUG_CHECKS
+TSAN_FLAGS  := -fsanitize=thread -fno-omit-frame-pointer
 CFLAGS      ?=
 LDFLAGS     ?=
 
@@ -38,12 +40,13 @@ UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 
 REL_OBJS    := $(SRCS:src/%.c=build/rel/%.o)
 SAN_OBJS    := $(SRCS:src/%.c=build/san/%.o)
+TSAN_OBJS   := $(SRCS:src/%.c=build/tsan/%.o)
 UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=build/san/tests/%)
 
 MUSTACHE_SPEC_DIR ?= ../shared/mustache-spec
 export MUSTACHE_SPEC_DIR
 
-.PHONY: all deps site test unit e2e browser bench fuzz fuzz-build fuzz-regress install uninstall clean format lint
+.PHONY: all deps site test unit e2e tsan browser bench fuzz fuzz-build fuzz-regress install uninstall clean format lint
 .DEFAULT_GOAL := all
 
 all: casebook
@@ -59,6 +62,7 @@ site: deps
 test: deps
 	@$(MAKE) --no-print-directory unit build/san/casebook
 	@$(MAKE) --no-print-directory e2e
+	@$(MAKE) --no-print-directory tsan
 	@$(MAKE) --no-print-directory browser
 
 # ---- release build -------------------------------------------------------
@@ -79,7 +83,14 @@ build/san/tests/%: tests/unit/%.c $(SAN_OBJS) | build/san/tests
 	$(CC) $(BASE_CFLAGS) $(SAN_CFLAGS) $(PKG_CFLAGS) $(TEST_CFLAGS) -Isrc $(CFLAGS) \
 	    -o $@ $< $(SAN_OBJS) $(SAN_FLAGS) $(PKG_LIBS) $(TEST_LIBS)
 
-build/rel build/san build/san/tests build/bench:
+# ---- thread sanitizer build (the stages that run on several threads) ---------
+build/tsan/casebook: $(TSAN_OBJS) build/tsan/main.o
+	$(CC) $(TSAN_FLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+build/tsan/%.o: src/%.c | build/tsan
+	$(CC) $(BASE_CFLAGS) -O1 -g $(TSAN_FLAGS) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+build/rel build/san build/san/tests build/tsan build/bench:
 	@mkdir -p $@
 
 # The editions benchmark's repository maker (bench/run).
@@ -95,6 +106,13 @@ unit: $(UNIT_BINS)
 
 e2e: build/san/casebook
 	@CASEBOOK=build/san/casebook tests/e2e/run
+
+# Loading, plugins (a thread per plugin), page lists, rendering and editions
+# run on several threads: their end-to-end tests again, under TSan, where a
+# data race fails the build it happens in.
+tsan: build/tsan/casebook
+	@echo "== end-to-end tests of the threaded stages under ThreadSanitizer"
+	@CASEBOOK=build/tsan/casebook TSAN_OPTIONS="halt_on_error=1 exitcode=66" 	    tests/e2e/run t_plugins t_build_basic t_build_deterministic t_editions t_cache
 
 browser: casebook
 	@if [ -x tests/browser/run ]; then tests/browser/run; \

@@ -258,7 +258,7 @@ static void run_plugins(build *b, size_t k)
 		return;
 	b->plugged[k] = 1;
 	/* Plugins run even when loading found errors, so one run reports all. */
-	cb_plugin_run(b->sites[k]);
+	cb_plugin_run(b->sites[k], b->opts->threads);
 	pthread_mutex_lock(&b->lock);
 	b->t_plugins += now() - t0;
 	pthread_mutex_unlock(&b->lock);

@@ -24,6 +24,7 @@
 #include "cb_path.h"
 #include "cb_render.h"
 #include "cb_site.h"
+#include "cb_stage.h"
 #include "cb_text.h"
 
 #define DOC_TYPE "casebook.doc"
@@ -50,6 +51,7 @@ typedef struct docud {
 
 typedef struct sectionud {
 	cb_doc *doc;
+	long index; /* its document's position in site.cases, or -1 */
 	size_t i;
 } sectionud;
 
@@ -61,6 +63,42 @@ static cb_lua_host *host_of(lua_State *L)
 static cb_site *site_of(lua_State *L)
 {
 	return host_of(L)->site;
+}
+
+/* While case hooks run side by side (cb_stage.h): the stage through which
+ * this plugin sees and changes case `index`, or NULL when the case is read
+ * and changed directly (site hooks, free pages: only cases have layers).
+ * Waits until the plugins before this one are done with the case. */
+static cb_stage *staged(lua_State *L, long index)
+{
+	cb_lua_host *h = host_of(L);
+
+	if (!h->stage || index < 0)
+		return NULL;
+	if ((size_t)index != h->current)
+		cb_stage_wait(h->stage, h->rank, (size_t)index);
+	return h->stage;
+}
+
+/* A case hook changes only its own case: raise for any other document. */
+static void check_own(lua_State *L, const cb_doc *doc, long index, const char *fn)
+{
+	cb_lua_host *h = host_of(L);
+
+	if (h->stage && (index < 0 || (size_t)index != h->current))
+		luaL_error(L, "%s: a case hook may change only the case it was given, not %s (change "
+		              "other cases and pages from the site hook)",
+		           fn, cb_doc_path(doc));
+}
+
+/* A case hook that adds to the site (pages, data, site values) waits until
+ * the plugins before it are done, so the site gets them in plugin order. */
+static void site_change(lua_State *L)
+{
+	cb_lua_host *h = host_of(L);
+
+	if (h->stage)
+		cb_stage_wait_all(h->stage, h->rank);
 }
 
 /* {=================================================================
@@ -237,6 +275,7 @@ static void push_section(lua_State *L, int docobj, cb_doc *doc, size_t i)
 	docobj = lua_absindex(L, docobj);
 	s = lua_newuserdatauv(L, sizeof *s, 1);
 	s->doc = doc;
+	s->index = check_doc(L, docobj)->index;
 	s->i = i;
 	luaL_setmetatable(L, SECTION_TYPE);
 	lua_pushvalue(L, docobj);
@@ -407,7 +446,12 @@ static int doc_index(lua_State *L)
 			lua_setfield(L, -3, "sections");
 		}
 	} else if (strcmp(k, "facets") == 0) {
-		cb_lua__push_value(L, cb_doc_facets(doc));
+		cb_stage *st = staged(L, d->index);
+		cb_value *made = NULL;
+		cb_lua__push_value(L, st ? cb_stage_facets(st, host_of(L)->rank, (size_t)d->index, doc,
+		                                           &made)
+		                         : cb_doc_facets(doc));
+		cb_value_unref(made);
 	} else if (strcmp(k, "text") == 0) {
 		lua_pushstring(L, cb_md_text(cb_doc_md(doc)));
 	} else {
@@ -448,8 +492,12 @@ static int doc_set(lua_State *L)
 			return luaL_error(L, "c:set: '%s' is filled by casebook itself and cannot be set by a "
 			                     "plugin (choose another key)",
 			                  key);
+	check_own(L, d->doc, d->index, "c:set");
 	v = check_value(L, 3, "c:set", key);
-	cb_doc_set_var(d->doc, key, v);
+	if (host_of(L)->stage)
+		cb_stage_set_var(host_of(L)->stage, host_of(L)->rank, (size_t)d->index, key, v);
+	else
+		cb_doc_set_var(d->doc, key, v);
 	return 0;
 }
 
@@ -458,7 +506,9 @@ static int doc_get(lua_State *L)
 {
 	docud *d = check_doc(L, 1);
 	const char *key = luaL_checkstring(L, 2);
-	const cb_value *v = cb_value_getc(cb_doc_vars(d->doc), key);
+	cb_stage *st = staged(L, d->index);
+	const cb_value *v = st ? cb_stage_var(st, host_of(L)->rank, (size_t)d->index, d->doc, key)
+	                       : cb_value_getc(cb_doc_vars(d->doc), key);
 
 	cb_lua__push_value(L, v);
 	return 1;
@@ -565,7 +615,12 @@ static int doc_facet(lua_State *L)
 		free(ids);
 		return luaL_error(L, "%s", msg);
 	}
-	cb_doc_add_facet_entry(d->doc, tax, shared_facet_entry(L, term, derived));
+	check_own(L, d->doc, d->index, "c:facet");
+	if (host_of(L)->stage)
+		cb_stage_add_facet(host_of(L)->stage, host_of(L)->rank, (size_t)d->index, d->doc, tax,
+		                   shared_facet_entry(L, term, derived));
+	else
+		cb_doc_add_facet_entry(d->doc, tax, shared_facet_entry(L, term, derived));
 	return 0;
 }
 
@@ -574,9 +629,19 @@ static int doc_omit(lua_State *L)
 {
 	docud *d = check_doc(L, 1);
 	const char *id = luaL_checkstring(L, 2);
+	const cb_md *md = cb_doc_md(d->doc);
+	size_t i, n = cb_md_section_count(md);
 
-	if (cb_doc_omit_section(d->doc, id) < 0)
+	check_own(L, d->doc, d->index, "c:omit");
+	for (i = 0; i < n; i++)
+		if (strcmp(cb_md_section_at(md, i)->id, id) == 0)
+			break;
+	if (i == n)
 		return luaL_error(L, "c:omit: %s has no section with id '%s'", cb_doc_path(d->doc), id);
+	if (host_of(L)->stage)
+		cb_stage_omit(host_of(L)->stage, host_of(L)->rank, (size_t)d->index, i);
+	else
+		cb_doc_omit_section(d->doc, id);
 	return 0;
 }
 
@@ -690,7 +755,10 @@ static int section_index(lua_State *L)
 			lua_rawgeti(L, -1, s->parent + 1);
 		}
 	} else if (strcmp(k, "omitted") == 0) {
-		lua_pushboolean(L, cb_doc_section_omitted(su->doc, su->i));
+		cb_stage *st = staged(L, su->index);
+		lua_pushboolean(L, st ? cb_stage_omitted(st, host_of(L)->rank, (size_t)su->index, su->doc,
+		                                         su->i)
+		                      : cb_doc_section_omitted(su->doc, su->i));
 	} else {
 		return no_field(L, "a section", k, section_names);
 	}
@@ -939,6 +1007,7 @@ static int site_page(lua_State *L)
 			return luaL_error(L, "site:page: nav_order must be an integer");
 		order = lua_tointeger(L, 8);
 	}
+	site_change(L);
 	if (core_path(site, path))
 		return luaL_error(L, "site:page: '%s' is a page or folder casebook makes itself", path);
 	if (cb_site_has_extra(site, path))
@@ -985,6 +1054,7 @@ static int site_data(lua_State *L)
 	name = luaL_checklstring(L, 2, &len);
 	if (!cb_path_is_slug(name, len))
 		return luaL_error(L, "site:data: name '%s' may only use a-z, 0-9 and '-'", name);
+	site_change(L);
 	for (i = 0; i < cb_site_data_count(site); i++) {
 		const char *n;
 		const cb_value *old;
@@ -1012,6 +1082,7 @@ static int site_set(lua_State *L)
 			return luaL_error(L, "site:set: 'site.%s' is filled by casebook itself (choose "
 			                     "another key)",
 			                  key);
+	site_change(L);
 	v = check_value(L, 3, "site:set", key);
 	cb_site_set_var(site_of(L), key, v);
 	return 0;
@@ -1078,7 +1149,8 @@ static int report(lua_State *L, cb_severity sev)
 	} else if (!lua_isnoneornil(L, 5)) {
 		return luaL_argerror(L, 5, "expected a table {hint = ..., code = ...}");
 	}
-	cb_diag_add(cb_site_diags(h->site), sev, code, path, line, col, hint, "%s", msg);
+	cb_diag_add(h->diags ? h->diags : cb_site_diags(h->site), sev, code, path, line, col, hint,
+	            "%s", msg);
 	return 0;
 }
 

@@ -77,11 +77,18 @@ void cb_lua__push_date(lua_State *L, int y, int m, int d);
 
 /* ---- the plugin API (cb_lua_api.c) ----------------------------------------- */
 
-/* What the plugin stage gives the API. Borrowed; lives as long as the state. */
+/* What the plugin stage gives the API. Borrowed; lives as long as the state.
+ * While the case hooks run (pipelined, cb_stage.h), `stage` is set: changes
+ * to cases go to the plugin's layer, reads of a case wait for the plugins
+ * before this one, and changes to the site wait until they are all done. */
 typedef struct cb_lua_host {
 	struct cb_site *site;
-	const char *plugin; /* name */
-	const char *path;   /* plugins/x.lua */
+	const char *plugin;      /* name */
+	const char *path;        /* plugins/x.lua */
+	struct cb_stage *stage;  /* NULL outside the case hooks */
+	size_t rank;             /* the plugin's position in `plugins:` */
+	size_t current;          /* the case the running case hook was given */
+	struct cb_diag_list *diags; /* where site:error and friends report */
 } cb_lua_host;
 
 /* Create the API's types and the site object (needs lua->host set).

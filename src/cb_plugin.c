@@ -4,7 +4,13 @@
  * Each configured plugin gets its own sandboxed state (cb_lua), so its
  * globals, memory cap and instruction budget are its own. The stage:
  *   1. loads every plugin (so that all broken plugins are reported at once);
- *   2. runs each plugin's `case` hook over every case, plugin by plugin;
+ *   2. runs each plugin's `case` hook over every case, each plugin on a
+ *      thread of its own, pipelined: plugin p takes case i once the plugins
+ *      before it are done with it. Their changes to cases are kept per
+ *      plugin (cb_stage) and applied in plugin order at the end, and each
+ *      plugin reports to a list of its own, merged in plugin order, so what
+ *      every plugin sees and what the build reports are those of running
+ *      one plugin after another;
  *   3. runs the `site` hooks in plugin order.
  * A plugin that fails stops there (a limit, or too many errors); the other
  * plugins still run so one build reports everything. A plugin whose case
@@ -12,13 +18,16 @@
  */
 #include "cb_plugin.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cb_lua_priv.h"
 #include "cb_mem.h"
 #include "cb_path.h"
+#include "cb_stage.h"
 #include "cb_text.h"
 
 /* A plugin that reports this many errors from its hooks is stopped. */
@@ -31,8 +40,18 @@ typedef struct plugin {
 	int case_ref, site_ref;
 	size_t errors;
 	int stopped;
+	int failed;          /* a case hook call failed */
+	cb_diag_list *diags; /* what its case hooks report, while they run */
+	pthread_t thread;
+	int threaded;
 	double seconds, cpu;
 } plugin;
+
+/* What the threads running case hooks share. */
+typedef struct cases_run {
+	cb_site *site;
+	cb_stage *stage;
+} cases_run;
 
 static double now(void)
 {
@@ -42,8 +61,8 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* CPU time of this thread: the plugin stage of a site runs on one thread
- * (the stages of several editions may run at once). */
+/* CPU time of this thread: each plugin's case hooks run on a thread of their
+ * own (and the stages of several editions may run at once). */
 static double cpu(void)
 {
 	struct timespec ts;
@@ -218,19 +237,132 @@ static int call_site(lua_State *L)
 }
 
 /* After a failed hook call: stop the plugin on a limit or too many errors. */
-static void failed(cb_site *site, plugin *p)
+static void failed(cb_diag_list *diags, plugin *p)
 {
 	p->errors++;
 	if (cb_lua_killed(p->lua)) {
 		p->stopped = 1;
 	} else if (p->errors >= MAX_ERRORS) {
-		cb_diag_error(cb_site_diags(site), "plugin-error", p->path, 0, 0,
-		              "plugin '%s' stopped after %d errors", p->name, MAX_ERRORS);
+		cb_diag_error(diags, "plugin-error", p->path, 0, 0, "plugin '%s' stopped after %d errors",
+		              p->name, MAX_ERRORS);
 		p->stopped = 1;
 	}
 }
 
-int cb_plugin_run(cb_site *site)
+/* Plugin p's case hook over every case, each case once the plugins before
+ * it are done with it. Tells the stage when p is done with each case (with
+ * all of them when it stops early). */
+static void run_cases(cases_run *run, plugin *p)
+{
+	cb_site *site = run->site;
+	size_t k, n = cb_site_case_count(site), rank = p->host.rank;
+	double t0 = now(), c0 = cpu();
+
+	for (k = 0; k < n && !p->stopped && p->case_ref != LUA_NOREF; k++) {
+		lua_State *L = p->lua->L;
+		char *context = cb_xasprintf("while processing %s", cb_doc_path(cb_site_case(site, k)));
+		cb_stage_wait(run->stage, rank, k);
+		p->host.current = k;
+		lua_pushcfunction(L, call_case);
+		lua_pushlightuserdata(L, p);
+		lua_pushinteger(L, (lua_Integer)k);
+		if (cb_lua__call(p->lua, 2, 0, context) < 0) {
+			failed(p->diags, p);
+			p->failed = 1;
+		}
+		cb_lua__end_call(L);
+		free(context);
+		cb_stage_done(run->stage, rank, k + 1);
+	}
+	cb_stage_done(run->stage, rank, n);
+	p->seconds += now() - t0;
+	p->cpu += cpu() - c0;
+}
+
+typedef struct thread_arg {
+	cases_run *run;
+	plugin *p;
+} thread_arg;
+
+static void *cases_thread(void *arg)
+{
+	thread_arg *a = arg;
+
+	run_cases(a->run, a->p);
+	free(a);
+	return NULL;
+}
+
+/* Every plugin's case hook over every case: on a thread per plugin (or one
+ * after another when threads is 1), then the changes applied in plugin
+ * order. Returns 0, or -1 when a hook call failed. */
+static int run_all_cases(cb_site *site, plugin *ps, size_t n, int threads)
+{
+	cases_run run;
+	cb_doc **cases;
+	size_t i, first = n;
+	int rc = 0;
+
+	if (threads <= 0 && sysconf(_SC_NPROCESSORS_ONLN) == 1)
+		threads = 1;
+	run.site = site;
+	run.stage = cb_stage_new(n, cb_site_case_count(site));
+	for (i = 0; i < n; i++) {
+		plugin *p = &ps[i];
+		p->host.rank = i;
+		if (p->stopped || p->case_ref == LUA_NOREF || !p->lua) {
+			cb_stage_done(run.stage, i, cb_site_case_count(site));
+			continue;
+		}
+		if (first == n)
+			first = i;
+		p->diags = cb_diag_list_new();
+		p->lua->diags = p->diags;
+		p->host.diags = p->diags;
+		p->host.stage = run.stage;
+		/* The first plugin never waits: it runs on this thread, whose
+		 * memory the later stages reuse once its state is closed. */
+		if (threads != 1 && i > first) {
+			thread_arg *a = cb_xmalloc(sizeof *a);
+			a->run = &run;
+			a->p = p;
+			if (pthread_create(&p->thread, NULL, cases_thread, a) == 0)
+				p->threaded = 1;
+			else
+				free(a);
+		}
+	}
+	/* What could not have a thread runs here, in plugin order: each waits
+	 * only for the plugins before it. */
+	for (i = 0; i < n; i++)
+		if (ps[i].diags && !ps[i].threaded)
+			run_cases(&run, &ps[i]);
+	for (i = 0; i < n; i++) {
+		plugin *p = &ps[i];
+		if (p->threaded)
+			pthread_join(p->thread, NULL);
+		p->threaded = 0;
+		if (p->diags) {
+			cb_diag_list_merge(cb_site_diags(site), p->diags);
+			cb_diag_list_free(p->diags);
+			p->diags = NULL;
+			p->lua->diags = cb_site_diags(site);
+		}
+		p->host.diags = cb_site_diags(site);
+		p->host.stage = NULL;
+		if (p->failed)
+			rc = -1;
+	}
+	cases = cb_xcalloc(cb_site_case_count(site) + 1, sizeof *cases);
+	for (i = 0; i < cb_site_case_count(site); i++)
+		cases[i] = cb_site_case(site, i);
+	cb_stage_commit(run.stage, cases);
+	cb_stage_free(run.stage);
+	free(cases);
+	return rc;
+}
+
+int cb_plugin_run(cb_site *site, int threads)
 {
 	const cb_config *cfg = cb_site_config(site);
 	cb_diag_list *diags = cb_site_diags(site);
@@ -251,6 +383,7 @@ int cb_plugin_run(cb_site *site)
 		ps[i].case_ref = ps[i].site_ref = LUA_NOREF;
 		ps[i].host.site = site;
 		ps[i].host.plugin = ps[i].name;
+		ps[i].host.diags = diags;
 		config_pos(cfg, i, &line, &col);
 		if (!valid_name(name)) {
 			cb_diag_error(diags, "plugin-name", CB_CONFIG_FILE, line, col,
@@ -288,30 +421,8 @@ int cb_plugin_run(cb_site *site)
 		ps[i].cpu += cpu() - c0;
 	}
 
-	/* Every plugin's case hook over every case, plugin by plugin. */
-	for (i = 0; i < n; i++) {
-		plugin *p = &ps[i];
-		double t0 = now(), c0 = cpu();
-
-		if (p->stopped || p->case_ref == LUA_NOREF)
-			continue;
-		for (k = 0; k < cb_site_case_count(site) && !p->stopped; k++) {
-			lua_State *L = p->lua->L;
-			char *context = cb_xasprintf("while processing %s",
-			                             cb_doc_path(cb_site_case(site, k)));
-			lua_pushcfunction(L, call_case);
-			lua_pushlightuserdata(L, p);
-			lua_pushinteger(L, (lua_Integer)k);
-			if (cb_lua__call(p->lua, 2, 0, context) < 0) {
-				failed(site, p);
-				rc = -1;
-			}
-			cb_lua__end_call(L);
-			free(context);
-		}
-		p->seconds += now() - t0;
-		p->cpu += cpu() - c0;
-	}
+	if (run_all_cases(site, ps, n, threads) < 0)
+		rc = -1;
 
 	/* Then the site hooks, in plugin order. */
 	for (i = 0; i < n; i++) {
@@ -323,7 +434,7 @@ int cb_plugin_run(cb_site *site)
 		lua_pushcfunction(p->lua->L, call_site);
 		lua_pushlightuserdata(p->lua->L, p);
 		if (cb_lua__call(p->lua, 1, 0, "in the site hook") < 0) {
-			failed(site, p);
+			failed(diags, p);
 			rc = -1;
 		}
 		cb_lua__end_call(p->lua->L);

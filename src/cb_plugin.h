@@ -5,8 +5,9 @@
  * Each plugin is plugins/<name>.lua, looked up in the handbook's source,
  * then in the installed defaults. A plugin returns a table
  *   { name = "...", case = function(c, site) end, site = function(site) end }
- * Every plugin's `case` hook runs for every case (in site order) before the
- * next plugin's hooks; then the `site` hooks run in plugin order.
+ * Every plugin sees what running each plugin's `case` hook for every case
+ * (in site order) before the next plugin's would give; then the `site` hooks
+ * run in plugin order.
  * Plugins add to the site through the API (docs/plugins.md): template values
  * (cb_doc_set_var, cb_site_set_var), facets, omitted sections, pages,
  * navigation entries, data files and diagnostics. They never touch files.
@@ -24,12 +25,15 @@
 #include "cb_site.h"
 
 /*
- * Run every configured plugin over site. Errors (a plugin that fails, runs
+ * Run every configured plugin over site: the case hooks of the plugins side
+ * by side (a thread per plugin; one after another when threads is 1), with
+ * the results of running them one after another (cb_stage.h), then the site
+ * hooks in order. Errors (a plugin that fails, runs
  * out of budget, or reports with site:error) go to the site's diagnostics
  * as `plugins/x.lua:LINE: message (while processing content/cases/y.md)`
  * with a short traceback as the hint. Returns 0, or -1 when any error was
  * reported.
  */
-int cb_plugin_run(cb_site *site);
+int cb_plugin_run(cb_site *site, int threads);
 
 #endif

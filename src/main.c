@@ -73,7 +73,8 @@ static const command commands[] = {
      "  -o, --output OUT      the site folder\n"
      "  -q, --quiet           print only errors and warnings\n"
      "  -v, --verbose         also print notes\n"
-     "  -j, --jobs N          use N threads (default: one per core)\n"
+     "  -j, --jobs N          use N threads (default: one per core; with 1, plugins\n"
+     "                        run one after another)\n"
      "      --no-cache        build everything, neither reading nor writing the cache\n"},
     {"check", cmd_check,
      "casebook check [-s SOURCE] [--format text|github|json] [--strict] [FILE...]",
@@ -117,7 +118,8 @@ static const command commands[] = {
      "  -p, --port N          the port (default 8000; 0 picks a free one)\n"
      "  -b, --bind ADDR       the address to listen on (default 127.0.0.1, this machine\n"
      "                        only; 0.0.0.0 or :: let other machines connect)\n"
-     "  -j, --jobs N          use N threads (default: one per core)\n"
+     "  -j, --jobs N          use N threads (default: one per core; with 1, plugins\n"
+     "                        run one after another)\n"
      "  -v, --verbose         also print notes\n"
      "\n"
      "See docs/serve.md.\n"},

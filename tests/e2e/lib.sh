@@ -27,7 +27,7 @@ run_cb() {
 	ERR_ALL=$(cat "$TMP/.err")
 	ERR=$(grep -v -e '^casebook: warning: the source is not in a git repository' \
 		-e "^    hint: build from a clone of the handbook's repository" "$TMP/.err")
-	if grep -q -E 'AddressSanitizer|LeakSanitizer|runtime error:' "$TMP/.err"; then
+	if grep -q -E 'AddressSanitizer|LeakSanitizer|ThreadSanitizer|runtime error:' "$TMP/.err"; then
 		cat "$TMP/.err" >&2
 		fail "sanitizer report from: casebook $*"
 	fi

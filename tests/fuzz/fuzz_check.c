@@ -183,7 +183,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		site = cb_site_new(cfg, src, share, diags);
 		lo.threads = 1;
 		cb_load(site, &lo);
-		cb_plugin_run(site);
+		cb_plugin_run(site, 1);
 		cb_site_free(site);
 	}
 	devnull = fopen("/dev/null", "w");
