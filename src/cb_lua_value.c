@@ -433,47 +433,52 @@ void cb_lua__push_value(lua_State *L, const cb_value *v)
  * Lua -> cb_value (never raises: only reads the stack)
  * ================================================================== */
 
+/* One step of the path to the value being converted: a key (k, kl; the
+ * string is on the Lua stack while the step is in use) or an index i. */
+typedef struct step {
+	const char *k;
+	size_t kl;
+	long long i;
+} step;
+
 typedef struct conv {
 	lua_State *L;
 	strings *strings; /* the state's shared strings, or NULL */
 	char *err;
 	size_t errlen;
-	char path[192];
+	step steps[CB_LUA_MAX_DEPTH + 2]; /* the path, spelt out only for an error */
+	int depth;
 } conv;
 
 static void fail(conv *c, const char *fmt, ...) CB_PRINTF(2, 3);
 
+/* Report why the value cannot be converted, after the path to the part
+ * that cannot ("items[3].url: ..."). */
 static void fail(conv *c, const char *fmt, ...)
 {
 	va_list ap;
-	size_t at;
+	char path[192];
+	size_t at = 0;
+	int i;
 
 	if (c->err[0])
 		return;
-	if (c->path[0])
-		snprintf(c->err, c->errlen, "%s: ", c->path);
+	path[0] = '\0';
+	for (i = 0; i < c->depth && at < sizeof path - 1; i++) {
+		const step *st = &c->steps[i];
+		if (st->k)
+			snprintf(path + at, sizeof path - at, "%s%.*s", at ? "." : "",
+			         (int)(st->kl > 40 ? 40 : st->kl), st->k);
+		else
+			snprintf(path + at, sizeof path - at, "[%lld]", st->i);
+		at = strlen(path);
+	}
+	if (path[0])
+		snprintf(c->err, c->errlen, "%s: ", path);
 	at = strlen(c->err);
 	va_start(ap, fmt);
 	vsnprintf(c->err + at, c->errlen - at, fmt, ap);
 	va_end(ap);
-}
-
-/* Append ".key" or "[i]" to the path while converting a child. */
-static size_t path_push_key(conv *c, const char *k, size_t kl)
-{
-	size_t at = strlen(c->path);
-
-	snprintf(c->path + at, sizeof c->path - at, "%s%.*s", at ? "." : "", (int)(kl > 40 ? 40 : kl),
-	         k);
-	return at;
-}
-
-static size_t path_push_index(conv *c, long long i)
-{
-	size_t at = strlen(c->path);
-
-	snprintf(c->path + at, sizeof c->path - at, "[%lld]", i);
-	return at;
 }
 
 typedef struct entry {
@@ -519,8 +524,8 @@ static cb_value *convert_table(conv *c, int idx, int depth)
 {
 	lua_State *L = c->L;
 	const char *shape = marked_shape(L, idx);
-	entry *e = NULL;
-	size_t n = 0, cap = 0, i;
+	entry small[8], *e = small;
+	size_t n = 0, cap = sizeof small / sizeof small[0], i;
 	lua_Integer max_int = 0;
 	int all_int = 1;
 	cb_value *out = NULL;
@@ -536,13 +541,14 @@ static cb_value *convert_table(conv *c, int idx, int depth)
 	lua_pushnil(L);
 	while (lua_next(L, idx)) { /* -- key, value */
 		entry en;
-		size_t at;
+		step *st = &c->steps[depth];
 
 		memset(&en, 0, sizeof en);
 		if (lua_type(L, -2) == LUA_TSTRING) {
 			en.k = lua_tolstring(L, -2, &en.kl);
 			all_int = 0;
-			at = path_push_key(c, en.k, en.kl);
+			st->k = en.k;
+			st->kl = en.kl;
 		} else if (lua_isinteger(L, -2)) {
 			en.is_int = 1;
 			en.i = lua_tointeger(L, -2);
@@ -550,23 +556,30 @@ static cb_value *convert_table(conv *c, int idx, int depth)
 				all_int = 0;
 			else if (en.i > max_int)
 				max_int = en.i;
-			at = path_push_index(c, (long long)en.i);
+			st->k = NULL;
+			st->i = (long long)en.i;
 		} else {
 			fail(c, "table keys must be strings or integers, not %s",
 			     lua_typename(L, lua_type(L, -2)));
 			lua_pop(L, 2);
 			goto out;
 		}
+		c->depth = depth + 1;
 		en.v = convert(c, lua_gettop(L), depth + 1);
-		c->path[at] = '\0';
+		c->depth = depth;
 		lua_pop(L, 1); /* -- key */
 		if (!en.v) {
 			lua_pop(L, 1);
 			goto out;
 		}
 		if (n == cap) {
-			cap = cap ? cap * 2 : 8;
-			e = cb_xreallocarray(e, cap, sizeof *e);
+			cap *= 2;
+			if (e == small) {
+				e = cb_xreallocarray(NULL, cap, sizeof *e);
+				memcpy(e, small, sizeof small);
+			} else {
+				e = cb_xreallocarray(e, cap, sizeof *e);
+			}
 		}
 		e[n++] = en;
 	}
@@ -601,7 +614,8 @@ static cb_value *convert_table(conv *c, int idx, int depth)
 out:
 	for (i = 0; i < n; i++)
 		cb_value_unref(e[i].v);
-	free(e);
+	if (e != small)
+		free(e);
 	return out;
 }
 

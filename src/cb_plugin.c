@@ -44,7 +44,8 @@ typedef struct plugin {
 	cb_diag_list *diags; /* what its case hooks report, while they run */
 	pthread_t thread;
 	int threaded;
-	double seconds, cpu;
+	double seconds, cpu;  /* in all: loading, case hooks, site hook */
+	double case_cpu, site_cpu;
 } plugin;
 
 /* What the threads running case hooks share. */
@@ -276,7 +277,8 @@ static void run_cases(cases_run *run, plugin *p)
 	}
 	cb_stage_done(run->stage, rank, n);
 	p->seconds += now() - t0;
-	p->cpu += cpu() - c0;
+	p->case_cpu = cpu() - c0;
+	p->cpu += p->case_cpu;
 }
 
 typedef struct thread_arg {
@@ -303,8 +305,6 @@ static int run_all_cases(cb_site *site, plugin *ps, size_t n, int threads)
 	size_t i, first = n;
 	int rc = 0;
 
-	if (threads <= 0 && sysconf(_SC_NPROCESSORS_ONLN) == 1)
-		threads = 1;
 	run.site = site;
 	run.stage = cb_stage_new(n, cb_site_case_count(site));
 	for (i = 0; i < n; i++) {
@@ -368,10 +368,13 @@ int cb_plugin_run(cb_site *site, int threads)
 	cb_diag_list *diags = cb_site_diags(site);
 	size_t n = cb_config_plugin_count(cfg), i, k;
 	plugin *ps;
+	double t_cases, t_sites;
 	int rc = 0;
 
 	if (n == 0)
 		return 0;
+	if (threads <= 0 && sysconf(_SC_NPROCESSORS_ONLN) == 1)
+		threads = 1;
 	ps = cb_xcalloc(n, sizeof *ps);
 	for (i = 0; i < n; i++) {
 		const char *name = cb_config_plugin(cfg, i);
@@ -421,8 +424,11 @@ int cb_plugin_run(cb_site *site, int threads)
 		ps[i].cpu += cpu() - c0;
 	}
 
+	t_cases = now();
 	if (run_all_cases(site, ps, n, threads) < 0)
 		rc = -1;
+	t_cases = now() - t_cases;
+	t_sites = now();
 
 	/* Then the site hooks, in plugin order. */
 	for (i = 0; i < n; i++) {
@@ -439,14 +445,20 @@ int cb_plugin_run(cb_site *site, int threads)
 		}
 		cb_lua__end_call(p->lua->L);
 		p->seconds += now() - t0;
-		p->cpu += cpu() - c0;
+		p->site_cpu = cpu() - c0;
+		p->cpu += p->site_cpu;
 	}
+	t_sites = now() - t_sites;
+	cb_diag_add(diags, CB_NOTE, "plugin-stats", NULL, 0, 0, NULL,
+	            "plugins: case hooks %.2f s (%s), site hooks %.2f s", t_cases,
+	            threads == 1 ? "one plugin after another" : "side by side", t_sites);
 
 	for (i = 0; i < n; i++) {
 		if (ps[i].lua)
 			cb_diag_add(diags, CB_NOTE, "plugin-stats", ps[i].path, 0, 0, NULL,
-			            "plugin '%s': %.3f s (%.3f s of CPU), at most %.1f MB of Lua memory",
-			            ps[i].name, ps[i].seconds, ps[i].cpu,
+			            "plugin '%s': %.3f s (%.3f s of CPU: case hooks %.3f s, site hook "
+			            "%.3f s), at most %.1f MB of Lua memory",
+			            ps[i].name, ps[i].seconds, ps[i].cpu, ps[i].case_cpu, ps[i].site_cpu,
 			            (double)cb_lua_memory_peak(ps[i].lua) / (1024.0 * 1024.0));
 		cb_lua_free(ps[i].lua);
 		free(ps[i].name);
