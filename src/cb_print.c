@@ -338,6 +338,10 @@ static int write_print(cb_render *r, cb_render_sink *sink, void *ctx, size_t arg
 	(void)arg;
 	if (cb_render_sink_render(sink, "print", frame, &page) < 0)
 		goto out;
+	/* The frame's data (the lessons catalogue of every case, ...) is in
+	 * the page now: drop it before the cases are streamed. */
+	cb_value_unref(frame);
+	frame = NULL;
 	at = strstr(page.ptr, CB_PRINT_CASES);
 	if (!at || strstr(at + 1, CB_PRINT_CASES)) {
 		cb_diag_error(cb_site_diags(site), "print-template", "print.html", 0, 0,
