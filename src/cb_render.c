@@ -92,6 +92,7 @@ struct cb_render {
 	job *jobs;
 	size_t n_jobs, cap_jobs;
 	atomic_size_t next, done;
+	size_t *job_order; /* jobs in the order workers take them (run_queue) */
 	const cb_render_opts *opts;
 	pthread_mutex_t lock;
 	int failed;
@@ -1691,6 +1692,7 @@ static void *worker(void *arg)
 	while ((i = atomic_fetch_add(&r->next, 1)) < r->n_jobs) {
 		size_t d;
 
+		i = r->job_order[i];
 		if (r->opts && r->opts->stop && *r->opts->stop) {
 			set_failed(r);
 			break;
@@ -1734,7 +1736,7 @@ static int run_queue(cb_render *r, cb_output *out)
 	worker_ctx w = {r, out};
 	cb_value *tried = cb_value_new_map();
 	int i, started = 0;
-	size_t k;
+	size_t k, m = 0;
 
 	/* Compile every template the queue needs before rendering in parallel,
 	 * so that the workers only read the set. */
@@ -1755,6 +1757,18 @@ static int run_queue(cb_render *r, cb_output *out)
 		n = 1;
 	if (n > 16)
 		n = 16;
+	/* Pages written piece by piece first: they are the longest jobs (the
+	 * print edition takes as long as hundreds of pages), so they run beside
+	 * the pages instead of last and alone; and what they keep (the search
+	 * index) is let go sooner. The files are the same in any order. */
+	free(r->job_order);
+	r->job_order = cb_xcalloc(r->n_jobs + 1, sizeof *r->job_order);
+	for (k = 0; k < r->n_jobs; k++)
+		if (r->jobs[k].writer)
+			r->job_order[m++] = k;
+	for (k = 0; k < r->n_jobs; k++)
+		if (!r->jobs[k].writer)
+			r->job_order[m++] = k;
 	for (i = 1; i < n; i++)
 		if (pthread_create(&tids[started], NULL, worker, &w) == 0)
 			started++;
@@ -1899,6 +1913,7 @@ void cb_render_free(cb_render *r)
 		free(r->jobs[i].tmpl_list);
 	}
 	free(r->jobs);
+	free(r->job_order);
 	for (i = r->n_kept; i > 0; i--)
 		r->kept[i - 1].free_fn(r->kept[i - 1].ptr);
 	free(r->kept);

@@ -688,9 +688,18 @@ static void write_docs(cb_render *r, const cb_search *s, size_t p, cb_buf *out)
  * set in the high bit), 1 + i = word part i, 1 + n_tparts + i = case part i. */
 #define INLINE_BIT ((size_t)1 << (sizeof(size_t) * 8 - 1))
 
+/* The index while its files are written: it is freed as soon as the last of
+ * them is (the rendering goes on with the pages), or with the renderer when
+ * some were never written (a failed build). */
+typedef struct written {
+	cb_search *s;
+	atomic_size_t left; /* files not written yet */
+} written;
+
 static int write_part(cb_render *r, cb_render_sink *sink, void *ctx, size_t arg)
 {
-	const cb_search *s = ctx;
+	written *w = ctx;
+	const cb_search *s = w->s;
 	cb_buf b = CB_BUF_INIT;
 	size_t i, which = arg & ~INLINE_BIT;
 
@@ -709,12 +718,19 @@ static int write_part(cb_render *r, cb_render_sink *sink, void *ctx, size_t arg)
 	}
 	cb_render_sink_put(sink, b.ptr, b.len);
 	cb_buf_dispose(&b);
+	if (atomic_fetch_sub(&w->left, 1) == 1) {
+		cb_search_free(w->s);
+		w->s = NULL;
+	}
 	return 0;
 }
 
 static void free_index(void *p)
 {
-	cb_search_free(p);
+	written *w = p;
+
+	cb_search_free(w->s);
+	free(w);
 }
 
 /* Recording cases' words on several threads: cases [from, to) of a chunk,
@@ -754,6 +770,7 @@ void cb_search_generate(cb_render *r)
 	cb_search *s = cb_search_new();
 	cb_value *info = cb_value_new_map();
 	cb_cache *cache = cb_render_cache(r);
+	written *w;
 	size_t i, nt, nd, n = cb_site_case_count(site), from;
 	int threads = cb_render_threads(r);
 	cb_buf recs[INDEX_CHUNK];
@@ -813,16 +830,20 @@ void cb_search_generate(cb_render *r)
 	for (i = 0; i < INDEX_CHUNK; i++)
 		cb_buf_dispose(&recs[i]);
 	nt = cb_search_plan(s, CB_SEARCH_PART_SIZE, &nd);
-	cb_render_keep(r, s, free_index);
+	w = cb_xmalloc(sizeof *w);
+	w->s = s;
+	cb_render_keep(r, w, free_index);
 	if (cb_search_total_size(s) <= CB_SEARCH_INLINE_LIMIT) {
-		cb_render_add_writer(r, "assets/search-index.js", NULL, "data", NULL, write_part, s,
+		atomic_init(&w->left, 1);
+		cb_render_add_writer(r, "assets/search-index.js", NULL, "data", NULL, write_part, w,
 		                     INLINE_BIT);
 	} else {
-		cb_render_add_writer(r, "assets/search-index.js", NULL, "data", NULL, write_part, s, 0);
+		atomic_init(&w->left, 1 + nt + nd);
+		cb_render_add_writer(r, "assets/search-index.js", NULL, "data", NULL, write_part, w, 0);
 		for (i = 0; i < nt + nd; i++) {
 			char *path = i < nt ? cb_xasprintf("assets/search/t%zu.js", i)
 			                    : cb_xasprintf("assets/search/d%zu.js", i - nt);
-			cb_render_add_writer(r, path, NULL, "data", NULL, write_part, s, 1 + i);
+			cb_render_add_writer(r, path, NULL, "data", NULL, write_part, w, 1 + i);
 			free(path);
 		}
 	}
