@@ -33,6 +33,12 @@
 /* A plugin that reports this many errors from its hooks is stopped. */
 #define MAX_ERRORS 20
 
+/* What the threads running case hooks share. */
+typedef struct cases_run {
+	cb_site *site;
+	cb_stage *stage;
+} cases_run;
+
 typedef struct plugin {
 	char *name, *path;
 	cb_lua *lua;
@@ -42,17 +48,13 @@ typedef struct plugin {
 	int stopped;
 	int failed;          /* a case hook call failed */
 	cb_diag_list *diags; /* what its case hooks report, while they run */
+	cases_run *run;      /* while its case hooks run */
 	pthread_t thread;
 	int threaded;
 	double seconds, cpu;  /* in all: loading, case hooks, site hook */
 	double case_cpu, site_cpu;
 } plugin;
 
-/* What the threads running case hooks share. */
-typedef struct cases_run {
-	cb_site *site;
-	cb_stage *stage;
-} cases_run;
 
 static double now(void)
 {
@@ -253,13 +255,14 @@ static void failed(cb_diag_list *diags, plugin *p)
 /* Plugin p's case hook over every case, each case once the plugins before
  * it are done with it. Tells the stage when p is done with each case (with
  * all of them when it stops early). */
-static void run_cases(cases_run *run, plugin *p)
+static void run_cases(plugin *p)
 {
+	cases_run *run = p->run;
 	cb_site *site = run->site;
 	size_t k, n = cb_site_case_count(site), rank = p->host.rank;
 	double t0 = now(), c0 = cpu();
 
-	for (k = 0; k < n && !p->stopped && p->case_ref != LUA_NOREF; k++) {
+	for (k = 0; k < n && !p->stopped; k++) {
 		lua_State *L = p->lua->L;
 		char *context = cb_xasprintf("while processing %s", cb_doc_path(cb_site_case(site, k)));
 		cb_stage_wait(run->stage, rank, k);
@@ -281,17 +284,9 @@ static void run_cases(cases_run *run, plugin *p)
 	p->cpu += p->case_cpu;
 }
 
-typedef struct thread_arg {
-	cases_run *run;
-	plugin *p;
-} thread_arg;
-
-static void *cases_thread(void *arg)
+static void *cases_thread(void *p)
 {
-	thread_arg *a = arg;
-
-	run_cases(a->run, a->p);
-	free(a);
+	run_cases(p);
 	return NULL;
 }
 
@@ -320,23 +315,17 @@ static int run_all_cases(cb_site *site, plugin *ps, size_t n, int threads)
 		p->lua->diags = p->diags;
 		p->host.diags = p->diags;
 		p->host.stage = run.stage;
+		p->run = &run;
 		/* The first plugin never waits: it runs on this thread, whose
 		 * memory the later stages reuse once its state is closed. */
-		if (threads != 1 && i > first) {
-			thread_arg *a = cb_xmalloc(sizeof *a);
-			a->run = &run;
-			a->p = p;
-			if (pthread_create(&p->thread, NULL, cases_thread, a) == 0)
-				p->threaded = 1;
-			else
-				free(a);
-		}
+		if (threads != 1 && i > first)
+			p->threaded = pthread_create(&p->thread, NULL, cases_thread, p) == 0;
 	}
 	/* What could not have a thread runs here, in plugin order: each waits
 	 * only for the plugins before it. */
 	for (i = 0; i < n; i++)
 		if (ps[i].diags && !ps[i].threaded)
-			run_cases(&run, &ps[i]);
+			run_cases(&ps[i]);
 	for (i = 0; i < n; i++) {
 		plugin *p = &ps[i];
 		if (p->threaded)
@@ -350,6 +339,7 @@ static int run_all_cases(cb_site *site, plugin *ps, size_t n, int threads)
 		}
 		p->host.diags = cb_site_diags(site);
 		p->host.stage = NULL;
+		p->run = NULL;
 		if (p->failed)
 			rc = -1;
 	}

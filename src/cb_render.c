@@ -1687,12 +1687,11 @@ static void *worker(void *arg)
 	worker_ctx *w = arg;
 	cb_render *r = w->r;
 	cb_buf b = CB_BUF_INIT, sw = CB_BUF_INIT;
-	size_t i;
+	size_t k;
 
-	while ((i = atomic_fetch_add(&r->next, 1)) < r->n_jobs) {
-		size_t d;
+	while ((k = atomic_fetch_add(&r->next, 1)) < r->n_jobs) {
+		size_t i = r->job_order[k], d;
 
-		i = r->job_order[i];
 		if (r->opts && r->opts->stop && *r->opts->stop) {
 			set_failed(r);
 			break;
