@@ -1169,7 +1169,11 @@ static void put_text(rstate *st, const cb_tmpl *t, const node *n)
 	cb_buf_put(st->out, p, (size_t)(end - p));
 }
 
-static const cb_value *lookup(const cb_tmpl *t, const node *n, const ctx *c)
+/* Resolve the name of node n in context stack c. Each frame that does not
+ * hold the name counts as a step: a name looked up under many nested
+ * sections costs as many searches, and the budget bounds the time, not only
+ * the nodes visited. */
+static const cb_value *lookup(rstate *st, const cb_tmpl *t, const node *n, const ctx *c)
 {
 	const span *pt;
 	const cb_value *v = NULL;
@@ -1178,7 +1182,7 @@ static const cb_value *lookup(const cb_tmpl *t, const node *n, const ctx *c)
 	if (n->nparts == 0)
 		return c->v;
 	pt = &t->parts[n->part];
-	for (; c; c = c->up)
+	for (; c; c = c->up, st->steps++)
 		if (cb_value_type(c->v) == CB_MAP &&
 		    (v = cb_value_get(c->v, t->src + pt[0].off, pt[0].len)) != NULL)
 			break;
@@ -1344,11 +1348,11 @@ static int render_range(rstate *st, const cb_tmpl *t, size_t from, size_t to, co
 			break;
 		case N_VAR:
 		case N_RAW:
-			interpolate(st, lookup(t, n, c), n->type == N_VAR);
+			interpolate(st, lookup(st, t, n, c), n->type == N_VAR);
 			i++;
 			break;
 		case N_SECTION:
-			v = lookup(t, n, c);
+			v = lookup(st, t, n, c);
 			if (cb_value_type(v) == CB_LIST) {
 				len = cb_value_len(v);
 				for (k = 0; k < len && rc == 0; k++) {
@@ -1364,7 +1368,7 @@ static int render_range(rstate *st, const cb_tmpl *t, size_t from, size_t to, co
 			i = n->end;
 			break;
 		case N_INVERTED:
-			if (!truthy(lookup(t, n, c)))
+			if (!truthy(lookup(st, t, n, c)))
 				rc = render_range(st, t, i + 1, n->end, c, pa);
 			i = n->end;
 			break;

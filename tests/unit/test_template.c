@@ -496,6 +496,27 @@ static void test_limits(void **state)
 	                       "after 100000 steps (sections over lists multiply when nested)"));
 	cb_diag_list_free(d);
 
+	/* A name looked up through many nested sections costs a step for each
+	 * frame searched: 3^8 lookups of a missing name through 9 frames are
+	 * over 50,000 steps, though the nodes visited are about 16,000. */
+	d = cb_diag_list_new();
+	cb_buf_clear(&tmpl);
+	for (i = 0; i < 8; i++)
+		cb_buf_puts(&tmpl, "{{#list}}");
+	cb_buf_puts(&tmpl, "{{missing}}");
+	for (i = 0; i < 8; i++)
+		cb_buf_puts(&tmpl, "{{/list}}");
+	cb_tmpl_set_add(set, "deep", tmpl.ptr, tmpl.len, NULL);
+	assert_int_equal(cb_tmpl_set_get(set, "deep", &t, d), 0);
+	cb_tmpl_set_limits(set, 30000, 1 << 20);
+	assert_int_equal(cb_tmpl_render(t, set, ctx, &out, d), -1);
+	assert_int_equal(cb_diag_count(d), 1);
+	assert_non_null(strstr(cb_diag_at(d, 0)->msg, "after 30000 steps"));
+	cb_tmpl_set_limits(set, 100000, 1 << 20);
+	assert_int_equal(cb_tmpl_render(t, set, ctx, &out, d), 0);
+	assert_int_equal(cb_diag_count(d), 1);
+	cb_diag_list_free(d);
+
 	/* The output is limited too; a failed render leaves it as it was. */
 	d = cb_diag_list_new();
 	cb_buf_clear(&tmpl);
