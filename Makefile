@@ -17,6 +17,11 @@ VERSION     := 0.1.0
 
 PKGS        := libcmark-gfm libgit2 lua5.4 yaml-0.1 libutf8proc libmicrohttpd
 TEST_PKGS   := cmocka
+# The release build allocates with jemalloc: a build makes and frees millions
+# of small values, and glibc's malloc took a fifth of its processor time
+# (bench/results.md, "The allocator"). `make MALLOC_PKG=` links libc's.
+# Sanitizer builds keep libc's malloc, which the sanitizers replace.
+MALLOC_PKG  ?= jemalloc
 
 WARN        := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
                -Wwrite-strings -Wformat=2 -Wundef
@@ -26,6 +31,11 @@ PKG_CFLAGS   = $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS     = $(shell $(PKG_CONFIG) --libs $(PKGS)) -lcmark-gfm-extensions -lpthread -lm
 TEST_CFLAGS  = $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS))
 TEST_LIBS    = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS))
+# --no-as-needed: with -flto the linker would otherwise drop the library
+# before it sees the references to malloc.
+REL_LIBS     = $(if $(MALLOC_PKG),-Wl$(comma)--push-state$(comma)--no-as-needed \
+               $(shell $(PKG_CONFIG) --libs $(MALLOC_PKG)) -Wl$(comma)--pop-state)
+comma       := ,
 
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -DCB_VERSION='"$(VERSION)"' -DCB_SHAREDIR='"$(PREFIX)/share/casebook"' $(WARN) -MMD -MP
 REL_CFLAGS  := -O2 -flto=auto -DNDEBUG
@@ -53,21 +63,21 @@ all: casebook
 
 # Install missing Debian packages when pkg-config cannot find a library.
 deps:
-	@$(PKG_CONFIG) --exists $(PKGS) $(TEST_PKGS) 2>/dev/null && command -v xmllint >/dev/null || scripts/install-deps
+	@$(PKG_CONFIG) --exists $(PKGS) $(TEST_PKGS) $(MALLOC_PKG) 2>/dev/null && command -v xmllint >/dev/null || scripts/install-deps
 
 site: deps
 	@$(MAKE) --no-print-directory casebook
 	./casebook build
 
 test: deps
-	@$(MAKE) --no-print-directory unit build/san/casebook
+	@$(MAKE) --no-print-directory unit build/san/casebook casebook
 	@$(MAKE) --no-print-directory e2e
 	@$(MAKE) --no-print-directory tsan
 	@$(MAKE) --no-print-directory browser
 
 # ---- release build -------------------------------------------------------
 casebook: $(REL_OBJS) build/rel/main.o
-	$(CC) $(REL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(REL_CFLAGS) $(LDFLAGS) -o $@ $^ $(REL_LIBS) $(PKG_LIBS)
 
 build/rel/%.o: src/%.c | build/rel
 	$(CC) $(BASE_CFLAGS) $(REL_CFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
@@ -104,8 +114,11 @@ unit: $(UNIT_BINS)
 	    ASAN_OPTIONS=detect_leaks=1 $$t || fail=1; \
 	done; exit $$fail
 
+# CASEBOOK_RELEASE: the release build, when there is one, whose output
+# t_build_deterministic compares with the sanitizer build's.
 e2e: build/san/casebook
-	@CASEBOOK=build/san/casebook tests/e2e/run
+	@CASEBOOK=build/san/casebook CASEBOOK_RELEASE=$(if $(wildcard casebook),$(CURDIR)/casebook) \
+	    tests/e2e/run
 
 # Loading, plugins (a thread per plugin), page lists, rendering and editions
 # run on several threads: their end-to-end tests again, under TSan, where a
