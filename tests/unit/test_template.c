@@ -467,6 +467,27 @@ static void test_recursion_depth(void **state)
 	cb_diag_list_free(d);
 }
 
+/* Add template `name`: `inner` inside `depth` nested {{#list}} sections
+ * (built in *tmpl), and return it compiled. */
+static const cb_tmpl *nested_lists(cb_tmpl_set *set, const char *name, int depth,
+                                   const char *inner, cb_buf *tmpl)
+{
+	cb_diag_list *d = cb_diag_list_new();
+	const cb_tmpl *t = NULL;
+	int i;
+
+	cb_buf_clear(tmpl);
+	for (i = 0; i < depth; i++)
+		cb_buf_puts(tmpl, "{{#list}}");
+	cb_buf_puts(tmpl, inner);
+	for (i = 0; i < depth; i++)
+		cb_buf_puts(tmpl, "{{/list}}");
+	cb_tmpl_set_add(set, name, tmpl->ptr, tmpl->len, NULL);
+	assert_int_equal(cb_tmpl_set_get(set, name, &t, d), 0);
+	cb_diag_list_free(d);
+	return t;
+}
+
 /* Nested sections over lists multiply: the render stops at its limits of
  * steps and output with an error, instead of running for hours (a hang the
  * fuzzer found: tests/fuzz/template/crash-nested-sections). */
@@ -477,16 +498,9 @@ static void test_limits(void **state)
 	cb_tmpl_set *set = cb_tmpl_set_new(NULL, NULL);
 	const cb_tmpl *t = NULL;
 	cb_buf out = CB_BUF_INIT, tmpl = CB_BUF_INIT;
-	int i;
 
 	(void)state;
-	for (i = 0; i < 30; i++) /* 3^30 passes */
-		cb_buf_puts(&tmpl, "{{#list}}");
-	cb_buf_puts(&tmpl, "x");
-	for (i = 0; i < 30; i++)
-		cb_buf_puts(&tmpl, "{{/list}}");
-	cb_tmpl_set_add(set, "nest", tmpl.ptr, tmpl.len, NULL);
-	assert_int_equal(cb_tmpl_set_get(set, "nest", &t, d), 0);
+	t = nested_lists(set, "nest", 30, "x", &tmpl); /* 3^30 passes */
 	cb_tmpl_set_limits(set, 100000, 1 << 20);
 	assert_int_equal(cb_tmpl_render(t, set, ctx, &out, d), -1);
 	assert_int_equal(out.len, 0);
@@ -500,14 +514,7 @@ static void test_limits(void **state)
 	 * frame searched: 3^8 lookups of a missing name through 9 frames are
 	 * over 50,000 steps, though the nodes visited are about 16,000. */
 	d = cb_diag_list_new();
-	cb_buf_clear(&tmpl);
-	for (i = 0; i < 8; i++)
-		cb_buf_puts(&tmpl, "{{#list}}");
-	cb_buf_puts(&tmpl, "{{missing}}");
-	for (i = 0; i < 8; i++)
-		cb_buf_puts(&tmpl, "{{/list}}");
-	cb_tmpl_set_add(set, "deep", tmpl.ptr, tmpl.len, NULL);
-	assert_int_equal(cb_tmpl_set_get(set, "deep", &t, d), 0);
+	t = nested_lists(set, "deep", 8, "{{missing}}", &tmpl);
 	cb_tmpl_set_limits(set, 30000, 1 << 20);
 	assert_int_equal(cb_tmpl_render(t, set, ctx, &out, d), -1);
 	assert_int_equal(cb_diag_count(d), 1);
