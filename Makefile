@@ -31,11 +31,11 @@ PKG_CFLAGS   = $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS     = $(shell $(PKG_CONFIG) --libs $(PKGS)) -lcmark-gfm-extensions -lpthread -lm
 TEST_CFLAGS  = $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS))
 TEST_LIBS    = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS))
-# --no-as-needed: with -flto the linker would otherwise drop the library
-# before it sees the references to malloc.
+# --no-as-needed: with -flto, Debian's default --as-needed drops the library
+# (the binary then allocates with glibc's malloc).
+comma       := ,
 REL_LIBS     = $(if $(MALLOC_PKG),-Wl$(comma)--push-state$(comma)--no-as-needed \
                $(shell $(PKG_CONFIG) --libs $(MALLOC_PKG)) -Wl$(comma)--pop-state)
-comma       := ,
 
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -DCB_VERSION='"$(VERSION)"' -DCB_SHAREDIR='"$(PREFIX)/share/casebook"' $(WARN) -MMD -MP
 REL_CFLAGS  := -O2 -flto=auto -DNDEBUG
