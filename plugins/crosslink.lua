@@ -237,13 +237,12 @@ local function reason(site, shared)
   return "shares " .. table.concat(parts, ", ")
 end
 
+-- Related cases and backlinks come first: they read nothing another plugin's
+-- site hook may change, so they are worked out while the site hooks before
+-- this one still run (docs/plugins.md); the link checks read the ids and
+-- sections those may change, and wait for them.
 local function site_hook(site)
   setup(site)
-  for i = 1, #to_check, 2 do check_link(site, to_check[i], to_check[i + 1]) end
-  to_check = nil
-  for _, p in ipairs(site.pages) do
-    for _, l in ipairs(p.links) do check_link(site, p, l) end
-  end
   for _, c in ipairs(site.cases) do
     local slug = c.slug
     local items = {}
@@ -266,6 +265,11 @@ local function site_hook(site)
       for i, s in ipairs(slugs) do list[i] = info[s].link end
       c:set("backlinks", {items = list})
     end
+  end
+  for i = 1, #to_check, 2 do check_link(site, to_check[i], to_check[i + 1]) end
+  to_check = nil
+  for _, p in ipairs(site.pages) do
+    for _, l in ipairs(p.links) do check_link(site, p, l) end
   end
 end
 

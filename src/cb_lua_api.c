@@ -65,16 +65,23 @@ static cb_site *site_of(lua_State *L)
 	return host_of(L)->site;
 }
 
-/* While case hooks run side by side (cb_stage.h): the stage through which
- * this plugin sees and changes case `index`, or NULL when the case is read
- * and changed directly (site hooks, free pages: only cases have layers).
- * Waits until the plugins before this one are done with the case. */
+/* While hooks run side by side (cb_stage.h): the stage through which this
+ * plugin sees and changes case `index`, or NULL when the document is read
+ * and changed directly (hooks one after another; free pages, which have no
+ * layers). Waits until the plugins before this one are done with the
+ * document. */
 static cb_stage *staged(lua_State *L, long index)
 {
 	cb_lua_host *h = host_of(L);
 
-	if (!h->stage || index < 0)
+	if (!h->stage)
 		return NULL;
+	if (index < 0) {
+		/* Case hooks cannot change free pages; site hooks can. */
+		if (h->site_hooks)
+			cb_stage_wait_all(h->stage, h->rank);
+		return NULL;
+	}
 	if ((size_t)index != h->current)
 		cb_stage_wait(h->stage, h->rank, (size_t)index);
 	return h->stage;
@@ -85,14 +92,14 @@ static void check_own(lua_State *L, const cb_doc *doc, long index, const char *f
 {
 	cb_lua_host *h = host_of(L);
 
-	if (h->stage && (index < 0 || (size_t)index != h->current))
+	if (h->stage && !h->site_hooks && (index < 0 || (size_t)index != h->current))
 		luaL_error(L, "%s: a case hook may change only the case it was given, not %s (change "
 		              "other cases and pages from the site hook)",
 		           fn, cb_doc_path(doc));
 }
 
-/* A case hook that adds to the site (pages, data, site values) waits until
- * the plugins before it are done, so the site gets them in plugin order. */
+/* A hook that adds to the site (pages, data, site values) waits until the
+ * plugins before it are done, so the site gets them in plugin order. */
 static void site_change(lua_State *L)
 {
 	cb_lua_host *h = host_of(L);
@@ -592,6 +599,7 @@ static int doc_facet(lua_State *L)
 	const char *term = luaL_checkstring(L, 3);
 	int derived = lua_toboolean(L, 4);
 	const cb_value *t = cb_site_taxonomy(site_of(L), tax);
+	cb_stage *st;
 	const char **ids = NULL;
 	const char *sugg;
 	size_t n;
@@ -616,8 +624,8 @@ static int doc_facet(lua_State *L)
 		return luaL_error(L, "%s", msg);
 	}
 	check_own(L, d->doc, d->index, "c:facet");
-	if (host_of(L)->stage)
-		cb_stage_add_facet(host_of(L)->stage, host_of(L)->rank, (size_t)d->index, d->doc, tax,
+	if ((st = staged(L, d->index)) != NULL) /* it reads the layers before this plugin's */
+		cb_stage_add_facet(st, host_of(L)->rank, (size_t)d->index, d->doc, tax,
 		                   shared_facet_entry(L, term, derived));
 	else
 		cb_doc_add_facet_entry(d->doc, tax, shared_facet_entry(L, term, derived));
@@ -638,10 +646,12 @@ static int doc_omit(lua_State *L)
 			break;
 	if (i == n)
 		return luaL_error(L, "c:omit: %s has no section with id '%s'", cb_doc_path(d->doc), id);
-	if (host_of(L)->stage)
+	if (host_of(L)->stage && d->index >= 0) {
 		cb_stage_omit(host_of(L)->stage, host_of(L)->rank, (size_t)d->index, i);
-	else
+	} else {
+		staged(L, d->index); /* a free page in the site hooks: wait for those before */
 		cb_doc_omit_section(d->doc, id);
+	}
 	return 0;
 }
 

@@ -78,14 +78,17 @@ void cb_lua__push_date(lua_State *L, int y, int m, int d);
 /* ---- the plugin API (cb_lua_api.c) ----------------------------------------- */
 
 /* What the plugin stage gives the API. Borrowed; lives as long as the state.
- * While the case hooks run (pipelined, cb_stage.h), `stage` is set: changes
- * to cases go to the plugin's layer, reads of a case wait for the plugins
- * before this one, and changes to the site wait until they are all done. */
+ * While the hooks run side by side (cb_stage.h), `stage` is set: changes to
+ * cases go to the plugin's layer, reads of a case wait for the plugins
+ * before this one, and changes to the site wait until they are all done.
+ * In the site hooks (`site_hooks` set) any case may be changed, and reads of
+ * free pages wait too (a site hook before this one may change them). */
 typedef struct cb_lua_host {
 	struct cb_site *site;
 	const char *plugin;      /* name */
 	const char *path;        /* plugins/x.lua */
-	struct cb_stage *stage;  /* NULL outside the case hooks */
+	struct cb_stage *stage;  /* NULL when the hooks run one after another */
+	int site_hooks;          /* stage is the site hooks' */
 	size_t rank;             /* the plugin's position in `plugins:` */
 	size_t current;          /* the case the running case hook was given */
 	struct cb_diag_list *diags; /* where site:error and friends report */

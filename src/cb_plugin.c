@@ -11,7 +11,11 @@
  *      plugin reports to a list of its own, merged in plugin order, so what
  *      every plugin sees and what the build reports are those of running
  *      one plugin after another;
- *   3. runs the `site` hooks in plugin order.
+ *   3. runs the `site` hooks side by side, each plugin on a thread of its
+ *      own, through a stage of their own: a site hook's changes to cases
+ *      wait in its layers, its reads of cases and free pages and its changes
+ *      to the site wait until the site hooks before it have returned, so it
+ *      sees what running them in plugin order would show.
  * A plugin that fails stops there (a limit, or too many errors); the other
  * plugins still run so one build reports everything. A plugin whose case
  * hook failed does not get its site hook (it would work on half the data).
@@ -33,11 +37,12 @@
 /* A plugin that reports this many errors from its hooks is stopped. */
 #define MAX_ERRORS 20
 
-/* What the threads running case hooks share. */
-typedef struct cases_run {
+/* What the threads running one kind of hook (case or site) share. */
+typedef struct hooks_run {
 	cb_site *site;
 	cb_stage *stage;
-} cases_run;
+	int site_hooks;
+} hooks_run;
 
 typedef struct plugin {
 	char *name, *path;
@@ -46,9 +51,9 @@ typedef struct plugin {
 	int case_ref, site_ref;
 	size_t errors;
 	int stopped;
-	int failed;          /* a case hook call failed */
-	cb_diag_list *diags; /* what its case hooks report, while they run */
-	cases_run *run;      /* while its case hooks run */
+	int failed;          /* a hook call failed (in the hooks running now) */
+	cb_diag_list *diags; /* what its hooks report, while they run */
+	hooks_run *run;      /* while its hooks run */
 	pthread_t thread;
 	int threaded;
 	double seconds, cpu;  /* in all: loading, case hooks, site hook */
@@ -257,7 +262,7 @@ static void failed(cb_diag_list *diags, plugin *p)
  * all of them when it stops early). */
 static void run_cases(plugin *p)
 {
-	cases_run *run = p->run;
+	hooks_run *run = p->run;
 	cb_site *site = run->site;
 	size_t k, n = cb_site_case_count(site), rank = p->host.rank;
 	double t0 = now(), c0 = cpu();
@@ -278,35 +283,76 @@ static void run_cases(plugin *p)
 		free(context);
 		cb_stage_done(run->stage, rank, k + 1);
 	}
-	cb_stage_done(run->stage, rank, n);
+	cb_stage_finish(run->stage, rank);
 	p->seconds += now() - t0;
 	p->case_cpu = cpu() - c0;
 	p->cpu += p->case_cpu;
 }
 
-static void *cases_thread(void *p)
+/* Plugin p's site hook. Tells the stage when it has returned. */
+static void run_site(plugin *p)
 {
-	run_cases(p);
+	lua_State *L = p->lua->L;
+	double t0 = now(), c0 = cpu();
+
+	lua_pushcfunction(L, call_site);
+	lua_pushlightuserdata(L, p);
+	if (cb_lua__call(p->lua, 1, 0, "in the site hook") < 0) {
+		failed(p->diags, p);
+		p->failed = 1;
+	}
+	cb_lua__end_call(L);
+	cb_stage_finish(p->run->stage, p->host.rank);
+	p->seconds += now() - t0;
+	p->site_cpu = cpu() - c0;
+	p->cpu += p->site_cpu;
+}
+
+static void run_hooks(plugin *p)
+{
+	if (p->run->site_hooks)
+		run_site(p);
+	else
+		run_cases(p);
+}
+
+static void *hooks_thread(void *p)
+{
+	run_hooks(p);
 	return NULL;
 }
 
-/* Every plugin's case hook over every case: on a thread per plugin (or one
- * after another when threads is 1), then the changes applied in plugin
- * order. Returns 0, or -1 when a hook call failed. */
-static int run_all_cases(cb_site *site, plugin *ps, size_t n, int threads)
+/* Does plugin p have hooks of this kind to run? A plugin whose earlier
+ * hooks failed gets no site hook. */
+static int has_hooks(const plugin *p, int site_hooks)
 {
-	cases_run run;
+	if (p->stopped || !p->lua)
+		return 0;
+	if (site_hooks)
+		return !p->errors && p->site_ref != LUA_NOREF;
+	return p->case_ref != LUA_NOREF;
+}
+
+/* Every plugin's case hook over every case (site_hooks 0), or every
+ * plugin's site hook (1): on a thread per plugin (or one after another when
+ * threads is 1), then the changes applied in plugin order. Returns 0, or -1
+ * when a hook call failed. */
+static int run_all(cb_site *site, plugin *ps, size_t n, int threads, int site_hooks)
+{
+	hooks_run run;
 	cb_doc **cases;
 	size_t i, first = n;
 	int rc = 0;
 
 	run.site = site;
 	run.stage = cb_stage_new(n, cb_site_case_count(site));
+	run.site_hooks = site_hooks;
 	for (i = 0; i < n; i++) {
 		plugin *p = &ps[i];
 		p->host.rank = i;
-		if (p->stopped || p->case_ref == LUA_NOREF || !p->lua) {
-			cb_stage_done(run.stage, i, cb_site_case_count(site));
+		p->failed = 0;
+		if (!has_hooks(p, site_hooks)) {
+			cb_stage_finish(run.stage, i);
 			continue;
 		}
 		if (first == n)
@@ -315,17 +361,19 @@ static int run_all_cases(cb_site *site, plugin *ps, size_t n, int threads)
 		p->lua->diags = p->diags;
 		p->host.diags = p->diags;
 		p->host.stage = run.stage;
+		p->host.site_hooks = site_hooks;
+		p->host.current = (size_t)-1; /* a site hook was given no case */
 		p->run = &run;
 		/* The first plugin never waits: it runs on this thread, whose
 		 * memory the later stages reuse once its state is closed. */
 		if (threads != 1 && i > first)
-			p->threaded = pthread_create(&p->thread, NULL, cases_thread, p) == 0;
+			p->threaded = pthread_create(&p->thread, NULL, hooks_thread, p) == 0;
 	}
 	/* What could not have a thread runs here, in plugin order: each waits
 	 * only for the plugins before it. */
 	for (i = 0; i < n; i++)
 		if (ps[i].diags && !ps[i].threaded)
-			run_cases(&ps[i]);
+			run_hooks(&ps[i]);
 	for (i = 0; i < n; i++) {
 		plugin *p = &ps[i];
 		if (p->threaded)
@@ -339,6 +387,7 @@ static int run_all_cases(cb_site *site, plugin *ps, size_t n, int threads)
 		}
 		p->host.diags = cb_site_diags(site);
 		p->host.stage = NULL;
+		p->host.site_hooks = 0;
 		p->run = NULL;
 		if (p->failed)
 			rc = -1;
@@ -415,33 +464,16 @@ int cb_plugin_run(cb_site *site, int threads)
 	}
 
 	t_cases = now();
-	if (run_all_cases(site, ps, n, threads) < 0)
+	if (run_all(site, ps, n, threads, 0) < 0)
 		rc = -1;
 	t_cases = now() - t_cases;
 	t_sites = now();
-
-	/* Then the site hooks, in plugin order. */
-	for (i = 0; i < n; i++) {
-		plugin *p = &ps[i];
-		double t0 = now(), c0 = cpu();
-
-		if (p->stopped || p->errors || p->site_ref == LUA_NOREF)
-			continue;
-		lua_pushcfunction(p->lua->L, call_site);
-		lua_pushlightuserdata(p->lua->L, p);
-		if (cb_lua__call(p->lua, 1, 0, "in the site hook") < 0) {
-			failed(diags, p);
-			rc = -1;
-		}
-		cb_lua__end_call(p->lua->L);
-		p->seconds += now() - t0;
-		p->site_cpu = cpu() - c0;
-		p->cpu += p->site_cpu;
-	}
+	if (run_all(site, ps, n, threads, 1) < 0)
+		rc = -1;
 	t_sites = now() - t_sites;
 	cb_diag_add(diags, CB_NOTE, "plugin-stats", NULL, 0, 0, NULL,
-	            "plugins: case hooks %.2f s (%s), site hooks %.2f s", t_cases,
-	            threads == 1 ? "one plugin after another" : "side by side", t_sites);
+	            "plugins: case hooks %.2f s, site hooks %.2f s (%s)", t_cases, t_sites,
+	            threads == 1 ? "one plugin after another" : "side by side");
 
 	for (i = 0; i < n; i++) {
 		if (ps[i].lua)

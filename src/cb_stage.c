@@ -1,5 +1,5 @@
 /*
- * cb_stage: what the plugins' case hooks change, per plugin (see cb_stage.h).
+ * cb_stage: what the plugins' hooks change, per plugin (see cb_stage.h).
  *
  * One layer per plugin and case: the template values it set (a map), the
  * facets it recorded (taxonomy -> entries) and the sections it left out.
@@ -24,6 +24,7 @@ struct cb_stage {
 	size_t plugins, cases;
 	layer *layers;  /* [p * cases + i] */
 	size_t *done;   /* per plugin: how many cases it is done with */
+	unsigned char *finished; /* per plugin: cb_stage_finish was called */
 	pthread_mutex_t lock;
 	pthread_cond_t moved;
 };
@@ -41,6 +42,7 @@ cb_stage *cb_stage_new(size_t plugins, size_t cases)
 	st->cases = cases;
 	st->layers = cb_xcalloc(cb_mem_mul(plugins, cases ? cases : 1), sizeof(layer));
 	st->done = cb_xcalloc(plugins ? plugins : 1, sizeof(size_t));
+	st->finished = cb_xcalloc(plugins ? plugins : 1, 1);
 	pthread_mutex_init(&st->lock, NULL);
 	pthread_cond_init(&st->moved, NULL);
 	return st;
@@ -64,6 +66,7 @@ void cb_stage_free(cb_stage *st)
 		layer_dispose(&st->layers[k]);
 	free(st->layers);
 	free(st->done);
+	free(st->finished);
 	pthread_mutex_destroy(&st->lock);
 	pthread_cond_destroy(&st->moved);
 	free(st);
@@ -81,33 +84,43 @@ void cb_stage_done(cb_stage *st, size_t p, size_t n)
 	pthread_mutex_unlock(&st->lock);
 }
 
-/* Are the plugins before p done with n cases? Under the lock. */
-static int ready(const cb_stage *st, size_t p, size_t n)
+void cb_stage_finish(cb_stage *st, size_t p)
+{
+	pthread_mutex_lock(&st->lock);
+	st->done[p] = st->cases;
+	st->finished[p] = 1;
+	pthread_cond_broadcast(&st->moved);
+	pthread_mutex_unlock(&st->lock);
+}
+
+/* Are the plugins before p done with n cases (all: finished)? Under the
+ * lock. */
+static int ready(const cb_stage *st, size_t p, size_t n, int all)
 {
 	size_t r;
 
 	for (r = 0; r < p; r++)
-		if (st->done[r] < n)
+		if (st->done[r] < n || (all && !st->finished[r]))
 			return 0;
 	return 1;
 }
 
-static void wait_for(cb_stage *st, size_t p, size_t n)
+static void wait_for(cb_stage *st, size_t p, size_t n, int all)
 {
 	pthread_mutex_lock(&st->lock);
-	while (!ready(st, p, n))
+	while (!ready(st, p, n, all))
 		pthread_cond_wait(&st->moved, &st->lock);
 	pthread_mutex_unlock(&st->lock);
 }
 
 void cb_stage_wait(cb_stage *st, size_t p, size_t i)
 {
-	wait_for(st, p, i + 1 < st->cases ? i + 1 : st->cases);
+	wait_for(st, p, i + 1 < st->cases ? i + 1 : st->cases, 0);
 }
 
 void cb_stage_wait_all(cb_stage *st, size_t p)
 {
-	wait_for(st, p, st->cases);
+	wait_for(st, p, st->cases, 1);
 }
 
 void cb_stage_set_var(cb_stage *st, size_t p, size_t i, const char *key, cb_value *val)

@@ -1,6 +1,6 @@
 /*
- * cb_stage: what the plugins' case hooks change, kept apart per plugin while
- * the case hooks of several plugins run at once.
+ * cb_stage: what the plugins' hooks change, kept apart per plugin while the
+ * hooks of several plugins run at once.
  *
  * The plugin stage pipelines the case hooks: plugin p runs its hook on case i
  * as soon as every plugin before it is done with case i, on a thread of its
@@ -23,6 +23,11 @@
  * "the plugins before p are done with case j" mean "case j holds everything
  * they will do to it".
  *
+ * The site hooks run side by side through a stage of their own: a site hook
+ * may change any case, so a plugin is done with a case only when its site
+ * hook has returned (cb_stage_finish), and plugin p's reads of cases wait
+ * for every site hook before it, while its changes wait in its layers.
+ *
  * Thread safety: cb_stage_done and cb_stage_wait may be called from any
  * thread. Layer p of any case is written only by plugin p's thread; it is
  * read by plugins after p only once p is done with that case.
@@ -42,12 +47,15 @@ typedef struct cb_stage cb_stage;
 cb_stage *cb_stage_new(size_t plugins, size_t cases);
 void cb_stage_free(cb_stage *st);
 
-/* Plugin p is done with cases 0..n-1. n = cases or more: done with every
- * case (a plugin stopped early or without a case hook says so at once). */
+/* Plugin p is done with cases 0..n-1 (n is capped at the number of cases). */
 void cb_stage_done(cb_stage *st, size_t p, size_t n);
+/* Plugin p is done with every case and with the whole stage: it will change
+ * nothing more (a plugin stopped early, or without a hook for this stage,
+ * says so at once). Every plugin must finish, or later ones wait forever. */
+void cb_stage_finish(cb_stage *st, size_t p);
 /* Block until every plugin before p is done with case i. */
 void cb_stage_wait(cb_stage *st, size_t p, size_t i);
-/* Block until every plugin before p is done with every case. */
+/* Block until every plugin before p has finished (cb_stage_finish). */
 void cb_stage_wait_all(cb_stage *st, size_t p);
 
 /* Plugin p sets template value key of case i (val is stolen). */

@@ -2,9 +2,12 @@
 # yet every plugin sees what the documented order gives: on any case, what
 # the plugins before it did (even to cases they reach only later), its own
 # changes, and nothing of the plugins after it; site hooks see everything.
-# Reports and pages from several plugins come out in plugin order, and the
-# site is the same as with -j 1 (one plugin after another). A case hook may
-# change only its own case; a stopped plugin does not hold up the others.
+# The site hooks run side by side too, and each sees what the site hooks
+# before it did (to any case, free page or the site) and nothing of those
+# after it. Reports and pages from several plugins come out in plugin order,
+# and the site is the same as with -j 1 (one plugin after another). A case
+# hook may change only its own case; a stopped plugin does not hold up the
+# others.
 . "$(dirname "$0")/lib.sh"
 src=$(copy_site plugin-runtime)
 i=1
@@ -87,6 +90,80 @@ diff -r "$TMP/site-j0" "$TMP/site-j1" >/dev/null || fail "the pipelined site dif
 # Both facets, each once, in the order they were recorded.
 file_contains "$TMP/site-j0/data/cases.json" '"co-design"'
 file_contains "$TMP/site-j0/data/cases.json" '"co-delivery"'
+
+# Site hooks side by side. s1 is slow and changes cases, a free page and
+# the site; s2 and s3 work before reading anything s1 may change, then must
+# see all of it; s1 must never see what s2 and s3 set meanwhile, and s2 not
+# what s3 set. The last value set wins, as one after another.
+printf '\n## Extra\n\nMore notes.\n' >>"$src/content/pages/notes.md"
+cat >"$src/plugins/s1.lua" <<'EOF'
+return {site = function(site)
+  local spin = 0
+  for round = 1, 30 do
+    for _, d in ipairs(site.cases) do
+      spin = spin + #d.slug
+      assert(d:get("by") == nil and d:get("s3") == nil, "s1 sees a later site hook's value")
+    end
+  end
+  for _, d in ipairs(site.cases) do d:set("by", "s1") end
+  site:case("a"):facet("phase", "co-delivery")
+  site:case("c07"):omit("context")
+  site:doc("content/pages/notes.md"):omit("extra")
+  site:warn(site:case("a"), 1, "site hook s1")
+  site:page{path = "s1.html", template = "probe", title = "S1", nav = true}
+  for _, d in ipairs(site.cases) do
+    assert(d:get("s2") == nil, "s1 sees s2's value of " .. d.slug)
+  end
+end}
+EOF
+cat >"$src/plugins/s2.lua" <<'EOF'
+return {site = function(site)
+  for _, d in ipairs(site.cases) do d:set("s2", d.slug) end -- before s1 is done
+  for _, d in ipairs(site.cases) do
+    assert(d:get("by") == "s1", "s2 does not see s1's value of " .. d.slug)
+    assert(d:get("s3") == nil, "s2 sees s3's value of " .. d.slug)
+    d:set("by", "s2")
+  end
+  local phase = site:case("a").facets.phase
+  assert(phase and phase[1].term == "co-delivery", "s2 does not see s1's facet")
+  assert(site:case("c07"):section("context").omitted, "s2 does not see s1's c:omit")
+  assert(not site:case("c08"):section("context").omitted, "c08's section is omitted")
+  assert(site:doc("content/pages/notes.md"):section("extra").omitted,
+         "s2 does not see s1's c:omit of a free page")
+  site:warn(site:case("a"), 1, "site hook s2")
+end}
+EOF
+cat >"$src/plugins/s3.lua" <<'EOF'
+return {site = function(site)
+  for _, d in ipairs(site.cases) do d:set("s3", true) end
+  local seen = {}
+  for _, d in ipairs(site.cases) do
+    assert(d:get("by") == "s2" and d:get("s2") == d.slug, "s3 does not see s2's values")
+    seen[#seen + 1] = d.slug .. "=" .. d:get("by")
+  end
+  site:warn(site:case("a"), 1, "site hook s3")
+  site:page{path = "s3.html", template = "probe", title = "S3", nav = true}
+  site:data("seen", seen)
+end}
+EOF
+printf 'title: "Pipeline"\ntheme: probe\nplugins: [s1, s2, s3]\n' >"$src/casebook.yml"
+for jobs in 0 1; do
+	run_cb build -s "$src" -o "$TMP/sites-j$jobs" -j $jobs -v
+	expect_rc 0
+	order=$(printf '%s\n' "$ERR" | grep -o 'warning: site hook s[0-9]' | tr '\n' ' ')
+	[ "$order" = "warning: site hook s1 warning: site hook s2 warning: site hook s3 " ] ||
+		fail "site hooks' warnings out of plugin order (-j $jobs): $order"
+	nav=$(grep -o 'href="s[13]\.html">S[13]' "$TMP/sites-j$jobs/index.html" | head -2 | tr '\n' ' ')
+	[ "$nav" = 'href="s1.html">S1 href="s3.html">S3 ' ] || fail "site hooks' navigation order: $nav"
+	file_contains "$TMP/sites-j$jobs/data/seen.json" '"c07=s2"'
+	file_lacks "$TMP/sites-j$jobs/cases/c07.html" '<h2 id="context">'
+	file_contains "$TMP/sites-j$jobs/cases/c08.html" '<h2 id="context">'
+	file_lacks "$TMP/sites-j$jobs/notes.html" 'id="extra"'
+	file_contains "$TMP/sites-j$jobs/data/cases.json" '"co-delivery"'
+done
+contains "$ERR" "(one plugin after another)"
+diff -r "$TMP/sites-j0" "$TMP/sites-j1" >/dev/null ||
+	fail "the site hooks side by side make another site than one after another"
 
 # A case hook changes only its own case.
 printf '%s\n' 'return {case = function(c, site)

@@ -174,7 +174,8 @@ static int passed(waiter *w)
 }
 
 /* Plugin 2 waiting for case 3 is let through only once plugins 0 and 1 are
- * both done with it; waiting for all, once they are done with every case. */
+ * both done with it; waiting for all, once they have both finished (being
+ * done with every case is not enough: a site hook changes any case). */
 static void test_wait(void **state)
 {
 	cb_stage *st = cb_stage_new(3, 5);
@@ -194,9 +195,32 @@ static void test_wait(void **state)
 	assert_true(passed(&w));
 	assert_false(passed(&all));
 	cb_stage_done(st, 1, 99); /* every case */
+	cb_stage_done(st, 0, 5);
 	usleep(20000);
 	assert_false(passed(&all));
-	cb_stage_done(st, 0, 5);
+	cb_stage_finish(st, 1);
+	usleep(20000);
+	assert_false(passed(&all));
+	cb_stage_finish(st, 0);
+	pthread_join(ta, NULL);
+	assert_true(passed(&all));
+	cb_stage_free(st);
+}
+
+/* With no cases at all, waiting for all still waits for the plugins before
+ * to finish: a site hook adds pages and values however many cases there are. */
+static void test_wait_no_cases(void **state)
+{
+	cb_stage *st = cb_stage_new(2, 0);
+	waiter all = {st, 1, 0, 1, 0};
+	pthread_t ta;
+
+	(void)state;
+	assert_int_equal(pthread_create(&ta, NULL, wait_thread, &all), 0);
+	cb_stage_done(st, 0, 99);
+	usleep(20000);
+	assert_false(passed(&all));
+	cb_stage_finish(st, 0);
 	pthread_join(ta, NULL);
 	assert_true(passed(&all));
 	cb_stage_free(st);
@@ -207,7 +231,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_layers),  cmocka_unit_test(test_facets),
 	    cmocka_unit_test(test_omitted), cmocka_unit_test(test_commit),
-	    cmocka_unit_test(test_wait),
+	    cmocka_unit_test(test_wait),    cmocka_unit_test(test_wait_no_cases),
 	};
 	return cmocka_run_group_tests_name("cb_stage", tests, NULL, NULL);
 }
