@@ -243,6 +243,7 @@ end
 -- sections those may change, and wait for them.
 local function site_hook(site)
   setup(site)
+  index:rank_all(max_related, min_score) -- every case's, at once, on all cores
   for _, c in ipairs(site.cases) do
     local slug = c.slug
     local items = {}

@@ -4,13 +4,18 @@
  * index that crosslink ranks related cases with.
  *
  * Memory the index holds is taken through the state's allocator, so it counts
- * against the plugin's memory cap like any Lua value.
+ * against the plugin's memory cap like any Lua value (but for the scratch
+ * arrays of idx:rank_all's threads, two per thread of one number per
+ * document, freed before it returns).
  */
 #include "cb_lua_priv.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cb_load.h"
 #include "cb_mem.h"
@@ -166,6 +171,11 @@ typedef struct index {
 	uint32_t *touched;
 	size_t score_cap, touched_cap;
 	int ranked;                   /* docs[].rank is up to date */
+	struct hit *all;              /* idx:rank_all: all_k hits per document */
+	uint32_t *all_n;              /* ... how many each has; NULL when none */
+	size_t all_docs;              /* documents when ranked (what all holds) */
+	lua_Integer all_k;
+	double all_min;
 } index_t;
 
 /* Grow or free through the state's allocator; raises on failure. */
@@ -202,6 +212,23 @@ static void ix_free_str(index_t *ix, char *s)
 		}                                                                                  \
 	} while (0)
 
+typedef struct hit {
+	uint32_t doc;
+	double score;
+} hit;
+
+/* Forget what idx:rank_all ranked (the index changed, or goes). */
+static void drop_all(index_t *ix)
+{
+	if (!ix->all_n)
+		return;
+	ix->alloc(ix->ud, ix->all, ix->all_docs * (size_t)ix->all_k * sizeof(hit), 0);
+	ix->alloc(ix->ud, ix->all_n, ix->all_docs * sizeof(uint32_t), 0);
+	ix->all = NULL;
+	ix->all_n = NULL;
+	ix->all_docs = 0;
+}
+
 static index_t *check_index(lua_State *L)
 {
 	index_t *ix = luaL_checkudata(L, 1, INDEX_TYPE);
@@ -229,6 +256,7 @@ static int l_index_gc(lua_State *L)
 	ix->alloc(ix->ud, ix->docs, ix->cap_docs * sizeof(idoc), 0);
 	ix->alloc(ix->ud, ix->score, ix->score_cap * sizeof(double), 0);
 	ix->alloc(ix->ud, ix->touched, ix->touched_cap * sizeof(uint32_t), 0);
+	drop_all(ix);
 	cb_value_unref(ix->feat_ids);
 	cb_value_unref(ix->doc_ids);
 	memset(ix, 0, sizeof *ix);
@@ -264,6 +292,7 @@ static uint32_t doc_id(lua_State *L, index_t *ix, const char *key, const char *t
 	d->title = ix_strdup(L, ix, title);
 	cb_value_setc(ix->doc_ids, key, cb_value_new_int((long long)ix->n_docs));
 	ix->ranked = 0;
+	drop_all(ix);
 	return (uint32_t)ix->n_docs++;
 }
 
@@ -301,6 +330,7 @@ static void add_feature(lua_State *L, index_t *ix, uint32_t d, const char *name,
 	doc->f[doc->n++] = f;
 	doc->sorted = 0;
 	ft->docs[ft->n++] = d;
+	drop_all(ix);
 }
 
 /* idx:add(key, title, features): features is a list of feature names
@@ -351,11 +381,6 @@ static void sort_doc(idoc *d)
 		qsort(d->f, d->n, sizeof(uint32_t), cmp_u32);
 	d->sorted = 1;
 }
-
-typedef struct hit {
-	uint32_t doc;
-	double score;
-} hit;
 
 /* Is a ranked before b? Higher score, then title, then key. */
 static int better(const index_t *ix, const hit *a, const hit *b)
@@ -456,6 +481,133 @@ static void push_shared(lua_State *L, index_t *ix, uint32_t q, uint32_t d)
 	lua_remove(L, -2);
 }
 
+/* Rank the documents sharing features with q into best (room for k),
+ * best first; returns how many. score (zero on entry, and again on return)
+ * and touched (room for n_docs + 1) are scratch of one thread: only reads
+ * the index, so threads may rank side by side, each with its own. */
+static size_t rank_one(const index_t *ix, uint32_t q, size_t k, double min_score, double *score,
+                       uint32_t *touched, hit *best)
+{
+	const idoc *qd = &ix->docs[q];
+	size_t i, j, nt = 0, nb = 0;
+
+	for (i = 0; i < qd->n; i++) {
+		const feature *f = &ix->feats[qd->f[i]];
+		const uint32_t *p = f->docs, *end = p + f->n;
+		double w = f->w;
+		for (; p < end; p++) {
+			/* Branch-free: whether d is new is a coin toss early on. */
+			uint32_t d = *p;
+			touched[nt] = d;
+			nt += score[d] == 0;
+			score[d] += w;
+		}
+	}
+	for (i = 0; i < nt; i++) {
+		hit h;
+		h.doc = touched[i];
+		h.score = score[h.doc];
+		score[h.doc] = 0;
+		if (h.doc == q || h.score < min_score || h.score <= 0)
+			continue;
+		if (nb < k) {
+			nb++;
+		} else if (!better(ix, &h, &best[nb - 1])) {
+			continue;
+		}
+		for (j = nb - 1; j > 0 && better(ix, &h, &best[j - 1]); j--)
+			best[j] = best[j - 1];
+		best[j] = h;
+	}
+	return nb;
+}
+
+/* What the threads of idx:rank_all share. */
+typedef struct rank_job {
+	const index_t *ix;
+	size_t k;
+	double min_score;
+	hit *all;
+	uint32_t *all_n;
+	atomic_size_t next; /* the next document to rank */
+} rank_job;
+
+#define RANK_CHUNK 64
+
+static void *rank_thread(void *arg)
+{
+	rank_job *job = arg;
+	const index_t *ix = job->ix;
+	double *score = cb_xcalloc(ix->n_docs ? ix->n_docs : 1, sizeof(double));
+	uint32_t *touched = cb_xcalloc(ix->n_docs + 1, sizeof(uint32_t));
+	size_t from, q;
+
+	while ((from = atomic_fetch_add(&job->next, RANK_CHUNK)) < ix->n_docs)
+		for (q = from; q < from + RANK_CHUNK && q < ix->n_docs; q++)
+			job->all_n[q] = (uint32_t)rank_one(ix, (uint32_t)q, job->k, job->min_score, score,
+			                                   touched, job->all + q * job->k);
+	free(score);
+	free(touched);
+	return NULL;
+}
+
+/* Threads idx:rank_all may use: as the build was told (-j), else the cores. */
+static int rank_threads(lua_State *L)
+{
+	const cb_lua_host *h = cb_lua__from(L)->host;
+	long n = h ? h->threads : 1;
+
+	if (n <= 0)
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > 16 ? 16 : (int)n;
+}
+
+/*
+ * idx:rank_all(k [, min_score]): rank every document at once, side by side
+ * on the cores the build may use; related(key, k, min_score) with the same k
+ * and min_score then reads the ranking instead of walking the lists again,
+ * until a document or feature is added. Gives the same lists as asking
+ * related for every key; worth it when a plugin asks for (nearly) all.
+ */
+static int l_index_rank_all(lua_State *L)
+{
+	index_t *ix = check_index(L);
+	lua_Integer k = luaL_checkinteger(L, 2);
+	double min_score = luaL_optnumber(L, 3, 0);
+	pthread_t tids[16];
+	int threads, started = 0, t;
+	rank_job job;
+
+	luaL_argcheck(L, k >= 1 && k <= 1000, 2, "between 1 and 1000");
+	drop_all(ix);
+	rank_docs(L, ix);
+	/* Taken through the state's allocator (counted against its cap); raises
+	 * before any thread starts. */
+	job.all = ix_realloc(L, ix, NULL, 0, (ix->n_docs ? ix->n_docs : 1) * (size_t)k * sizeof(hit));
+	job.all_n = ix->alloc(ix->ud, NULL, 0, (ix->n_docs ? ix->n_docs : 1) * sizeof(uint32_t));
+	if (!job.all_n) {
+		ix->alloc(ix->ud, job.all, (ix->n_docs ? ix->n_docs : 1) * (size_t)k * sizeof(hit), 0);
+		return luaL_error(L, "not enough memory");
+	}
+	job.ix = ix;
+	job.k = (size_t)k;
+	job.min_score = min_score;
+	atomic_init(&job.next, 0);
+	threads = rank_threads(L);
+	for (t = 1; t < threads && (size_t)t * RANK_CHUNK < ix->n_docs; t++)
+		if (pthread_create(&tids[started], NULL, rank_thread, &job) == 0)
+			started++;
+	rank_thread(&job);
+	for (t = 0; t < started; t++)
+		pthread_join(tids[t], NULL);
+	ix->all = job.all;
+	ix->all_n = job.all_n;
+	ix->all_docs = ix->n_docs ? ix->n_docs : 1;
+	ix->all_k = k;
+	ix->all_min = min_score;
+	return 0;
+}
+
 /*
  * idx:related(key, k [, min_score]): up to k other documents sharing features
  * with key, as a list of {key, title, score, shared}, best first (ties by
@@ -475,8 +627,7 @@ static int l_index_related(lua_State *L)
 	double min_score = luaL_optnumber(L, 4, 0);
 	const cb_value *v = cb_value_getc(ix->doc_ids, key);
 	uint32_t q;
-	size_t i, j, nt = 0, nb = 0;
-	idoc *qd;
+	size_t i, nb;
 	hit *best;
 
 	luaL_argcheck(L, k >= 1 && k <= 1000, 3, "between 1 and 1000");
@@ -498,38 +649,15 @@ static int l_index_related(lua_State *L)
 		ix->touched_cap = ix->n_docs + 1;
 	}
 	rank_docs(L, ix);
-	/* Allocate before scoring: nothing may raise while scores are dirty. */
-	best = lua_newuserdatauv(L, (size_t)k * sizeof(hit), 0); /* -- ..., box */
-	qd = &ix->docs[q];
-	for (i = 0; i < qd->n; i++) {
-		const feature *f = &ix->feats[qd->f[i]];
-		const uint32_t *p = f->docs, *end = p + f->n;
-		double w = f->w;
-		for (; p < end; p++) {
-			/* Branch-free: whether d is new is a coin toss early on. */
-			uint32_t d = *p;
-			ix->touched[nt] = d;
-			nt += ix->score[d] == 0;
-			ix->score[d] += w;
-		}
+	if (ix->all_n && ix->all_k == k && ix->all_min == min_score && ix->all_docs == ix->n_docs) {
+		best = ix->all + (size_t)q * (size_t)k; /* ranked by idx:rank_all */
+		nb = ix->all_n[q];
+	} else {
+		/* Allocate before scoring: nothing may raise while scores are dirty. */
+		best = lua_newuserdatauv(L, (size_t)k * sizeof(hit), 0); /* -- ..., box */
+		nb = rank_one(ix, q, (size_t)k, min_score, ix->score, ix->touched, best);
 	}
-	for (i = 0; i < nt; i++) {
-		hit h;
-		h.doc = ix->touched[i];
-		h.score = ix->score[h.doc];
-		ix->score[h.doc] = 0;
-		if (h.doc == q || h.score < min_score || h.score <= 0)
-			continue;
-		if (nb < (size_t)k) {
-			nb++;
-		} else if (!better(ix, &h, &best[nb - 1])) {
-			continue;
-		}
-		for (j = nb - 1; j > 0 && better(ix, &h, &best[j - 1]); j--)
-			best[j] = best[j - 1];
-		best[j] = h;
-	}
-	lua_createtable(L, (int)nb, 0); /* -- box, list */
+	lua_createtable(L, (int)nb, 0); /* -- [box,] list */
 	for (i = 0; i < nb; i++) {
 		lua_createtable(L, 0, 4);
 		lua_pushstring(L, ix->docs[best[i].doc].key);
@@ -565,6 +693,7 @@ void cb_lua__open_lib(lua_State *L)
 	                                 {NULL, NULL}};
 	static const luaL_Reg index_methods[] = {{"add", l_index_add},
 	                                         {"related", l_index_related},
+	                                         {"rank_all", l_index_rank_all},
 	                                         {"size", l_index_size},
 	                                         {NULL, NULL}};
 	int i;

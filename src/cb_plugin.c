@@ -426,6 +426,7 @@ int cb_plugin_run(cb_site *site, int threads)
 		ps[i].host.site = site;
 		ps[i].host.plugin = ps[i].name;
 		ps[i].host.diags = diags;
+		ps[i].host.threads = threads;
 		config_pos(cfg, i, &line, &col);
 		if (!valid_name(name)) {
 			cb_diag_error(diags, "plugin-name", CB_CONFIG_FILE, line, col,

@@ -11,6 +11,7 @@
 
 #include "cb_diag.h"
 #include "cb_lua.h"
+#include "cb_lua_priv.h"
 #include "cb_template.h"
 #include "cb_yaml.h"
 
@@ -599,6 +600,67 @@ static void test_index(void **state)
 	             "weight of 'f' must be a positive number");
 }
 
+/* idx:rank_all ranks every document at once on several threads: related()
+ * then gives exactly the lists it gives without it, for the k and min_score
+ * ranked and for others; adding to the index drops the ranking. */
+static void test_index_rank_all(void **state)
+{
+	cb_diag_list *d = cb_diag_list_new();
+	cb_lua *lua = mk(d, 2000000000, 256 << 20);
+	cb_lua_host host;
+
+	(void)state;
+	memset(&host, 0, sizeof host);
+	host.threads = 4;
+	lua->host = &host;
+	if (run(lua, "local ix, keys, first = casebook.index(), {}, nil\n"
+	             "for d = 1, 3000 do\n"
+	             "  local feats = {}\n"
+	             "  for _ = 1, 2 + math.random(0, 5) do\n"
+	             "    local f = 'f' .. math.random(1, math.random(1, 60))\n"
+	             "    feats[f] = (#f % 3) + 1\n"
+	             "  end\n"
+	             "  keys[d] = 'k' .. d\n"
+	             "  ix:add(keys[d], 'T' .. (d % 97), feats)\n"
+	             "  if d == 1 then first = feats end\n"
+	             "end\n"
+	             "local function lists(k, min)\n"
+	             "  local out = {}\n"
+	             "  for i, key in ipairs(keys) do\n"
+	             "    local parts = {}\n"
+	             "    for _, h in ipairs(ix:related(key, k, min)) do\n"
+	             "      parts[#parts + 1] = h.key .. '=' .. h.score .. ':' .. table.concat(h.shared, ',')\n"
+	             "    end\n"
+	             "    out[i] = table.concat(parts, ' ')\n"
+	             "  end\n"
+	             "  return out\n"
+	             "end\n"
+	             "local walked, walked3 = lists(5, 2), lists(3, 0)\n"
+	             "ix:rank_all(5, 2)\n"
+	             "local ranked, other = lists(5, 2), lists(3, 0)\n"
+	             "for i = 1, #keys do\n"
+	             "  assert(ranked[i] == walked[i], keys[i] .. ': ' .. ranked[i] .. ' vs ' .. walked[i])\n"
+	             "  assert(other[i] == walked3[i], keys[i] .. ' (k = 3)')\n"
+	             "end\n"
+	             "assert(walked[1] ~= '' and walked[2] ~= '')\n"
+	             "local heavy = {}\n"
+	             "for f in pairs(first) do heavy[f] = 50 end\n"
+	             "ix:add('k2', 'T2', heavy) -- features added to a document already ranked\n"
+	             "assert(ix:related('k1', 5, 2)[1].key == 'k2', 'the ranking was not dropped')\n"
+	             "ix:rank_all(5, 2)\n"
+	             "ix:add('new', 'New', heavy) -- a new document\n"
+	             "local r = ix:related('k1', 5, 2) -- new and k2 tie: by title, New first\n"
+	             "assert(r[1].key == 'new' and r[2].key == 'k2', 'the ranking was not dropped')\n"
+	             "ix:rank_all(1)\n"
+	             "assert(ix:related('new', 1)[1].score >= 50)") != 0)
+		fail_msg("failed: %s", cb_diag_at(d, 0)->msg);
+	assert_int_equal(cb_diag_errors(d), 0);
+	lua->host = NULL;
+	cb_lua_free(lua);
+	cb_diag_list_free(d);
+	expect_error("local ix = casebook.index()\nix:rank_all(0)", 2, "between 1 and 1000");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -617,6 +679,7 @@ int main(void)
 	    cmocka_unit_test(test_values_frozen),
 	    cmocka_unit_test(test_values_refused),
 	    cmocka_unit_test(test_index),
+	    cmocka_unit_test(test_index_rank_all),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
