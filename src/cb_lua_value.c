@@ -245,6 +245,7 @@ static int frozen_len(lua_State *L)
 
 typedef struct strings {
 	cb_value **slot; /* open addressing; NULL = empty */
+	uint32_t *hash;  /* each slot's string's hash: most probes stop here */
 	size_t cap, len;
 } strings;
 
@@ -256,7 +257,9 @@ static int strings_gc(lua_State *L)
 	for (i = 0; i < st->cap; i++)
 		cb_value_unref(st->slot[i]);
 	free(st->slot);
+	free(st->hash);
 	st->slot = NULL;
+	st->hash = NULL;
 	st->cap = st->len = 0;
 	return 0;
 }
@@ -265,18 +268,21 @@ static void strings_grow(strings *st)
 {
 	size_t cap = st->cap ? st->cap * 2 : 1024, i;
 	cb_value **slot = cb_xcalloc(cap, sizeof *slot);
+	uint32_t *hash = cb_xcalloc(cap, sizeof *hash);
 
 	for (i = 0; i < st->cap; i++) {
-		size_t len, k;
-		const char *s = cb_value_str(st->slot[i], &len);
-		if (!s)
+		size_t k;
+		if (!st->slot[i])
 			continue;
-		for (k = cb_text_hash32(s, len) & (cap - 1); slot[k]; k = (k + 1) & (cap - 1))
+		for (k = st->hash[i] & (cap - 1); slot[k]; k = (k + 1) & (cap - 1))
 			;
 		slot[k] = st->slot[i];
+		hash[k] = st->hash[i];
 	}
 	free(st->slot);
+	free(st->hash);
 	st->slot = slot;
+	st->hash = hash;
 	st->cap = cap;
 }
 
@@ -285,20 +291,26 @@ static void strings_grow(strings *st)
 static cb_value *string_value(strings *st, const char *s, size_t len)
 {
 	size_t k;
+	uint32_t h;
 	cb_value *v;
 
 	if (!st)
 		return cb_value_new_string(s, len);
 	if ((st->len + 1) * 2 > st->cap)
 		strings_grow(st);
-	for (k = cb_text_hash32(s, len) & (st->cap - 1); st->slot[k]; k = (k + 1) & (st->cap - 1)) {
+	h = cb_text_hash32(s, len);
+	for (k = h & (st->cap - 1); st->slot[k]; k = (k + 1) & (st->cap - 1)) {
 		size_t l2;
-		const char *s2 = cb_value_str(st->slot[k], &l2);
+		const char *s2;
+		if (st->hash[k] != h)
+			continue;
+		s2 = cb_value_str(st->slot[k], &l2);
 		if (l2 == len && memcmp(s, s2, len) == 0)
 			return cb_value_ref(st->slot[k]);
 	}
 	v = cb_value_new_string(s, len);
 	st->slot[k] = cb_value_ref(v);
+	st->hash[k] = h;
 	st->len++;
 	return v;
 }

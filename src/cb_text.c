@@ -92,16 +92,26 @@ size_t cb_text_find_word(const char *s, size_t len, size_t from, const char *wor
 	return len;
 }
 
+/* Each eight bytes are mixed in with a multiply and a shift (as in
+ * splitmix64's finaliser); the last few are read as one short word. */
 uint32_t cb_text_hash32(const char *s, size_t len)
 {
-	uint32_t h = 2166136261u;
-	size_t i;
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ (uint64_t)len, w;
 
-	for (i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 16777619u;
+	for (; len >= 8; s += 8, len -= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
+		h ^= h >> 31;
 	}
-	return h;
+	if (len) {
+		w = 0;
+		memcpy(&w, s, len);
+		h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
+		h ^= h >> 31;
+	}
+	h *= 0x94d049bb133111ebULL;
+	h ^= h >> 32;
+	return (uint32_t)h;
 }
 
 uint64_t cb_text_hash64(const char *s, size_t len)

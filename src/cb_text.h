@@ -21,7 +21,9 @@ const char *cb_text_suggest(const char *word, const char *const *candidates, siz
  * digit, '_' or non-ASCII byte right before or after it. */
 size_t cb_text_find_word(const char *s, size_t len, size_t from, const char *word, size_t wl);
 
-/* FNV-1a hashes of len bytes, for hash tables (not for security). */
+/* A hash of len bytes, for hash tables in memory (not for security, and not
+ * to be kept: it may differ between machines and versions). Reads eight
+ * bytes at a time. */
 uint32_t cb_text_hash32(const char *s, size_t len);
 uint64_t cb_text_hash64(const char *s, size_t len);
 
