@@ -110,11 +110,21 @@ void cb_utf8_fold(cb_buf *out, const char *s, size_t len)
 	while (i < len) {
 		utf8proc_int32_t cp;
 		utf8proc_ssize_t n;
-		unsigned char c = (unsigned char)s[i];
+		size_t end = i;
 
-		if (c < 0x80) {
-			cb_buf_putc(out, (char)(c >= 'A' && c <= 'Z' ? c + 32 : c));
-			i++;
+		/* A run of ASCII (most text) is lowered in place, in one go. */
+		while (end < len && (unsigned char)s[end] < 0x80)
+			end++;
+		if (end > i) {
+			char *d;
+			cb_buf_grow(out, end - i);
+			d = out->ptr + out->len;
+			for (; i < end; i++) {
+				unsigned char c = (unsigned char)s[i];
+				*d++ = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+			}
+			out->len = (size_t)(d - out->ptr);
+			out->ptr[out->len] = '\0';
 			continue;
 		}
 		n = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(len - i), &cp);

@@ -99,6 +99,10 @@ static void test_utf8(void **state)
 	(void)state;
 	cb_utf8_fold(&b, "Łódź Straße ÆØ Crème", strlen("Łódź Straße ÆØ Crème"));
 	assert_string_equal(b.ptr, "lodz strasse aeo creme");
+	/* Appended; runs of ASCII and other letters meet at every boundary. */
+	cb_utf8_fold(&b, " ABC\xc3\x89xyZ\xff", 10);
+	assert_string_equal(b.ptr, "lodz strasse aeo creme abcexyz");
+	assert_int_equal(b.len, strlen("lodz strasse aeo creme abcexyz"));
 	cb_buf_dispose(&b);
 	check_slug("What happened?", "what-happened");
 	check_slug("  Lessons for practice  ", "lessons-for-practice");
