@@ -9,6 +9,8 @@
 # hook may change only its own case; a stopped plugin does not hold up the
 # others.
 . "$(dirname "$0")/lib.sh"
+# order_is WHAT EXPECTED LINES: LINES, each followed by a space, are EXPECTED.
+order_is() { [ "$(printf '%s\n' "$3" | tr '\n' ' ')" = "$2" ] || fail "$1 out of plugin order: $3"; }
 src=$(copy_site plugin-runtime)
 i=1
 while [ $i -le 40 ]; do
@@ -76,13 +78,12 @@ for jobs in 0 1; do
 	expect_rc 0
 	contains "$ERR" "second checked $cases cases"
 	# Three warnings at the same place: in plugin order.
-	order=$(printf '%s\n' "$ERR" | grep -o 'warning: from [a-z]*' | tr '\n' ' ')
-	[ "$order" = "warning: from first warning: from second warning: from third " ] ||
-		fail "warnings out of plugin order (-j $jobs): $order"
+	order_is "warnings (-j $jobs)" "warning: from first warning: from second warning: from third " \
+		"$(printf '%s\n' "$ERR" | grep -o 'warning: from [a-z]*')"
 	# Pages asked for by case hooks: in the navigation in plugin order (the
 	# first navigation of the page).
-	nav=$(grep -o 'href="[a-z]*\.html">\(First\|Third\)' "$TMP/site-j$jobs/index.html" | head -2 | tr '\n' ' ')
-	[ "$nav" = 'href="first.html">First href="third.html">Third ' ] || fail "navigation order: $nav"
+	order_is "navigation (-j $jobs)" 'href="first.html">First href="third.html">Third ' \
+		"$(grep -o 'href="[a-z]*\.html">\(First\|Third\)' "$TMP/site-j$jobs/index.html" | head -2)"
 	file_lacks "$TMP/site-j$jobs/cases/c40.html" '<h2 id="context">'
 	file_contains "$TMP/site-j$jobs/cases/c39.html" '<h2 id="context">'
 done
@@ -150,11 +151,11 @@ printf 'title: "Pipeline"\ntheme: probe\nplugins: [s1, s2, s3]\n' >"$src/caseboo
 for jobs in 0 1; do
 	run_cb build -s "$src" -o "$TMP/sites-j$jobs" -j $jobs -v
 	expect_rc 0
-	order=$(printf '%s\n' "$ERR" | grep -o 'warning: site hook s[0-9]' | tr '\n' ' ')
-	[ "$order" = "warning: site hook s1 warning: site hook s2 warning: site hook s3 " ] ||
-		fail "site hooks' warnings out of plugin order (-j $jobs): $order"
-	nav=$(grep -o 'href="s[13]\.html">S[13]' "$TMP/sites-j$jobs/index.html" | head -2 | tr '\n' ' ')
-	[ "$nav" = 'href="s1.html">S1 href="s3.html">S3 ' ] || fail "site hooks' navigation order: $nav"
+	order_is "site hooks' warnings (-j $jobs)" \
+		"warning: site hook s1 warning: site hook s2 warning: site hook s3 " \
+		"$(printf '%s\n' "$ERR" | grep -o 'warning: site hook s[0-9]')"
+	order_is "site hooks' navigation (-j $jobs)" 'href="s1.html">S1 href="s3.html">S3 ' \
+		"$(grep -o 'href="s[13]\.html">S[13]' "$TMP/sites-j$jobs/index.html" | head -2)"
 	file_contains "$TMP/sites-j$jobs/data/seen.json" '"c07=s2"'
 	file_lacks "$TMP/sites-j$jobs/cases/c07.html" '<h2 id="context">'
 	file_contains "$TMP/sites-j$jobs/cases/c08.html" '<h2 id="context">'
