@@ -173,7 +173,7 @@ typedef struct index {
 	int ranked;                   /* docs[].rank is up to date */
 	struct hit *all;              /* idx:rank_all: all_k hits per document */
 	uint32_t *all_n;              /* ... how many each has; NULL when none */
-	size_t all_docs;              /* documents when ranked (what all holds) */
+	size_t all_docs;              /* documents all has room for (n_docs when ranked, or 1) */
 	lua_Integer all_k;
 	double all_min;
 } index_t;
@@ -574,6 +574,7 @@ static int l_index_rank_all(lua_State *L)
 	index_t *ix = check_index(L);
 	lua_Integer k = luaL_checkinteger(L, 2);
 	double min_score = luaL_optnumber(L, 3, 0);
+	size_t slots = ix->n_docs ? ix->n_docs : 1; /* documents the arrays have room for */
 	pthread_t tids[16];
 	int threads, started = 0, t;
 	rank_job job;
@@ -583,10 +584,10 @@ static int l_index_rank_all(lua_State *L)
 	rank_docs(L, ix);
 	/* Taken through the state's allocator (counted against its cap); raises
 	 * before any thread starts. */
-	job.all = ix_realloc(L, ix, NULL, 0, (ix->n_docs ? ix->n_docs : 1) * (size_t)k * sizeof(hit));
-	job.all_n = ix->alloc(ix->ud, NULL, 0, (ix->n_docs ? ix->n_docs : 1) * sizeof(uint32_t));
+	job.all = ix_realloc(L, ix, NULL, 0, slots * (size_t)k * sizeof(hit));
+	job.all_n = ix->alloc(ix->ud, NULL, 0, slots * sizeof(uint32_t));
 	if (!job.all_n) {
-		ix->alloc(ix->ud, job.all, (ix->n_docs ? ix->n_docs : 1) * (size_t)k * sizeof(hit), 0);
+		ix->alloc(ix->ud, job.all, slots * (size_t)k * sizeof(hit), 0);
 		return luaL_error(L, "not enough memory");
 	}
 	job.ix = ix;
@@ -602,7 +603,7 @@ static int l_index_rank_all(lua_State *L)
 		pthread_join(tids[t], NULL);
 	ix->all = job.all;
 	ix->all_n = job.all_n;
-	ix->all_docs = ix->n_docs ? ix->n_docs : 1;
+	ix->all_docs = slots;
 	ix->all_k = k;
 	ix->all_min = min_score;
 	return 0;
