@@ -15,7 +15,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cb_load.h"
 #include "cb_mem.h"
@@ -551,15 +550,13 @@ static void *rank_thread(void *arg)
 	return NULL;
 }
 
-/* Threads idx:rank_all may use: as the build was told (-j), else the cores. */
+/* Threads idx:rank_all may use: those of the plugin stage (one outside it). */
 static int rank_threads(lua_State *L)
 {
 	const cb_lua_host *h = cb_lua__from(L)->host;
-	long n = h ? h->threads : 1;
+	int n = h ? h->threads : 1;
 
-	if (n <= 0)
-		n = sysconf(_SC_NPROCESSORS_ONLN);
-	return n < 1 ? 1 : n > 16 ? 16 : (int)n;
+	return n < 1 ? 1 : n > 16 ? 16 : n;
 }
 
 /*
@@ -637,23 +634,24 @@ static int l_index_related(lua_State *L)
 		return 1;
 	}
 	q = (uint32_t)cb_value_int(v);
-	if (ix->score_cap < ix->n_docs) {
-		ix->score = ix_realloc(L, ix, ix->score, ix->score_cap * sizeof(double),
-		                       ix->n_docs * sizeof(double));
-		for (i = ix->score_cap; i < ix->n_docs; i++)
-			ix->score[i] = 0;
-		ix->score_cap = ix->n_docs;
-	}
-	if (ix->touched_cap < ix->n_docs + 1) { /* + 1: the loop writes one past */
-		ix->touched = ix_realloc(L, ix, ix->touched, ix->touched_cap * sizeof(uint32_t),
-		                         (ix->n_docs + 1) * sizeof(uint32_t));
-		ix->touched_cap = ix->n_docs + 1;
-	}
-	rank_docs(L, ix);
-	if (ix->all_n && ix->all_k == k && ix->all_min == min_score && ix->all_docs == ix->n_docs) {
-		best = ix->all + (size_t)q * (size_t)k; /* ranked by idx:rank_all */
+	if (ix->all_n && ix->all_k == k && ix->all_min == min_score) {
+		/* Ranked by idx:rank_all, which any change to the index drops. */
+		best = ix->all + (size_t)q * (size_t)k;
 		nb = ix->all_n[q];
 	} else {
+		if (ix->score_cap < ix->n_docs) {
+			ix->score = ix_realloc(L, ix, ix->score, ix->score_cap * sizeof(double),
+			                       ix->n_docs * sizeof(double));
+			for (i = ix->score_cap; i < ix->n_docs; i++)
+				ix->score[i] = 0;
+			ix->score_cap = ix->n_docs;
+		}
+		if (ix->touched_cap < ix->n_docs + 1) { /* + 1: the loop writes one past */
+			ix->touched = ix_realloc(L, ix, ix->touched, ix->touched_cap * sizeof(uint32_t),
+			                         (ix->n_docs + 1) * sizeof(uint32_t));
+			ix->touched_cap = ix->n_docs + 1;
+		}
+		rank_docs(L, ix);
 		/* Allocate before scoring: nothing may raise while scores are dirty. */
 		best = lua_newuserdatauv(L, (size_t)k * sizeof(hit), 0); /* -- ..., box */
 		nb = rank_one(ix, q, (size_t)k, min_score, ix->score, ix->touched, best);

@@ -91,7 +91,7 @@ typedef struct cb_lua_host {
 	int site_hooks;          /* stage is the site hooks' */
 	size_t rank;             /* the plugin's position in `plugins:` */
 	size_t current;          /* the case the running case hook was given */
-	int threads;             /* threads a helper may use (-j; 0: the cores) */
+	int threads;             /* threads a helper may use (-j, or the cores) */
 	struct cb_diag_list *diags; /* where site:error and friends report */
 } cb_lua_host;
 

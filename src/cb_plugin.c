@@ -362,7 +362,7 @@ static int run_all(cb_site *site, plugin *ps, size_t n, int threads, int site_ho
 		p->host.diags = p->diags;
 		p->host.stage = run.stage;
 		p->host.site_hooks = site_hooks;
-		p->host.current = (size_t)-1; /* a site hook was given no case */
+		p->host.current = (size_t)-1; /* no case yet (a site hook is given none) */
 		p->run = &run;
 		/* The first plugin never waits: it runs on this thread, whose
 		 * memory the later stages reuse once its state is closed. */
@@ -412,8 +412,8 @@ int cb_plugin_run(cb_site *site, int threads)
 
 	if (n == 0)
 		return 0;
-	if (threads <= 0 && sysconf(_SC_NPROCESSORS_ONLN) == 1)
-		threads = 1;
+	if (threads <= 0) /* one per core */
+		threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	ps = cb_xcalloc(n, sizeof *ps);
 	for (i = 0; i < n; i++) {
 		const char *name = cb_config_plugin(cfg, i);

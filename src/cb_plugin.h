@@ -26,10 +26,11 @@
 
 /*
  * Run every configured plugin over site: the case hooks of the plugins side
- * by side (a thread per plugin; one after another when threads is 1), with
- * the results of running them one after another (cb_stage.h), then the site
- * hooks in order. Errors (a plugin that fails, runs
- * out of budget, or reports with site:error) go to the site's diagnostics
+ * by side, then their site hooks side by side (a thread per plugin; one
+ * after another when threads is 1; threads 0 or less: one per core), with
+ * the results of running them one after another (cb_stage.h). Threads also
+ * bounds what helpers such as idx:rank_all use. Errors (a plugin that fails,
+ * runs out of budget, or reports with site:error) go to the site's diagnostics
  * as `plugins/x.lua:LINE: message (while processing content/cases/y.md)`
  * with a short traceback as the hint. Returns 0, or -1 when any error was
  * reported.

@@ -11,6 +11,18 @@
 . "$(dirname "$0")/lib.sh"
 # order_is WHAT EXPECTED LINES: LINES, each followed by a space, are EXPECTED.
 order_is() { [ "$(printf '%s\n' "$3" | tr '\n' ' ')" = "$2" ] || fail "$1 out of plugin order: $3"; }
+# both_ways NAME CHECK: build $src side by side (-j 0) and one plugin after
+# another (-j 1) into $TMP/NAME-j0 and -j1, run `CHECK SITE JOBS` after each
+# build ($ERR holds its report), and require the two sites to be the same.
+both_ways() {
+	for jobs in 0 1; do
+		run_cb build -s "$src" -o "$TMP/$1-j$jobs" -j $jobs -v
+		expect_rc 0
+		"$2" "$TMP/$1-j$jobs" "$jobs"
+	done
+	diff -r "$TMP/$1-j0" "$TMP/$1-j1" >/dev/null ||
+		fail "$1: the site made side by side differs from the one made one plugin after another"
+}
 src=$(copy_site plugin-runtime)
 i=1
 while [ $i -le 40 ]; do
@@ -73,21 +85,19 @@ end}
 EOF
 printf 'title: "Pipeline"\ntheme: probe\nplugins: [first, second, third]\n' >"$src/casebook.yml"
 
-for jobs in 0 1; do
-	run_cb build -s "$src" -o "$TMP/site-j$jobs" -j $jobs -v
-	expect_rc 0
+check_case_hooks() {
 	contains "$ERR" "second checked $cases cases"
 	# Three warnings at the same place: in plugin order.
-	order_is "warnings (-j $jobs)" "warning: from first warning: from second warning: from third " \
+	order_is "warnings (-j $2)" "warning: from first warning: from second warning: from third " \
 		"$(printf '%s\n' "$ERR" | grep -o 'warning: from [a-z]*')"
 	# Pages asked for by case hooks: in the navigation in plugin order (the
 	# first navigation of the page).
-	order_is "navigation (-j $jobs)" 'href="first.html">First href="third.html">Third ' \
-		"$(grep -o 'href="[a-z]*\.html">\(First\|Third\)' "$TMP/site-j$jobs/index.html" | head -2)"
-	file_lacks "$TMP/site-j$jobs/cases/c40.html" '<h2 id="context">'
-	file_contains "$TMP/site-j$jobs/cases/c39.html" '<h2 id="context">'
-done
-diff -r "$TMP/site-j0" "$TMP/site-j1" >/dev/null || fail "the pipelined site differs from the one-after-another one"
+	order_is "navigation (-j $2)" 'href="first.html">First href="third.html">Third ' \
+		"$(grep -o 'href="[a-z]*\.html">\(First\|Third\)' "$1/index.html" | head -2)"
+	file_lacks "$1/cases/c40.html" '<h2 id="context">'
+	file_contains "$1/cases/c39.html" '<h2 id="context">'
+}
+both_ways site check_case_hooks
 # Both facets, each once, in the order they were recorded.
 file_contains "$TMP/site-j0/data/cases.json" '"co-design"'
 file_contains "$TMP/site-j0/data/cases.json" '"co-delivery"'
@@ -148,23 +158,20 @@ return {site = function(site)
 end}
 EOF
 printf 'title: "Pipeline"\ntheme: probe\nplugins: [s1, s2, s3]\n' >"$src/casebook.yml"
-for jobs in 0 1; do
-	run_cb build -s "$src" -o "$TMP/sites-j$jobs" -j $jobs -v
-	expect_rc 0
-	order_is "site hooks' warnings (-j $jobs)" \
+check_site_hooks() {
+	order_is "site hooks' warnings (-j $2)" \
 		"warning: site hook s1 warning: site hook s2 warning: site hook s3 " \
 		"$(printf '%s\n' "$ERR" | grep -o 'warning: site hook s[0-9]')"
-	order_is "site hooks' navigation (-j $jobs)" 'href="s1.html">S1 href="s3.html">S3 ' \
-		"$(grep -o 'href="s[13]\.html">S[13]' "$TMP/sites-j$jobs/index.html" | head -2)"
-	file_contains "$TMP/sites-j$jobs/data/seen.json" '"c07=s2"'
-	file_lacks "$TMP/sites-j$jobs/cases/c07.html" '<h2 id="context">'
-	file_contains "$TMP/sites-j$jobs/cases/c08.html" '<h2 id="context">'
-	file_lacks "$TMP/sites-j$jobs/notes.html" 'id="extra"'
-	file_contains "$TMP/sites-j$jobs/data/cases.json" '"co-delivery"'
-done
+	order_is "site hooks' navigation (-j $2)" 'href="s1.html">S1 href="s3.html">S3 ' \
+		"$(grep -o 'href="s[13]\.html">S[13]' "$1/index.html" | head -2)"
+	file_contains "$1/data/seen.json" '"c07=s2"'
+	file_lacks "$1/cases/c07.html" '<h2 id="context">'
+	file_contains "$1/cases/c08.html" '<h2 id="context">'
+	file_lacks "$1/notes.html" 'id="extra"'
+	file_contains "$1/data/cases.json" '"co-delivery"'
+}
+both_ways sites check_site_hooks
 contains "$ERR" "(one plugin after another)"
-diff -r "$TMP/sites-j0" "$TMP/sites-j1" >/dev/null ||
-	fail "the site hooks side by side make another site than one after another"
 
 # A case hook changes only its own case.
 printf '%s\n' 'return {case = function(c, site)

@@ -651,6 +651,9 @@ static void test_index_rank_all(void **state)
 	             "ix:add('new', 'New', heavy) -- a new document\n"
 	             "local r = ix:related('k1', 5, 2) -- new and k2 tie: by title, New first\n"
 	             "assert(r[1].key == 'new' and r[2].key == 'k2', 'the ranking was not dropped')\n"
+	             "ix:rank_all(5, 2)\n"
+	             "ix:add('bare', 'Bare', {}) -- a document without features drops it too\n"
+	             "assert(#ix:related('bare', 5, 2) == 0)\n"
 	             "ix:rank_all(1)\n"
 	             "assert(ix:related('new', 1)[1].score >= 50)") != 0)
 		fail_msg("failed: %s", cb_diag_at(d, 0)->msg);
