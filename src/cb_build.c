@@ -23,6 +23,7 @@
 #include "cb_mem.h"
 #include "cb_output.h"
 #include "cb_plugin.h"
+#include "cb_pool.h"
 #include "cb_render.h"
 #include "cb_reuse.h"
 #include "cb_site.h"
@@ -383,22 +384,16 @@ static void *each_worker(void *arg)
 static int each_edition(build *b, int (*fn)(build *b, size_t k))
 {
 	each_ctx c;
-	pthread_t tids[16];
-	int n = b->opts->threads > 0 ? b->opts->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
-	int i, started = 0;
+	int n = cb_pool_threads(b->opts->threads);
 
 	c.b = b;
 	c.fn = fn;
 	atomic_init(&c.next, 0);
 	atomic_init(&c.failed, 0);
-	if (n > 16)
-		n = 16;
-	for (i = 1; i < n && (size_t)i + 1 < b->n; i++)
-		if (pthread_create(&tids[started], NULL, each_worker, &c) == 0)
-			started++;
-	each_worker(&c);
-	for (i = 0; i < started; i++)
-		pthread_join(tids[i], NULL);
+	/* No more threads than editions (b->n - 1 of the sites). */
+	if ((size_t)n + 1 > b->n)
+		n = (int)(b->n > 1 ? b->n - 1 : 1);
+	cb_pool_run(n, each_worker, &c);
 	return atomic_load(&c.failed) ? -1 : 0;
 }
 

@@ -13,6 +13,7 @@
 #include "cb_lint.h"
 #include "cb_mem.h"
 #include "cb_path.h"
+#include "cb_pool.h"
 #include "cb_schema.h"
 #include "cb_utf8.h"
 #include "cb_yaml.h"
@@ -146,22 +147,11 @@ static void *worker(void *arg)
 
 static void run_jobs(jobs *j)
 {
-	int n = j->opts && j->opts->threads > 0 ? j->opts->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
-	pthread_t tids[16];
-	int i, started = 0;
+	int n = cb_pool_threads(j->opts ? j->opts->threads : 0);
 
-	if (n < 1)
-		n = 1;
-	if (n > 16)
-		n = 16;
 	if ((size_t)n > j->len)
 		n = (int)(j->len ? j->len : 1);
-	for (i = 1; i < n; i++)
-		if (pthread_create(&tids[started], NULL, worker, j) == 0)
-			started++;
-	worker(j);
-	for (i = 0; i < started; i++)
-		pthread_join(tids[i], NULL);
+	cb_pool_run(n, worker, j);
 }
 
 /* A valid slug made from a file name, for the hint on a bad one. */

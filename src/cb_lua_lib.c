@@ -10,7 +10,6 @@
  */
 #include "cb_lua_priv.h"
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 
 #include "cb_load.h"
 #include "cb_mem.h"
+#include "cb_pool.h"
 #include "cb_text.h"
 #include "cb_utf8.h"
 
@@ -554,9 +554,7 @@ static void *rank_thread(void *arg)
 static int rank_threads(lua_State *L)
 {
 	const cb_lua_host *h = cb_lua__from(L)->host;
-	int n = h ? h->threads : 1;
-
-	return n < 1 ? 1 : n > 16 ? 16 : n;
+	return h && h->threads > 0 ? cb_pool_threads(h->threads) : 1;
 }
 
 /*
@@ -572,8 +570,8 @@ static int l_index_rank_all(lua_State *L)
 	lua_Integer k = luaL_checkinteger(L, 2);
 	double min_score = luaL_optnumber(L, 3, 0);
 	size_t slots = ix->n_docs ? ix->n_docs : 1; /* documents the arrays have room for */
-	pthread_t tids[16];
-	int threads, started = 0, t;
+	size_t chunks;
+	int threads;
 	rank_job job;
 
 	luaL_argcheck(L, k >= 1 && k <= 1000, 2, "between 1 and 1000");
@@ -591,13 +589,12 @@ static int l_index_rank_all(lua_State *L)
 	job.k = (size_t)k;
 	job.min_score = min_score;
 	atomic_init(&job.next, 0);
+	/* No more threads than chunks of documents. */
+	chunks = ix->n_docs ? (ix->n_docs + RANK_CHUNK - 1) / RANK_CHUNK : 1;
 	threads = rank_threads(L);
-	for (t = 1; t < threads && (size_t)t * RANK_CHUNK < ix->n_docs; t++)
-		if (pthread_create(&tids[started], NULL, rank_thread, &job) == 0)
-			started++;
-	rank_thread(&job);
-	for (t = 0; t < started; t++)
-		pthread_join(tids[t], NULL);
+	if ((size_t)threads > chunks)
+		threads = (int)chunks;
+	cb_pool_run(threads, rank_thread, &job);
 	ix->all = job.all;
 	ix->all_n = job.all_n;
 	ix->all_docs = slots;

@@ -31,6 +31,7 @@
 #include "cb_lua_priv.h"
 #include "cb_mem.h"
 #include "cb_path.h"
+#include "cb_pool.h"
 #include "cb_stage.h"
 #include "cb_text.h"
 
@@ -412,8 +413,7 @@ int cb_plugin_run(cb_site *site, int threads)
 
 	if (n == 0)
 		return 0;
-	if (threads <= 0) /* one per core */
-		threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	threads = cb_pool_threads(threads);
 	ps = cb_xcalloc(n, sizeof *ps);
 	for (i = 0; i < n; i++) {
 		const char *name = cb_config_plugin(cfg, i);

@@ -24,6 +24,7 @@
 #include "cb_git.h"
 #include "cb_mem.h"
 #include "cb_path.h"
+#include "cb_pool.h"
 #include "cb_print.h"
 #include "cb_search.h"
 #include "cb_template.h"
@@ -534,9 +535,7 @@ cb_value *cb_render_case_facts(cb_render *r, size_t i)
 
 int cb_render_threads(const cb_render *r)
 {
-	int n = r->opts && r->opts->threads > 0 ? r->opts->threads
-	                                        : (int)sysconf(_SC_NPROCESSORS_ONLN);
-	return n < 1 ? 1 : n > 16 ? 16 : n;
+	return cb_pool_threads(r->opts ? r->opts->threads : 0);
 }
 
 static cb_value *build_site_ctx(cb_render *r)
@@ -1729,12 +1728,8 @@ static void precompile(cb_render *r, const char *name, cb_value *tried)
 
 static int run_queue(cb_render *r, cb_output *out)
 {
-	int n = r->opts && r->opts->threads > 0 ? r->opts->threads
-	                                        : (int)sysconf(_SC_NPROCESSORS_ONLN);
-	pthread_t tids[16];
 	worker_ctx w = {r, out};
 	cb_value *tried = cb_value_new_map();
-	int i, started = 0;
 	size_t k, m = 0;
 
 	/* Compile every template the queue needs before rendering in parallel,
@@ -1752,10 +1747,6 @@ static int run_queue(cb_render *r, cb_output *out)
 		return -1;
 	if (r->opts->cache)
 		compute_keys(r);
-	if (n < 1)
-		n = 1;
-	if (n > 16)
-		n = 16;
 	/* Pages written piece by piece first: they are the longest jobs (the
 	 * print edition takes as long as hundreds of pages), so they run beside
 	 * the pages instead of last and alone; and what they keep (the search
@@ -1768,12 +1759,7 @@ static int run_queue(cb_render *r, cb_output *out)
 	for (k = 0; k < r->n_jobs; k++)
 		if (!r->jobs[k].writer)
 			r->job_order[m++] = k;
-	for (i = 1; i < n; i++)
-		if (pthread_create(&tids[started], NULL, worker, &w) == 0)
-			started++;
-	worker(&w);
-	for (i = 0; i < started; i++)
-		pthread_join(tids[i], NULL);
+	cb_pool_run(cb_render_threads(r), worker, &w);
 	return r->failed ? -1 : 0;
 }
 

@@ -15,16 +15,15 @@
  */
 #include "cb_search.h"
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cb_doc.h"
 #include "cb_md.h"
 #include "cb_mem.h"
+#include "cb_pool.h"
 #include "cb_site.h"
 #include "cb_text.h"
 #include "cb_utf8.h"
@@ -785,8 +784,6 @@ void cb_search_generate(cb_render *r)
 	for (from = 0; from < n; from += INDEX_CHUNK) {
 		size_t to = from + INDEX_CHUNK < n ? from + INDEX_CHUNK : n;
 		index_chunk c;
-		pthread_t tids[16];
-		int t, started = 0;
 
 		for (i = from; i < to; i++) {
 			cb_buf_clear(&recs[i - from]);
@@ -804,12 +801,7 @@ void cb_search_generate(cb_render *r)
 		c.recs = recs;
 		c.have = have;
 		atomic_init(&c.next, 0);
-		for (t = 1; t < threads; t++)
-			if (pthread_create(&tids[started], NULL, index_worker, &c) == 0)
-				started++;
-		index_worker(&c);
-		for (t = 0; t < started; t++)
-			pthread_join(tids[t], NULL);
+		cb_pool_run(threads, index_worker, &c);
 		for (i = from; i < to; i++) {
 			cb_buf *rec = &recs[i - from];
 			if (cb_search_replay(s, rec->ptr, rec->len) < 0 && have[i - from]) {
