@@ -1,0 +1,106 @@
+/* cb_pool: the thread count for -j, and a worker run on that many threads. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <unistd.h>
+
+#include "cb_pool.h"
+
+static void test_threads(void **state)
+{
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	int want = cores < 1 ? 1 : cores > CB_POOL_MAX ? CB_POOL_MAX : (int)cores;
+
+	(void)state;
+	assert_int_equal(cb_pool_threads(1), 1);
+	assert_int_equal(cb_pool_threads(3), 3);
+	assert_int_equal(cb_pool_threads(CB_POOL_MAX + 5), CB_POOL_MAX);
+	/* 0 (and below): one per core. */
+	assert_int_equal(cb_pool_threads(0), want);
+	assert_int_equal(cb_pool_threads(-2), want);
+}
+
+/* Work shared through a counter: every item is done once, and the calls
+ * overlap (each waits until all n have started, which fails by timing out
+ * if fewer threads run). */
+typedef struct work {
+	atomic_int next, calls, started;
+	int n, items;
+	unsigned char done[1000];
+	pthread_t caller;
+	atomic_int saw_caller;
+} work;
+
+static void *worker(void *arg)
+{
+	work *w = arg;
+	int i, spins = 0;
+
+	atomic_fetch_add(&w->calls, 1);
+	if (pthread_equal(pthread_self(), w->caller))
+		atomic_store(&w->saw_caller, 1);
+	atomic_fetch_add(&w->started, 1);
+	while (atomic_load(&w->started) < w->n && spins++ < 200000)
+		usleep(10);
+	while ((i = atomic_fetch_add(&w->next, 1)) < w->items)
+		w->done[i]++;
+	return NULL;
+}
+
+static void test_run(void **state)
+{
+	int n, i;
+
+	(void)state;
+	for (n = 1; n <= 4; n++) {
+		work w;
+
+		w.n = n;
+		w.items = 1000;
+		w.caller = pthread_self();
+		atomic_init(&w.next, 0);
+		atomic_init(&w.calls, 0);
+		atomic_init(&w.started, 0);
+		atomic_init(&w.saw_caller, 0);
+		for (i = 0; i < w.items; i++)
+			w.done[i] = 0;
+		cb_pool_run(n, worker, &w);
+		assert_int_equal(atomic_load(&w.calls), n);
+		assert_int_equal(atomic_load(&w.started), n);
+		assert_true(atomic_load(&w.saw_caller)); /* the caller is one of them */
+		for (i = 0; i < w.items; i++)
+			assert_int_equal(w.done[i], 1);
+	}
+}
+
+/* More threads than the pool has: CB_POOL_MAX calls. */
+static void test_run_capped(void **state)
+{
+	work w;
+
+	(void)state;
+	w.n = CB_POOL_MAX;
+	w.items = 0;
+	w.caller = pthread_self();
+	atomic_init(&w.next, 0);
+	atomic_init(&w.calls, 0);
+	atomic_init(&w.started, 0);
+	atomic_init(&w.saw_caller, 0);
+	cb_pool_run(CB_POOL_MAX * 2, worker, &w);
+	assert_int_equal(atomic_load(&w.calls), CB_POOL_MAX);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_threads),
+	    cmocka_unit_test(test_run),
+	    cmocka_unit_test(test_run_capped),
+	};
+	return cmocka_run_group_tests_name("cb_pool", tests, NULL, NULL);
+}
