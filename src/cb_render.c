@@ -1108,9 +1108,15 @@ static void gen_plugin_pages(cb_render *r)
 	}
 }
 
-/* A data file, made on the worker that writes it: the JSON of a big data
- * file (lessons: 18 MB at 10,000 cases) is then held only while it is
- * written, not from the page list to the end of the build. */
+/* Hands a piece of a data file's JSON to its sink. */
+static void put_piece(void *sink, const char *data, size_t len)
+{
+	cb_render_sink_put(sink, data, len);
+}
+
+/* A data file, made on the worker that writes it and handed to the output
+ * a megabyte at a time: the JSON of a big data file (lessons: 18 MB at
+ * 10,000 cases) is never held whole. */
 static int write_data(cb_render *r, cb_render_sink *sink, void *ctx, size_t i)
 {
 	const char *name;
@@ -1119,7 +1125,7 @@ static int write_data(cb_render *r, cb_render_sink *sink, void *ctx, size_t i)
 
 	(void)ctx;
 	cb_site_data_at(r->site, i, &name, &v);
-	cb_value_json(v, &b, 2);
+	cb_value_json_flushing(v, &b, 2, (size_t)1 << 20, put_piece, sink);
 	cb_buf_putc(&b, '\n');
 	cb_render_sink_put(sink, b.ptr, b.len);
 	cb_buf_dispose(&b);

@@ -585,8 +585,27 @@ static void json_indent(cb_buf *out, int indent, int depth)
 		cb_buf_putc(out, ' ');
 }
 
-static void json_value(const cb_value *v, cb_buf *out, int indent, int depth)
+/* Where JSON goes: out, handed to flush whenever it holds chunk bytes or
+ * more between two values (no flush: all of it stays in out). */
+typedef struct json_out {
+	cb_buf *out;
+	int indent;
+	size_t chunk;
+	cb_value_flush flush;
+	void *ctx;
+} json_out;
+
+static void json_maybe_flush(const json_out *o)
 {
+	if (o->flush && o->out->len >= o->chunk) {
+		o->flush(o->ctx, o->out->ptr, o->out->len);
+		cb_buf_clear(o->out);
+	}
+}
+
+static void json_value(const cb_value *v, const json_out *o, int depth)
+{
+	cb_buf *out = o->out;
 	size_t i;
 
 	switch (cb_value_type(v)) {
@@ -618,11 +637,12 @@ static void json_value(const cb_value *v, cb_buf *out, int indent, int depth)
 		for (i = 0; i < v->u.list.len; i++) {
 			if (i)
 				cb_buf_putc(out, ',');
-			json_indent(out, indent, depth + 1);
-			json_value(v->u.list.items[i], out, indent, depth + 1);
+			json_indent(out, o->indent, depth + 1);
+			json_value(v->u.list.items[i], o, depth + 1);
+			json_maybe_flush(o);
 		}
 		if (v->u.list.len)
-			json_indent(out, indent, depth);
+			json_indent(out, o->indent, depth);
 		cb_buf_putc(out, ']');
 		break;
 	case CB_MAP:
@@ -630,14 +650,15 @@ static void json_value(const cb_value *v, cb_buf *out, int indent, int depth)
 		for (i = 0; i < v->u.map.len; i++) {
 			if (i)
 				cb_buf_putc(out, ',');
-			json_indent(out, indent, depth + 1);
+			json_indent(out, o->indent, depth + 1);
 			cb_buf_putc(out, '"');
 			cb_buf_put_json(out, KEY(&v->u.map.e[i]), v->u.map.e[i].klen);
-			cb_buf_puts(out, indent > 0 ? "\": " : "\":");
-			json_value(v->u.map.e[i].val, out, indent, depth + 1);
+			cb_buf_puts(out, o->indent > 0 ? "\": " : "\":");
+			json_value(v->u.map.e[i].val, o, depth + 1);
+			json_maybe_flush(o);
 		}
 		if (v->u.map.len)
-			json_indent(out, indent, depth);
+			json_indent(out, o->indent, depth);
 		cb_buf_putc(out, '}');
 		break;
 	}
@@ -645,7 +666,17 @@ static void json_value(const cb_value *v, cb_buf *out, int indent, int depth)
 
 void cb_value_json(const cb_value *v, cb_buf *out, int indent)
 {
-	json_value(v, out, indent, 0);
+	json_out o = {out, indent, 0, NULL, NULL};
+
+	json_value(v, &o, 0);
+}
+
+void cb_value_json_flushing(const cb_value *v, cb_buf *out, int indent, size_t chunk,
+                            cb_value_flush flush, void *ctx)
+{
+	json_out o = {out, indent, chunk, flush, ctx};
+
+	json_value(v, &o, 0);
 }
 
 int cb_value_equal(const cb_value *a, const cb_value *b)

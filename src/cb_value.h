@@ -128,6 +128,13 @@ void cb_value_set_bool(cb_value *map, const char *key, int b);
 void cb_value_text(const cb_value *v, cb_buf *out);
 /* Append v as JSON. indent > 0 pretty-prints with that many spaces. */
 void cb_value_json(const cb_value *v, cb_buf *out, int indent);
+/* Receives a piece of JSON from cb_value_json_flushing. */
+typedef void (*cb_value_flush)(void *ctx, const char *data, size_t len);
+/* cb_value_json for JSON too big to hold whole: whenever out holds chunk
+ * bytes or more after a list item or map entry, flush(ctx, out's bytes) is
+ * called and out is emptied. What follows the last flush stays in out. */
+void cb_value_json_flushing(const cb_value *v, cb_buf *out, int indent, size_t chunk,
+                            cb_value_flush flush, void *ctx);
 /* Deep equality (positions ignored; map key order ignored). */
 int cb_value_equal(const cb_value *a, const cb_value *b);
 /* A deep copy with one reference, positions kept. */

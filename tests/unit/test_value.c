@@ -126,6 +126,66 @@ static void test_json(void **state)
 	cb_value_unref(m);
 }
 
+/* What cb_value_json_flushing hands out: the pieces, and their sizes. */
+typedef struct pieces {
+	cb_buf all;
+	size_t n, smallest;
+} pieces;
+
+static void take_piece(void *ctx, const char *data, size_t len)
+{
+	pieces *p = ctx;
+
+	cb_buf_put(&p->all, data, len);
+	if (p->n++ == 0 || len < p->smallest)
+		p->smallest = len;
+}
+
+/* JSON handed out in pieces is the JSON written whole: pieces of at least
+ * the chunk size, cut between values, with the rest left in the buffer. */
+static void test_json_flushing(void **state)
+{
+	cb_value *v = cb_value_new_list();
+	cb_buf whole = CB_BUF_INIT, rest = CB_BUF_INIT;
+	pieces p = {CB_BUF_INIT, 0, 0};
+	int indent, i;
+
+	(void)state;
+	for (i = 0; i < 500; i++) {
+		cb_value *m = cb_value_new_map(), *l = cb_value_new_list();
+		cb_value_set_int(m, "i", i);
+		cb_value_set_str(m, "text", "a lesson's text, \"quoted\"");
+		cb_value_push(l, cb_value_new_cstr("x"));
+		cb_value_push(l, cb_value_new_float(1.5));
+		cb_value_setc(m, "list", l);
+		cb_value_push(v, m);
+	}
+	for (indent = 0; indent <= 2; indent += 2) {
+		cb_buf_clear(&whole);
+		cb_buf_clear(&rest);
+		cb_buf_clear(&p.all);
+		p.n = 0;
+		cb_value_json(v, &whole, indent);
+		cb_value_json_flushing(v, &rest, indent, 1000, take_piece, &p);
+		assert_true(p.n >= whole.len / 2000);
+		assert_true(p.smallest >= 1000);
+		assert_true(rest.len < 1000 + 200); /* one item past the cut at most */
+		cb_buf_put(&p.all, rest.ptr, rest.len);
+		assert_int_equal(p.all.len, whole.len);
+		assert_memory_equal(p.all.ptr, whole.ptr, whole.len);
+	}
+	/* A scalar, or JSON under the chunk size: nothing is flushed. */
+	p.n = 0;
+	cb_buf_clear(&rest);
+	cb_value_json_flushing(cb_value_at(v, 0), &rest, 0, 1000, take_piece, &p);
+	assert_int_equal(p.n, 0);
+	assert_string_equal(rest.ptr, "{\"i\":0,\"text\":\"a lesson's text, \\\"quoted\\\"\",\"list\":[\"x\",1.5]}");
+	cb_buf_dispose(&whole);
+	cb_buf_dispose(&rest);
+	cb_buf_dispose(&p.all);
+	cb_value_unref(v);
+}
+
 static void test_equal_copy_sharing(void **state)
 {
 	cb_value *a = cb_value_new_map(), *shared = cb_value_new_list(), *c;
@@ -212,6 +272,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_scalars),      cmocka_unit_test(test_map_order_and_replace),
 	    cmocka_unit_test(test_text),         cmocka_unit_test(test_json),
+	    cmocka_unit_test(test_json_flushing),
 	    cmocka_unit_test(test_equal_copy_sharing), cmocka_unit_test(test_atomic_refs),
 	    cmocka_unit_test(test_reserve),
 	};
