@@ -316,6 +316,8 @@ static int make_pages(build *b, size_t k)
 	b->ro[k].stop = opts->stop;
 	b->ro[k].prefix = cb_editions_prefix(b->eds, k);
 	b->ro[k].cache = b->cache;
+	/* The latest is written last: after it, nothing reads the text. */
+	b->ro[k].last_reader = k + 1 == b->n;
 	cb_editions_render_opts(b->eds, k, &b->ro[k]);
 	if (opts->progress) {
 		b->ro[k].progress = progress;

@@ -265,6 +265,7 @@ const char *cb_doc_title(const cb_doc *doc) { return doc->title; }
 cb_value *cb_doc_meta(const cb_doc *doc) { return doc->meta; }
 int cb_doc_meta_ok(const cb_doc *doc) { return doc->meta_ok; }
 const cb_md *cb_doc_md(const cb_doc *doc) { return doc->md; }
+void cb_doc_drop_text(cb_doc *doc) { cb_md_drop_text(doc->md); }
 unsigned cb_doc_body_offset(const cb_doc *doc) { return doc->body_offset; }
 unsigned cb_doc_fm_end(const cb_doc *doc) { return doc->fm_end; }
 const char *cb_doc_blob_id(const cb_doc *doc) { return doc->blob_id; }

@@ -74,6 +74,10 @@ cb_value *cb_doc_meta(const cb_doc *doc);
  * fields are then unknown rather than absent). */
 int cb_doc_meta_ok(const cb_doc *doc);
 const cb_md *cb_doc_md(const cb_doc *doc);
+/* Free the parse's plain text (cb_md_drop_text) once nothing reads it:
+ * the plugins and the search index are done. Documents sharing the parse
+ * (cb_doc_share) lose it too. */
+void cb_doc_drop_text(cb_doc *doc);
 /* Line of the first Markdown line minus one (front matter lines). */
 unsigned cb_doc_body_offset(const cb_doc *doc);
 /* Line where the front matter's closing '---' is (0 if none). */

@@ -906,7 +906,24 @@ const cb_md_found *cb_md_found_at(const cb_md *md, size_t i)
 
 const char *cb_md_text(const cb_md *md)
 {
-	return md->text;
+	return md->text ? md->text : "";
+}
+
+void cb_md_drop_text(cb_md *md)
+{
+	size_t i, k;
+
+	for (i = 0; i < md->n_sections; i++) {
+		cb_md_section *s = &md->sections[i];
+		s->text = NULL;
+		s->text_len = s->own_len = 0;
+		for (k = 0; k < s->n_items; k++) {
+			s->items[k].text = NULL;
+			s->items[k].text_len = 0;
+		}
+	}
+	free(md->text);
+	md->text = NULL;
 }
 
 void cb_md_html_range(const cb_md *md, size_t from, size_t to, cb_buf *out)

@@ -126,8 +126,13 @@ const cb_md_link *cb_md_link_at(const cb_md *md, size_t i);
 size_t cb_md_found_count(const cb_md *md);
 const cb_md_found *cb_md_found_at(const cb_md *md, size_t i);
 
-/* Plain text of the whole document (borrowed). */
+/* Plain text of the whole document (borrowed; "" once dropped). */
 const char *cb_md_text(const cb_md *md);
+/* Free the plain text (cb_md_text and the text of every section and list
+ * item) once nothing will read it again: it reads as empty after, while
+ * the HTML, headings, links and ids stay. No other thread may read md
+ * meanwhile. */
+void cb_md_drop_text(cb_md *md);
 
 /* Append the HTML of blocks [from, to) to out. */
 void cb_md_html_range(const cb_md *md, size_t from, size_t to, cb_buf *out);

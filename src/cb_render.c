@@ -868,6 +868,19 @@ void cb_render_keep(cb_render *r, void *ptr, void (*free_fn)(void *))
 	r->n_kept++;
 }
 
+void cb_render_text_done(cb_render *r)
+{
+	const cb_site *site = r->site;
+	size_t i;
+
+	if (!r->opts->last_reader)
+		return;
+	for (i = 0; i < cb_site_case_count(site); i++)
+		cb_doc_drop_text(cb_site_case(site, i));
+	for (i = 0; i < cb_site_page_count(site); i++)
+		cb_doc_drop_text(cb_site_page(site, i));
+}
+
 size_t cb_render_page_count(const cb_render *r) { return r->n_jobs; }
 const char *cb_render_page_path(const cb_render *r, size_t i) { return r->jobs[i].path; }
 

@@ -48,9 +48,13 @@ typedef struct cb_render_opts {
 	 * called from render threads, so it must only read. */
 	cb_value *(*editions)(void *ctx, const char *path);
 	void *editions_ctx;
+	/* No site written after this one reads the documents' plain text (the
+	 * search index's files are the last readers): let it go once they are
+	 * written (see cb_render_text_done). */
+	int last_reader;
 } cb_render_opts;
 
-#define CB_RENDER_OPTS_INIT { 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+#define CB_RENDER_OPTS_INIT { 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0 }
 
 /* Keys of a case's template context that casebook fills itself; plugins may
  * not c:set them. NULL-terminated. */
@@ -190,6 +194,12 @@ cb_cache *cb_render_cache(const cb_render *r);
 /* Keep ptr until the site is written, then call free_fn(ptr): for data that
  * writers share. */
 void cb_render_keep(cb_render *r, void *ptr, void (*free_fn)(void *));
+
+/* The last reader of the documents' plain text (the search index's writer)
+ * is done: with opts.last_reader, free the text of every document of the
+ * site (cb_doc_drop_text), which no page reads. Call once, from the render
+ * thread that wrote the last file needing it. */
+void cb_render_text_done(cb_render *r);
 
 /* Pages queued so far (every kind), and the site path of page i
  * (borrowed): for sitemaps. */

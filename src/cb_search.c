@@ -720,6 +720,7 @@ static int write_part(cb_render *r, cb_render_sink *sink, void *ctx, size_t arg)
 	if (atomic_fetch_sub(&w->left, 1) == 1) {
 		cb_search_free(w->s);
 		w->s = NULL;
+		cb_render_text_done(r);
 	}
 	return 0;
 }

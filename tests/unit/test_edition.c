@@ -444,6 +444,15 @@ static void test_sharing(void **state)
 	assert_page(&b, "print.html", "Context, changed.");
 	assert_page(&b, "editions/one/print.html", "Case e");
 	assert_page(&b, "editions/two/print.html", "aria-current=\"page\">two</a>");
+	/* The search index of every edition holds the text of its cases, read
+	 * from the parses they share: the text is let go only after the last
+	 * site written (the latest) has written its index. */
+	assert_page(&b, "editions/one/assets/search-index.js", "Context\\nContext.\\nWhat happened");
+	assert_page_lacks(&b, "editions/one/assets/search-index.js", "Context, changed.");
+	assert_page(&b, "editions/two/assets/search-index.js", "Context, changed.");
+	assert_page(&b, "editions/two/assets/search-index.js", "Context\\nContext.\\nWhat happened");
+	assert_page(&b, "assets/search-index.js", "Context, changed.");
+	assert_page(&b, "assets/search-index.js", "Context\\nContext.\\nWhat happened");
 	built_free(&b);
 	fx_free(&fx);
 }

@@ -82,6 +82,46 @@ static void test_sections(void **state)
 	cb_diag_list_free(d);
 }
 
+/* Dropping the plain text empties the text of the document, its sections
+ * and their items; the HTML, headings and ids stay. */
+static void test_drop_text(void **state)
+{
+	cb_diag_list *d = cb_diag_list_new();
+	cb_md *md = parse("Intro.\n\n## Context\n\nText *one*.\n\n"
+	                  "## Lessons for practice\n\n- First lesson.\n- Second.\n",
+	                  0, d);
+	const cb_md_section *s;
+	char *before = all_html(md), *after;
+	size_t i;
+
+	(void)state;
+	assert_non_null(strstr(cb_md_text(md), "First lesson."));
+	cb_md_drop_text(md);
+	assert_string_equal(cb_md_text(md), "");
+	for (i = 0; i < cb_md_section_count(md); i++) {
+		s = cb_md_section_at(md, i);
+		assert_null(s->text);
+		assert_int_equal(s->text_len, 0);
+		assert_int_equal(s->own_len, 0);
+	}
+	s = cb_md_section_at(md, 1);
+	assert_string_equal(s->title, "Lessons for practice");
+	assert_string_equal(s->id, "lessons-for-practice");
+	assert_int_equal(s->n_items, 2);
+	assert_null(s->items[0].text);
+	assert_int_equal(s->items[0].text_len, 0);
+	assert_int_equal(s->items[0].html_len, strlen("First lesson."));
+	assert_memory_equal(s->items[0].html, "First lesson.", s->items[0].html_len);
+	after = all_html(md);
+	assert_string_equal(after, before);
+	cb_md_drop_text(md); /* twice is harmless */
+	assert_string_equal(cb_md_text(md), "");
+	free(before);
+	free(after);
+	cb_md_free(md);
+	cb_diag_list_free(d);
+}
+
 static void test_links(void **state)
 {
 	cb_diag_list *d = cb_diag_list_new();
@@ -381,7 +421,8 @@ static void test_heading_ids(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_sections),         cmocka_unit_test(test_links),
+	    cmocka_unit_test(test_sections),         cmocka_unit_test(test_drop_text),
+	    cmocka_unit_test(test_links),
 	    cmocka_unit_test(test_safety),           cmocka_unit_test(test_doc_front_matter),
 	    cmocka_unit_test(test_doc_omit),         cmocka_unit_test(test_output_paths),
 	    cmocka_unit_test(test_comments),         cmocka_unit_test(test_find_word),
