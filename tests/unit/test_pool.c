@@ -52,6 +52,22 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/* Work for n calls over items items, made on the calling thread. */
+static void work_init(work *w, int n, int items)
+{
+	int i;
+
+	w->n = n;
+	w->items = items;
+	w->caller = pthread_self();
+	atomic_init(&w->next, 0);
+	atomic_init(&w->calls, 0);
+	atomic_init(&w->started, 0);
+	atomic_init(&w->saw_caller, 0);
+	for (i = 0; i < items; i++)
+		w->done[i] = 0;
+}
+
 static void test_run(void **state)
 {
 	int n, i;
@@ -60,15 +76,7 @@ static void test_run(void **state)
 	for (n = 1; n <= 4; n++) {
 		work w;
 
-		w.n = n;
-		w.items = 1000;
-		w.caller = pthread_self();
-		atomic_init(&w.next, 0);
-		atomic_init(&w.calls, 0);
-		atomic_init(&w.started, 0);
-		atomic_init(&w.saw_caller, 0);
-		for (i = 0; i < w.items; i++)
-			w.done[i] = 0;
+		work_init(&w, n, 1000);
 		cb_pool_run(n, worker, &w);
 		assert_int_equal(atomic_load(&w.calls), n);
 		assert_int_equal(atomic_load(&w.started), n);
@@ -84,13 +92,7 @@ static void test_run_capped(void **state)
 	work w;
 
 	(void)state;
-	w.n = CB_POOL_MAX;
-	w.items = 0;
-	w.caller = pthread_self();
-	atomic_init(&w.next, 0);
-	atomic_init(&w.calls, 0);
-	atomic_init(&w.started, 0);
-	atomic_init(&w.saw_caller, 0);
+	work_init(&w, CB_POOL_MAX, 0);
 	cb_pool_run(CB_POOL_MAX * 2, worker, &w);
 	assert_int_equal(atomic_load(&w.calls), CB_POOL_MAX);
 }
