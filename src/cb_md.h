@@ -130,8 +130,9 @@ const cb_md_found *cb_md_found_at(const cb_md *md, size_t i);
 const char *cb_md_text(const cb_md *md);
 /* Free the plain text (cb_md_text and the text of every section and list
  * item) once nothing will read it again: it reads as empty after, while
- * the HTML, headings, links and ids stay. No other thread may read md
- * meanwhile. */
+ * the HTML, headings, links and ids stay. Other threads may go on reading
+ * those, but none may read the text (the `text`, `text_len` and `own_len`
+ * fields of sections and items) meanwhile. */
 void cb_md_drop_text(cb_md *md);
 
 /* Append the HTML of blocks [from, to) to out. */

@@ -6,11 +6,9 @@
 
 int cb_pool_threads(int n)
 {
-	if (n <= 0) {
-		long cores = sysconf(_SC_NPROCESSORS_ONLN);
-		n = cores > CB_POOL_MAX ? CB_POOL_MAX : (int)cores;
-	}
-	return n < 1 ? 1 : n > CB_POOL_MAX ? CB_POOL_MAX : n;
+	long m = n > 0 ? n : sysconf(_SC_NPROCESSORS_ONLN);
+
+	return m < 1 ? 1 : m > CB_POOL_MAX ? CB_POOL_MAX : (int)m;
 }
 
 void cb_pool_run(int n, void *(*fn)(void *), void *arg)

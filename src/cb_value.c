@@ -666,9 +666,7 @@ static void json_value(const cb_value *v, const json_out *o, int depth)
 
 void cb_value_json(const cb_value *v, cb_buf *out, int indent)
 {
-	json_out o = {out, indent, 0, NULL, NULL};
-
-	json_value(v, &o, 0);
+	cb_value_json_flushing(v, out, indent, 0, NULL, NULL);
 }
 
 void cb_value_json_flushing(const cb_value *v, cb_buf *out, int indent, size_t chunk,
