@@ -19,6 +19,9 @@
 #include <cmark-gfm-core-extensions.h>
 #include <cmark-gfm-extension_api.h>
 #include <cmark-gfm.h>
+/* The extension's fields (special_inline_chars): see cb_md_init. */
+#include <cmark-gfm/syntax_extension.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,9 +74,45 @@ typedef struct state {
 
 static const char *const default_reserved[] = {NULL};
 
+/* The extensions every document is parsed with; strikethrough only when
+ * its text has a '~' (see cb_md_init). */
+static const char *const ext_names[] = {"table", "autolink", "strikethrough", "tagfilter", NULL};
+
+/* Held while a document with strikethrough is parsed (see cb_md_init). */
+static pthread_mutex_t strike_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/*
+ * cmark-gfm keeps the characters that may start an extension's inline
+ * syntax (autolink's ':' and 'w', strikethrough's '~') in one table for the
+ * whole process. Every parser adds its extensions' characters when it
+ * starts on the inlines and takes them out when it is done, so with parsers
+ * on several threads, one finishing takes them out from under another,
+ * which then misses the autolinks and strikethroughs in the rest of its
+ * document (github/cmark-gfm pull request 176, never merged).
+ *
+ * So autolink's characters go in the table once, for good, and off the
+ * extension, so that no parser adds or removes them (autolink makes no
+ * delimiters: the extension's list is only read to manage the table).
+ * Strikethrough's '~' must stay on its extension (closing a '~~' delimiter
+ * looks the extension up by it): only a document with a '~' is parsed with
+ * strikethrough, and such documents are parsed one at a time, so that the
+ * parsers that change the table never run beside one that reads '~'.
+ */
 void cb_md_init(void)
 {
+	cmark_syntax_extension *autolink;
+	cmark_parser *parser;
+
 	cmark_gfm_core_extensions_ensure_registered();
+	autolink = cmark_find_syntax_extension("autolink");
+	if (!autolink || !autolink->special_inline_chars)
+		return;
+	parser = cmark_parser_new(0);
+	cmark_parser_attach_syntax_extension(parser, autolink);
+	cmark_manage_extensions_special_characters(parser, 1);
+	cmark_parser_free(parser);
+	cmark_llist_free(cmark_get_default_mem_allocator(), autolink->special_inline_chars);
+	cmark_syntax_extension_set_special_inline_chars(autolink, NULL);
 }
 
 /* ---- plain text ---------------------------------------------------------- */
@@ -604,8 +643,6 @@ static void collect_items(state *st, cmark_node **nodes, size_t from, size_t to,
 int cb_md_parse(cb_md **out, const char *text, size_t len, const cb_md_opts *opts,
                 cb_diag_list *diags)
 {
-	static const char *const ext_names[] = {"table", "autolink", "strikethrough", "tagfilter",
-	                                        NULL};
 	int options = CMARK_OPT_SMART | (opts->unsafe_html ? CMARK_OPT_UNSAFE : 0);
 	cmark_parser *parser = cmark_parser_new(options);
 	cmark_node *doc, *n;
@@ -618,14 +655,19 @@ int cb_md_parse(cb_md **out, const char *text, size_t len, const cb_md_opts *opt
 	size_t *text_at;  /* offset of each block's text in md->text */
 	cb_buf all = CB_BUF_INIT;
 	const char *const *e;
+	int strike = len && memchr(text, '~', len) != NULL; /* see cb_md_init */
 
 	for (e = ext_names; *e; e++) {
 		cmark_syntax_extension *ext = cmark_find_syntax_extension(*e);
-		if (ext)
+		if (ext && (strike || strcmp(*e, "strikethrough") != 0))
 			cmark_parser_attach_syntax_extension(parser, ext);
 	}
+	if (strike)
+		pthread_mutex_lock(&strike_lock);
 	cmark_parser_feed(parser, text, len);
 	doc = cmark_parser_finish(parser);
+	if (strike)
+		pthread_mutex_unlock(&strike_lock);
 	exts = cmark_parser_get_syntax_extensions(parser);
 
 	memset(&st, 0, sizeof st);

@@ -8,8 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdatomic.h>
+
 #include "cb_doc.h"
 #include "cb_md.h"
+#include "cb_pool.h"
 
 static const char *const reserved[] = {"related", NULL};
 
@@ -418,6 +421,50 @@ static void test_heading_ids(void **state)
 	cb_diag_list_free(d);
 }
 
+/* Documents parsed on several threads at once each get their autolinks,
+ * strikethroughs and table cells' autolinks (cmark-gfm's table of special
+ * characters is one for the whole process: cb_md_init). */
+typedef struct parse_many {
+	atomic_int next, wrong;
+} parse_many;
+
+static void *parse_worker(void *arg)
+{
+	parse_many *pm = arg;
+	/* Most documents have no '~' (parsed side by side), some have one. */
+	static const char plain[] = "See https://example.org/a and the list.\n\n"
+	                            "| site | note |\n|---|---|\n| www.example.org | x |\n";
+	static const char struck[] = "See https://example.org/a and ~~old~~ news.\n";
+	int k;
+
+	while ((k = atomic_fetch_add(&pm->next, 1)) < 20000) {
+		cb_diag_list *d = cb_diag_list_new();
+		int with_tilde = k % 8 == 0;
+		cb_md *md = parse(with_tilde ? struck : plain, 0, d);
+		char *html = all_html(md);
+
+		if (!strstr(html, "<a href=\"https://example.org/a\">") ||
+		    (with_tilde ? !strstr(html, "<del>old</del>")
+		                : !strstr(html, "<a href=\"http://www.example.org\">")))
+			atomic_fetch_add(&pm->wrong, 1);
+		free(html);
+		cb_md_free(md);
+		cb_diag_list_free(d);
+	}
+	return NULL;
+}
+
+static void test_threads(void **state)
+{
+	parse_many pm;
+
+	(void)state;
+	atomic_init(&pm.next, 0);
+	atomic_init(&pm.wrong, 0);
+	cb_pool_run(4, parse_worker, &pm);
+	assert_int_equal(atomic_load(&pm.wrong), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -426,7 +473,7 @@ int main(void)
 	    cmocka_unit_test(test_safety),           cmocka_unit_test(test_doc_front_matter),
 	    cmocka_unit_test(test_doc_omit),         cmocka_unit_test(test_output_paths),
 	    cmocka_unit_test(test_comments),         cmocka_unit_test(test_find_word),
-	    cmocka_unit_test(test_heading_ids),
+	    cmocka_unit_test(test_heading_ids),      cmocka_unit_test(test_threads),
 	};
 	cb_md_init();
 	return cmocka_run_group_tests_name("cb_md, cb_doc", tests, NULL, NULL);
