@@ -15,7 +15,11 @@
  *      own, through a stage of their own: a site hook's changes to cases
  *      wait in its layers, its reads of cases and free pages and its changes
  *      to the site wait until the site hooks before it have returned, so it
- *      sees what running them in plugin order would show.
+ *      sees what running them in plugin order would show. A plugin's site
+ *      hook starts once its own case hooks are done; until every case hook
+ *      is done and their changes are applied, the site hooks' stage is held,
+ *      so only what never changes is read meanwhile (crosslink ranks its
+ *      related cases while lessons still reads the cases).
  * A plugin that fails stops there (a limit, or too many errors); the other
  * plugins still run so one build reports everything. A plugin whose case
  * hook failed does not get its site hook (it would work on half the data).
@@ -38,11 +42,14 @@
 /* A plugin that reports this many errors from its hooks is stopped. */
 #define MAX_ERRORS 20
 
-/* What the threads running one kind of hook (case or site) share. */
+/* What the plugins' threads share while their hooks run. */
 typedef struct hooks_run {
 	cb_site *site;
-	cb_stage *stage;
-	int site_hooks;
+	cb_stage *cases; /* the case hooks' stage */
+	cb_stage *sites; /* the site hooks', held until `cases` is committed */
+	size_t left;     /* plugins whose case hooks have not all run */
+	double t0, t_cases; /* when the hooks started, when the case hooks were done */
+	pthread_mutex_t lock;
 } hooks_run;
 
 typedef struct plugin {
@@ -52,8 +59,8 @@ typedef struct plugin {
 	int case_ref, site_ref;
 	size_t errors;
 	int stopped;
-	int failed;          /* a hook call failed (in the hooks running now) */
-	cb_diag_list *diags; /* what its hooks report, while they run */
+	int failed;          /* a hook call failed */
+	cb_diag_list *case_diags, *site_diags; /* what its hooks report, while they run */
 	hooks_run *run;      /* while its hooks run */
 	pthread_t thread;
 	int threaded;
@@ -268,23 +275,27 @@ static void run_cases(plugin *p)
 	size_t k, n = cb_site_case_count(site), rank = p->host.rank;
 	double t0 = now(), c0 = cpu();
 
+	p->lua->diags = p->host.diags = p->case_diags;
+	p->host.stage = run->cases;
+	p->host.site_hooks = 0;
+
 	for (k = 0; k < n && !p->stopped; k++) {
 		lua_State *L = p->lua->L;
 		char *context = cb_xasprintf("while processing %s", cb_doc_path(cb_site_case(site, k)));
-		cb_stage_wait(run->stage, rank, k);
+		cb_stage_wait(run->cases, rank, k);
 		p->host.current = k;
 		lua_pushcfunction(L, call_case);
 		lua_pushlightuserdata(L, p);
 		lua_pushinteger(L, (lua_Integer)k);
 		if (cb_lua__call(p->lua, 2, 0, context) < 0) {
-			failed(p->diags, p);
+			failed(p->case_diags, p);
 			p->failed = 1;
 		}
 		cb_lua__end_call(L);
 		free(context);
-		cb_stage_done(run->stage, rank, k + 1);
+		cb_stage_done(run->cases, rank, k + 1);
 	}
-	cb_stage_finish(run->stage, rank);
+	cb_stage_finish(run->cases, rank);
 	p->seconds += now() - t0;
 	p->case_cpu = cpu() - c0;
 	p->cpu += p->case_cpu;
@@ -296,31 +307,21 @@ static void run_site(plugin *p)
 	lua_State *L = p->lua->L;
 	double t0 = now(), c0 = cpu();
 
+	p->lua->diags = p->host.diags = p->site_diags;
+	p->host.stage = p->run->sites;
+	p->host.site_hooks = 1;
+	p->host.current = (size_t)-1; /* a site hook is given no case */
 	lua_pushcfunction(L, call_site);
 	lua_pushlightuserdata(L, p);
 	if (cb_lua__call(p->lua, 1, 0, "in the site hook") < 0) {
-		failed(p->diags, p);
+		failed(p->site_diags, p);
 		p->failed = 1;
 	}
 	cb_lua__end_call(L);
-	cb_stage_finish(p->run->stage, p->host.rank);
+	cb_stage_finish(p->run->sites, p->host.rank);
 	p->seconds += now() - t0;
 	p->site_cpu = cpu() - c0;
 	p->cpu += p->site_cpu;
-}
-
-static void run_hooks(plugin *p)
-{
-	if (p->run->site_hooks)
-		run_site(p);
-	else
-		run_cases(p);
-}
-
-static void *hooks_thread(void *p)
-{
-	run_hooks(p);
-	return NULL;
 }
 
 /* Does plugin p have hooks of this kind to run? A plugin whose earlier
@@ -334,58 +335,127 @@ static int has_hooks(const plugin *p, int site_hooks)
 	return p->case_ref != LUA_NOREF;
 }
 
-/* Every plugin's case hook over every case (site_hooks 0), or every
- * plugin's site hook (1): on a thread per plugin (or one after another when
- * threads is 1), then the changes applied in plugin order. Returns 0, or -1
- * when a hook call failed. */
-static int run_all(cb_site *site, plugin *ps, size_t n, int threads, int site_hooks)
+/* Apply the changes kept in st to the site's cases. */
+static void commit(cb_stage *st, cb_site *site)
+{
+	size_t i, n = cb_site_case_count(site);
+	cb_doc **cases = cb_xcalloc(n + 1, sizeof *cases);
+
+	for (i = 0; i < n; i++)
+		cases[i] = cb_site_case(site, i);
+	cb_stage_commit(st, cases);
+	free(cases);
+}
+
+/* Plugin p is done with its case hooks (or has none). The last plugin to be
+ * done applies the case hooks' changes and lets the site hooks read. */
+static void cases_done(hooks_run *run)
+{
+	size_t left;
+
+	pthread_mutex_lock(&run->lock);
+	left = --run->left;
+	pthread_mutex_unlock(&run->lock);
+	if (left)
+		return;
+	commit(run->cases, run->site);
+	run->t_cases = now() - run->t0;
+	cb_stage_open(run->sites);
+}
+
+/* Plugin p's case hooks, then its site hook. */
+static void run_hooks(plugin *p)
+{
+	if (has_hooks(p, 0))
+		run_cases(p);
+	cases_done(p->run);
+	if (has_hooks(p, 1))
+		run_site(p);
+	else
+		cb_stage_finish(p->run->sites, p->host.rank);
+}
+
+static void *hooks_thread(void *p)
+{
+	run_hooks(p);
+	return NULL;
+}
+
+/* Every plugin's case hooks over every case, then every plugin's site hook:
+ * on a thread per plugin, each going on to its site hook once its case
+ * hooks are done (cb_stage.h), or one after another when threads is 1;
+ * then the changes applied and the reports merged in plugin order, the case
+ * hooks' first. Returns 0, or -1 when a hook call failed. */
+static int run_all(cb_site *site, plugin *ps, size_t n, int threads, double *t_cases)
 {
 	hooks_run run;
-	cb_doc **cases;
 	size_t i, first = n;
 	int rc = 0;
 
 	run.site = site;
-	run.stage = cb_stage_new(n, cb_site_case_count(site));
-	run.site_hooks = site_hooks;
+	run.cases = cb_stage_new(n, cb_site_case_count(site));
+	run.sites = cb_stage_new(n, cb_site_case_count(site));
+	cb_stage_hold(run.sites);
+	run.left = n;
+	run.t0 = now();
+	run.t_cases = 0;
+	pthread_mutex_init(&run.lock, NULL);
 	for (i = 0; i < n; i++) {
 		plugin *p = &ps[i];
 		p->host.rank = i;
 		p->failed = 0;
-		if (!has_hooks(p, site_hooks)) {
-			cb_stage_finish(run.stage, i);
+		p->run = &run;
+		if (!has_hooks(p, 0) && !has_hooks(p, 1)) {
+			cb_stage_finish(run.cases, i);
+			cb_stage_finish(run.sites, i);
+			cases_done(&run);
+			p->run = NULL;
 			continue;
 		}
 		if (first == n)
 			first = i;
-		p->diags = cb_diag_list_new();
-		p->lua->diags = p->diags;
-		p->host.diags = p->diags;
-		p->host.stage = run.stage;
-		p->host.site_hooks = site_hooks;
-		p->host.current = (size_t)-1; /* no case yet (a site hook is given none) */
-		p->run = &run;
+		p->case_diags = cb_diag_list_new();
+		p->site_diags = cb_diag_list_new();
+		p->host.current = (size_t)-1;
 		/* The first plugin never waits: it runs on this thread, whose
 		 * memory the later stages reuse once its state is closed. */
 		if (threads != 1 && i > first)
 			p->threaded = pthread_create(&p->thread, NULL, hooks_thread, p) == 0;
 	}
-	/* What could not have a thread runs here, in plugin order: each waits
-	 * only for the plugins before it. */
+	/* What could not have a thread runs here, in plugin order: the case
+	 * hooks of each, then the site hooks (which wait for every case hook). */
 	for (i = 0; i < n; i++)
-		if (ps[i].diags && !ps[i].threaded)
-			run_hooks(&ps[i]);
+		if (ps[i].run && !ps[i].threaded) {
+			if (has_hooks(&ps[i], 0))
+				run_cases(&ps[i]);
+			cases_done(&run);
+		}
+	for (i = 0; i < n; i++)
+		if (ps[i].run && !ps[i].threaded) {
+			if (has_hooks(&ps[i], 1))
+				run_site(&ps[i]);
+			else
+				cb_stage_finish(run.sites, i);
+		}
 	for (i = 0; i < n; i++) {
 		plugin *p = &ps[i];
 		if (p->threaded)
 			pthread_join(p->thread, NULL);
 		p->threaded = 0;
-		if (p->diags) {
-			cb_diag_list_merge(cb_site_diags(site), p->diags);
-			cb_diag_list_free(p->diags);
-			p->diags = NULL;
-			p->lua->diags = cb_site_diags(site);
+	}
+	for (i = 0; i < 2 * n; i++) {
+		plugin *p = &ps[i % n];
+		cb_diag_list **l = i < n ? &p->case_diags : &p->site_diags;
+		if (*l) {
+			cb_diag_list_merge(cb_site_diags(site), *l);
+			cb_diag_list_free(*l);
+			*l = NULL;
 		}
+	}
+	for (i = 0; i < n; i++) {
+		plugin *p = &ps[i];
+		if (p->lua)
+			p->lua->diags = cb_site_diags(site);
 		p->host.diags = cb_site_diags(site);
 		p->host.stage = NULL;
 		p->host.site_hooks = 0;
@@ -393,12 +463,11 @@ static int run_all(cb_site *site, plugin *ps, size_t n, int threads, int site_ho
 		if (p->failed)
 			rc = -1;
 	}
-	cases = cb_xcalloc(cb_site_case_count(site) + 1, sizeof *cases);
-	for (i = 0; i < cb_site_case_count(site); i++)
-		cases[i] = cb_site_case(site, i);
-	cb_stage_commit(run.stage, cases);
-	cb_stage_free(run.stage);
-	free(cases);
+	commit(run.sites, site);
+	*t_cases = run.t_cases;
+	cb_stage_free(run.cases);
+	cb_stage_free(run.sites);
+	pthread_mutex_destroy(&run.lock);
 	return rc;
 }
 
@@ -464,16 +533,12 @@ int cb_plugin_run(cb_site *site, int threads)
 		ps[i].cpu += cpu() - c0;
 	}
 
-	t_cases = now();
-	if (run_all(site, ps, n, threads, 0) < 0)
-		rc = -1;
-	t_cases = now() - t_cases;
 	t_sites = now();
-	if (run_all(site, ps, n, threads, 1) < 0)
+	if (run_all(site, ps, n, threads, &t_cases) < 0)
 		rc = -1;
-	t_sites = now() - t_sites;
+	t_sites = now() - t_sites - t_cases;
 	cb_diag_add(diags, CB_NOTE, "plugin-stats", NULL, 0, 0, NULL,
-	            "plugins: case hooks %.2f s, site hooks %.2f s (%s)", t_cases, t_sites,
+	            "plugins: case hooks %.2f s, then site hooks %.2f s (%s)", t_cases, t_sites,
 	            threads == 1 ? "one plugin after another" : "side by side");
 
 	for (i = 0; i < n; i++) {

@@ -26,9 +26,10 @@
 
 /*
  * Run every configured plugin over site: the case hooks of the plugins side
- * by side, then their site hooks side by side (a thread per plugin; one
- * after another when threads is 1; threads 0 or less: one per core), with
- * the results of running them one after another (cb_stage.h). Threads also
+ * by side, then their site hooks side by side, each plugin's once its own
+ * case hooks are done (a thread per plugin; one after another when threads
+ * is 1; threads 0 or less: one per core), with the results of running them
+ * one after another (cb_stage.h). Threads also
  * bounds what helpers such as idx:rank_all use. Errors (a plugin that fails,
  * runs out of budget, or reports with site:error) go to the site's diagnostics
  * as `plugins/x.lua:LINE: message (while processing content/cases/y.md)`

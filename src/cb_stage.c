@@ -25,6 +25,7 @@ struct cb_stage {
 	layer *layers;  /* [p * cases + i] */
 	size_t *done;   /* per plugin: how many cases it is done with */
 	unsigned char *finished; /* per plugin: cb_stage_finish was called */
+	int held;                /* cb_stage_hold, until cb_stage_open */
 	pthread_mutex_t lock;
 	pthread_cond_t moved;
 };
@@ -93,12 +94,29 @@ void cb_stage_finish(cb_stage *st, size_t p)
 	pthread_mutex_unlock(&st->lock);
 }
 
-/* Are the plugins before p done with n cases (all: finished)? Under the
- * lock. */
+void cb_stage_hold(cb_stage *st)
+{
+	pthread_mutex_lock(&st->lock);
+	st->held = 1;
+	pthread_mutex_unlock(&st->lock);
+}
+
+void cb_stage_open(cb_stage *st)
+{
+	pthread_mutex_lock(&st->lock);
+	st->held = 0;
+	pthread_cond_broadcast(&st->moved);
+	pthread_mutex_unlock(&st->lock);
+}
+
+/* Is the stage open, and are the plugins before p done with n cases (all:
+ * finished)? Under the lock. */
 static int ready(const cb_stage *st, size_t p, size_t n, int all)
 {
 	size_t r;
 
+	if (st->held)
+		return 0;
 	for (r = 0; r < p; r++)
 		if (st->done[r] < n || (all && !st->finished[r]))
 			return 0;

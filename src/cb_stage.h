@@ -27,6 +27,10 @@
  * may change any case, so a plugin is done with a case only when its site
  * hook has returned (cb_stage_finish), and plugin p's reads of cases wait
  * for every site hook before it, while its changes wait in its layers.
+ * A plugin's site hook starts as soon as its own case hooks are done, while
+ * later plugins' case hooks may still run: the site hooks' stage is held
+ * (cb_stage_hold) until the case hooks' stage is committed, so every read
+ * of what a hook may change waits for that too.
  *
  * Thread safety: cb_stage_done and cb_stage_wait may be called from any
  * thread. Layer p of any case is written only by plugin p's thread; it is
@@ -53,6 +57,11 @@ void cb_stage_done(cb_stage *st, size_t p, size_t n);
  * nothing more (a plugin stopped early, or without a hook for this stage,
  * says so at once). Every plugin must finish, or later ones wait forever. */
 void cb_stage_finish(cb_stage *st, size_t p);
+/* Hold the stage: until cb_stage_open, cb_stage_wait and cb_stage_wait_all
+ * block for every plugin, the first one included. */
+void cb_stage_hold(cb_stage *st);
+/* Let held waits go on (call once what the stage's hooks read is ready). */
+void cb_stage_open(cb_stage *st);
 /* Block until every plugin before p is done with case i. */
 void cb_stage_wait(cb_stage *st, size_t p, size_t i);
 /* Block until every plugin before p has finished (cb_stage_finish). */

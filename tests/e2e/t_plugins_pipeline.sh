@@ -173,6 +173,50 @@ check_site_hooks() {
 both_ways sites check_site_hooks
 contains "$ERR" "(one plugin after another)"
 
+# A site hook starts as soon as its own plugin's case hooks are done, while
+# the case hooks of the plugins after it still run: early's site hook first
+# sets values (kept apart: slow's case hooks never see them), then reads
+# what slow's case hooks did to every case and the free page, and adds a
+# page, which comes after the one slow asked for from a case hook (same
+# title, so the navigation keeps the order they were added in).
+cat >"$src/plugins/early.lua" <<'EOS'
+return {case = function(c) c:set("early", c.slug) end,
+site = function(site)
+  for _, d in ipairs(site.cases) do d:set("early_site", true) end
+  for _, d in ipairs(site.cases) do
+    assert(d:get("late") == "late:" .. d.slug, "early's site hook does not see slow's value of " .. d.slug)
+    local phase = d.facets.phase
+    assert(phase and phase[#phase].term == "co-delivery", "early's site hook misses slow's facet of " .. d.slug)
+  end
+  assert(site:case("c40"):section("context").omitted, "early's site hook misses slow's c:omit")
+  assert(not site:case("c39"):section("context").omitted, "c39's section is omitted")
+  site:page{path = "early.html", template = "probe", title = "Added", nav = true}
+  site:note(nil, nil, "early saw every case")
+end}
+EOS
+cat >"$src/plugins/slow.lua" <<'EOS'
+return {case = function(c, site)
+  local spin = 0
+  for round = 1, 2000 do spin = spin + round % 7 end
+  for _, d in ipairs(site.cases) do
+    assert(d:get("early_site") == nil, "slow's case hook sees early's site hook's value of " .. d.slug)
+  end
+  assert(c:get("early") == c.slug, "slow does not see early's value")
+  c:set("late", "late:" .. c.slug)
+  c:facet("phase", "co-delivery")
+  if c.slug == "c40" then c:omit("context") end
+  if c.slug == "a" then site:page{path = "slow.html", template = "probe", title = "Added", nav = true} end
+end}
+EOS
+printf 'title: "Pipeline"\ntheme: probe\nplugins: [early, slow]\n' >"$src/casebook.yml"
+check_early_site_hook() {
+	contains "$ERR" "early saw every case"
+	order_is "pages of case and site hooks (-j $2)" 'href="slow.html">Added href="early.html">Added ' \
+		"$(grep -o 'href="[a-z]*\.html">Added' "$1/index.html" | head -2)"
+	file_lacks "$1/cases/c40.html" '<h2 id="context">'
+}
+both_ways early check_early_site_hook
+
 # A case hook changes only its own case.
 printf '%s\n' 'return {case = function(c, site)
   if c.slug == "a" then site:case("b"):set("x", 1) end
