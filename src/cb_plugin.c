@@ -64,6 +64,8 @@ typedef struct plugin {
 	hooks_run *run;      /* while its hooks run */
 	pthread_t thread;
 	int threaded;
+	int loaded;           /* it had a Lua state (the stats are reported) */
+	size_t mem_peak;      /* its state's, once closed */
 	double seconds, cpu;  /* in all: loading, case hooks, site hook */
 	double case_cpu, site_cpu;
 } plugin;
@@ -199,6 +201,7 @@ static int load_plugin(cb_site *site, plugin *p, cb_source *src, const cb_config
 	o.memory = (size_t)cb_config_plugin_memory(cfg);
 	o.diags = diags;
 	p->lua = cb_lua_new(&o);
+	p->loaded = p->lua != NULL;
 	if (!p->lua) {
 		free(code);
 		return -1;
@@ -363,6 +366,17 @@ static void cases_done(hooks_run *run)
 	cb_stage_open(run->sites);
 }
 
+/* Close plugin p's state once its hooks are done (on its own thread, beside
+ * the hooks still running), keeping what the stats need. */
+static void close_state(plugin *p)
+{
+	if (!p->lua)
+		return;
+	p->mem_peak = cb_lua_memory_peak(p->lua);
+	cb_lua_free(p->lua);
+	p->lua = NULL;
+}
+
 /* Plugin p's case hooks, then its site hook. */
 static void run_hooks(plugin *p)
 {
@@ -373,6 +387,7 @@ static void run_hooks(plugin *p)
 		run_site(p);
 	else
 		cb_stage_finish(p->run->sites, p->host.rank);
+	close_state(p);
 }
 
 static void *hooks_thread(void *p)
@@ -436,6 +451,7 @@ static int run_all(cb_site *site, plugin *ps, size_t n, int threads, double *t_c
 				run_site(&ps[i]);
 			else
 				cb_stage_finish(run.sites, i);
+			close_state(&ps[i]);
 		}
 	for (i = 0; i < n; i++) {
 		plugin *p = &ps[i];
@@ -542,13 +558,13 @@ int cb_plugin_run(cb_site *site, int threads)
 	            threads == 1 ? "one plugin after another" : "side by side");
 
 	for (i = 0; i < n; i++) {
-		if (ps[i].lua)
+		close_state(&ps[i]);
+		if (ps[i].loaded)
 			cb_diag_add(diags, CB_NOTE, "plugin-stats", ps[i].path, 0, 0, NULL,
 			            "plugin '%s': %.3f s (%.3f s of CPU: case hooks %.3f s, site hook "
 			            "%.3f s), at most %.1f MB of Lua memory",
 			            ps[i].name, ps[i].seconds, ps[i].cpu, ps[i].case_cpu, ps[i].site_cpu,
-			            (double)cb_lua_memory_peak(ps[i].lua) / (1024.0 * 1024.0));
-		cb_lua_free(ps[i].lua);
+			            (double)ps[i].mem_peak / (1024.0 * 1024.0));
 		free(ps[i].name);
 		free(ps[i].path);
 	}
