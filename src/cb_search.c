@@ -733,30 +733,69 @@ static void free_index(void *p)
 	free(w);
 }
 
-/* Recording cases' words on several threads: cases [from, to) of a chunk,
- * each recorded into recs[i - from] unless have[i - from] (replayed from
- * the cache). */
+/* The cases' words are recorded on every thread, a chunk of cases at a
+ * time, and added to the index in site order: while the threads record a
+ * chunk, the first of them to start adds the chunk recorded before it. In
+ * an edition build, a case indexed for another edition is added again from
+ * what was recorded then, without reading it, and what is recorded is kept
+ * for the editions after. */
 #define INDEX_CHUNK 512
 typedef struct index_chunk {
-	cb_render *r;
-	size_t from, to;
-	atomic_size_t next;
-	cb_buf *recs;
-	const char *have;
+	size_t from, to;                         /* cases [from, to) */
+	cb_buf recs[INDEX_CHUNK];                /* case from + i's words */
+	char have[INDEX_CHUNK];                  /* recs[i] came from the cache */
+	char keys[INDEX_CHUNK][CB_OID_HEXSZ + 1]; /* its key in the cache, or "" */
 } index_chunk;
+
+typedef struct index_run {
+	cb_render *r;
+	cb_search *s;
+	cb_cache *cache;
+	index_chunk *cur;  /* being recorded */
+	index_chunk *prev; /* recorded, to add to the index (or NULL) */
+	atomic_size_t next;
+	atomic_flag adding; /* a thread has taken prev */
+} index_run;
+
+/* Add chunk c's recordings to the index, in order, and keep the new ones. */
+static void add_chunk(index_run *run, index_chunk *c)
+{
+	size_t i;
+
+	for (i = c->from; i < c->to; i++) {
+		cb_buf *rec = &c->recs[i - c->from];
+		if (cb_search_replay(run->s, rec->ptr, rec->len) < 0 && c->have[i - c->from]) {
+			/* A kept recording that does not read back: index anew. */
+			cb_buf scratch = CB_BUF_INIT;
+			cb_buf_clear(rec);
+			cb_search_record_only(run->s, rec);
+			index_case(run->r, run->s, i, &scratch);
+			cb_search_record_only(run->s, NULL);
+			cb_buf_dispose(&scratch);
+			cb_search_replay(run->s, rec->ptr, rec->len);
+			c->have[i - c->from] = 0;
+		}
+		if (!c->have[i - c->from] && c->keys[i - c->from][0])
+			cb_cache_blob_put(run->cache, c->keys[i - c->from], rec->ptr, rec->len);
+	}
+}
 
 static void *index_worker(void *arg)
 {
-	index_chunk *c = arg;
-	cb_search *rec = cb_search_new();
+	index_run *run = arg;
+	index_chunk *c = run->cur;
+	cb_search *rec;
 	cb_buf scratch = CB_BUF_INIT;
 	size_t i;
 
-	while ((i = atomic_fetch_add(&c->next, 1)) < c->to - c->from) {
+	if (run->prev && !atomic_flag_test_and_set(&run->adding))
+		add_chunk(run, run->prev);
+	rec = cb_search_new();
+	while ((i = atomic_fetch_add(&run->next, 1)) < c->to - c->from) {
 		if (c->have[i])
 			continue;
 		cb_search_record_only(rec, &c->recs[i]);
-		index_case(c->r, rec, c->from + i, &scratch);
+		index_case(run->r, rec, c->from + i, &scratch);
 	}
 	cb_search_record_only(rec, NULL);
 	cb_buf_dispose(&scratch);
@@ -771,57 +810,44 @@ void cb_search_generate(cb_render *r)
 	cb_value *info = cb_value_new_map();
 	cb_cache *cache = cb_render_cache(r);
 	written *w;
-	size_t i, nt, nd, n = cb_site_case_count(site), from;
+	size_t i, k, nt, nd, n = cb_site_case_count(site), from;
 	int threads = cb_render_threads(r);
-	cb_buf recs[INDEX_CHUNK];
-	char have[INDEX_CHUNK], keys[INDEX_CHUNK][CB_OID_HEXSZ + 1];
+	index_chunk *chunks = cb_xcalloc(2, sizeof *chunks);
+	index_run run;
 
-	/* The cases' words are recorded on every thread, a chunk at a time, and
-	 * added in site order. In an edition build, a case indexed for another
-	 * edition is added again from what was recorded then, without reading
-	 * it, and what is recorded is kept for the editions after. */
-	for (i = 0; i < INDEX_CHUNK; i++)
-		recs[i] = (cb_buf)CB_BUF_INIT;
-	for (from = 0; from < n; from += INDEX_CHUNK) {
-		size_t to = from + INDEX_CHUNK < n ? from + INDEX_CHUNK : n;
-		index_chunk c;
+	run.r = r;
+	run.s = s;
+	run.cache = cache;
+	run.prev = NULL;
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < INDEX_CHUNK; i++)
+			chunks[k].recs[i] = (cb_buf)CB_BUF_INIT;
+	for (from = 0, k = 0; from < n; from += INDEX_CHUNK, k ^= 1) {
+		index_chunk *c = &chunks[k];
 
-		for (i = from; i < to; i++) {
-			cb_buf_clear(&recs[i - from]);
-			have[i - from] = 0;
-			keys[i - from][0] = '\0';
-			if (cache && cb_render_case_key(r, i, "search", keys[i - from]) == 0)
-				have[i - from] = (char)cb_cache_blob_get(cache, keys[i - from],
-				                                         &recs[i - from]);
+		c->from = from;
+		c->to = from + INDEX_CHUNK < n ? from + INDEX_CHUNK : n;
+		for (i = c->from; i < c->to; i++) {
+			char *key = c->keys[i - from];
+			cb_buf_clear(&c->recs[i - from]);
+			c->have[i - from] = 0;
+			if (cache && cb_render_case_key(r, i, "search", key) == 0)
+				c->have[i - from] = (char)cb_cache_blob_get(cache, key, &c->recs[i - from]);
 			else
-				keys[i - from][0] = '\0';
+				key[0] = '\0';
 		}
-		c.r = r;
-		c.from = from;
-		c.to = to;
-		c.recs = recs;
-		c.have = have;
-		atomic_init(&c.next, 0);
-		cb_pool_run(threads, index_worker, &c);
-		for (i = from; i < to; i++) {
-			cb_buf *rec = &recs[i - from];
-			if (cb_search_replay(s, rec->ptr, rec->len) < 0 && have[i - from]) {
-				/* A kept recording that does not read back: index anew. */
-				cb_buf scratch = CB_BUF_INIT;
-				cb_buf_clear(rec);
-				cb_search_record_only(s, rec);
-				index_case(r, s, i, &scratch);
-				cb_search_record_only(s, NULL);
-				cb_buf_dispose(&scratch);
-				cb_search_replay(s, rec->ptr, rec->len);
-				have[i - from] = 0;
-			}
-			if (!have[i - from] && keys[i - from][0])
-				cb_cache_blob_put(cache, keys[i - from], rec->ptr, rec->len);
-		}
+		run.cur = c;
+		atomic_init(&run.next, 0);
+		atomic_flag_clear(&run.adding);
+		cb_pool_run(threads, index_worker, &run);
+		run.prev = c;
 	}
-	for (i = 0; i < INDEX_CHUNK; i++)
-		cb_buf_dispose(&recs[i]);
+	if (run.prev)
+		add_chunk(&run, run.prev);
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < INDEX_CHUNK; i++)
+			cb_buf_dispose(&chunks[k].recs[i]);
+	free(chunks);
 	nt = cb_search_plan(s, CB_SEARCH_PART_SIZE, &nd);
 	w = cb_xmalloc(sizeof *w);
 	w->s = s;
