@@ -97,7 +97,9 @@ typedef struct cb_md_opts {
 	const char *find_word;
 } cb_md_opts;
 
-/* Call once before parsing (registers cmark-gfm's extensions). */
+/* Call once before any parsing, on one thread: registers cmark-gfm's
+ * extensions and sets up its table of special characters so that documents
+ * may be parsed on several threads at once (see cb_md.c). */
 void cb_md_init(void);
 
 /*

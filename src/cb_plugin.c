@@ -432,8 +432,9 @@ static int run_all(cb_site *site, plugin *ps, size_t n, int threads, double *t_c
 		p->case_diags = cb_diag_list_new();
 		p->site_diags = cb_diag_list_new();
 		p->host.current = (size_t)-1;
-		/* The first plugin never waits: it runs on this thread, whose
-		 * memory the later stages reuse once its state is closed. */
+		/* The first plugin runs on this thread (its case hooks never
+		 * wait), whose memory the later stages reuse once its state is
+		 * closed. */
 		if (threads != 1 && i > first)
 			p->threaded = pthread_create(&p->thread, NULL, hooks_thread, p) == 0;
 	}
@@ -549,7 +550,7 @@ int cb_plugin_run(cb_site *site, int threads)
 		ps[i].cpu += cpu() - c0;
 	}
 
-	t_sites = now();
+	t_sites = now(); /* the start, then the site hooks' time after the case hooks' */
 	if (run_all(site, ps, n, threads, &t_cases) < 0)
 		rc = -1;
 	t_sites = now() - t_sites - t_cases;
