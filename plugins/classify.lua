@@ -263,6 +263,12 @@ local function rank_cases()
   end
 end
 
+-- The pages the site hook makes, asked for at its end: until every case
+-- hook is done, site:page would wait (docs/plugins.md), and the work of
+-- making them runs meanwhile.
+local pages = {}
+local function add_page(p) pages[#pages + 1] = p end
+
 local function case_list(entries)
   rank_cases()
   local keys = {}
@@ -285,7 +291,7 @@ local function vocab_pages(site, rec)
     terms[#terms + 1] = {id = tid, label = rec.labels[tid], definition = t.definition,
                          citation = t.citation, count = #cases,
                          count_text = count_text(#cases, "case"), url = url}
-    site:page{path = url, template = "term", title = rec.labels[tid] .. " · " .. (tax.title or rec.name),
+    add_page{path = url, template = "term", title = rec.labels[tid] .. " · " .. (tax.title or rec.name),
               data = {taxonomy = {name = rec.name, title = tax.title or rec.name,
                                   url = rec.name .. "/index.html"},
                       term = {id = tid, label = rec.labels[tid], definition = t.definition,
@@ -296,7 +302,7 @@ local function vocab_pages(site, rec)
   for _ in pairs(classified) do n = n + 1 end
   local summary_text = string.format("%d of %d cases have a term of this vocabulary " ..
                                      "(front-matter field “%s”).", n, #all_cases, rec.field)
-  site:page{path = rec.name .. "/index.html", template = "taxonomy", title = tax.title or rec.name,
+  add_page{path = rec.name .. "/index.html", template = "taxonomy", title = tax.title or rec.name,
             data = {taxonomy = {name = rec.name, title = tax.title or rec.name,
                                 description = tax.description, field = rec.field},
                     sources = tax.citations and #tax.citations > 0 and {items = tax.citations} or nil,
@@ -333,7 +339,7 @@ local function matrix_table(site, rows, cols)
       local cell = {count = #entries, url = false, label = title}
       if #entries > 0 then
         cell.url = cell_name(rows.name, rt, cols.name, ct)
-        site:page{path = cell.url, template = "case-list", title = title,
+        add_page{path = cell.url, template = "case-list", title = title,
                   data = {heading = title,
                           lead = string.format("Cases classified as %s “%s” and %s “%s”.",
                                                rows.tax.title or rows.name, rows.labels[rt],
@@ -358,7 +364,7 @@ local function site_hook(site)
   setup(site)
   local settings = site.settings
   for _, rec in ipairs(vocabs) do vocab_pages(site, rec) end
-  site:page{path = "vocabularies.html", template = "vocabularies", title = "Vocabularies",
+  add_page{path = "vocabularies.html", template = "vocabularies", title = "Vocabularies",
             nav = true, nav_order = 40, data = {}}
 
   -- The matrix.
@@ -381,7 +387,7 @@ local function site_hook(site)
     end
   end
   if #tables > 0 then
-    site:page{path = "matrix.html", template = "matrix", title = "Matrix", nav = true,
+    add_page{path = "matrix.html", template = "matrix", title = "Matrix", nav = true,
               nav_order = 30, data = {tables = tables, charts = charts}}
   end
 
@@ -399,6 +405,7 @@ local function site_hook(site)
                  {code = "classify-settings"})
     end
   end
+  for _, p in ipairs(pages) do site:page(p) end
   if #home > 0 then site:set("charts", {items = home}) end
 end
 
