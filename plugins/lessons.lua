@@ -86,6 +86,15 @@ end
 -- case's slug and the lesson's own text (folded, spaces collapsed). Other
 -- lessons moving, being added or removed never change it; editing the
 -- lesson's text does.
+-- s with every run of spaces made one space. Most lessons have none to
+-- collapse, which plain searches tell faster than a pattern would.
+local function squash(s)
+  for _, ws in ipairs{"  ", "\n", "\t", "\r", "\f", "\v"} do
+    if s:find(ws, 1, true) then return (s:gsub("%s+", " ")) end
+  end
+  return s
+end
+
 local function lesson_id(slug, folded)
   local words = {}
   for w in folded:gmatch("%w+") do
@@ -94,7 +103,7 @@ local function lesson_id(slug, folded)
   end
   local stem = table.concat(words, "-")
   if #stem > 40 then stem = stem:sub(1, 40):gsub("%-[^%-]*$", "") end
-  local hash = casebook.hash(slug .. "\n" .. folded:gsub("%s+", " "), 6)
+  local hash = casebook.hash(slug .. "\n" .. squash(folded), 6)
   return "lesson-" .. (stem ~= "" and (stem .. "-") or "") .. hash
 end
 

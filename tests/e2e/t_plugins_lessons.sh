@@ -66,6 +66,13 @@ file_contains "$watch" 'Invite the neighbours to the first walk.</div><p class="
 sed -i 's/Celebrate small wins together./Celebrate small wins together, often./' "$w"
 run_cb build -s "$src" -q
 file_lacks "$watch" "$(printf '%s\n' "$ids_before" | grep celebrate)"
+# A lesson wrapped over two lines, with a double space, keeps its id: in the
+# text the id is made from, every run of spaces and line breaks is one space.
+sed -i 's/^- Recruit through people residents already know\./- Recruit through  people\n  residents already know./' "$w"
+grep -q '^  residents already know\.' "$w" || fail "the lesson was not wrapped"
+run_cb build -s "$src" -q
+expect_rc 0
+file_contains "$watch" "<li id=\"$rid\" class=\"lesson\">"
 
 # Loose lists (blank lines between items): the marker goes, the paragraph stays.
 printf -- '- Listen to clients before deciding. [theme: trust]\n\n- Keep the agenda short.\n' > "$TMP/tail"
