@@ -279,7 +279,7 @@ local function case_list(entries)
   return out
 end
 
-local function vocab_pages(site, rec)
+local function vocab_pages(rec)
   local tax = rec.tax
   local terms = {}
   local classified = {}
@@ -315,7 +315,7 @@ local function cell_name(a, ta, b, tb)
 end
 
 -- A cross tabulation of rows x cols: every count links to its cases.
-local function matrix_table(site, rows, cols)
+local function matrix_table(rows, cols)
   local header = {}
   for _, ct in ipairs(cols.list) do
     header[#header + 1] = {label = cols.labels[ct], url = cols.name .. "/" .. ct .. ".html"}
@@ -363,7 +363,7 @@ end
 local function site_hook(site)
   setup(site)
   local settings = site.settings
-  for _, rec in ipairs(vocabs) do vocab_pages(site, rec) end
+  for _, rec in ipairs(vocabs) do vocab_pages(rec) end
   add_page{path = "vocabularies.html", template = "vocabularies", title = "Vocabularies",
             nav = true, nav_order = 40, data = {}}
 
@@ -377,7 +377,7 @@ local function site_hook(site)
         "classify.matrix: %s × %s: both must be vocabularies that classify a field",
         tostring(p[1]), tostring(p[2])), {code = "classify-settings"})
     else
-      tables[#tables + 1] = matrix_table(site, rows, cols)
+      tables[#tables + 1] = matrix_table(rows, cols)
       for _, rec in ipairs{rows, cols} do
         if not charted[rec.name] then
           charted[rec.name] = true

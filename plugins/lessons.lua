@@ -82,10 +82,6 @@ local function theme_by_keywords(folded)
   return best
 end
 
--- A stable id: "lesson-" .. the first words of the lesson .. a hash of the
--- case's slug and the lesson's own text (folded, spaces collapsed). Other
--- lessons moving, being added or removed never change it; editing the
--- lesson's text does.
 -- s with every run of spaces made one space. Most lessons have none to
 -- collapse, which plain searches tell faster than a pattern would.
 local function squash(s)
@@ -95,6 +91,10 @@ local function squash(s)
   return s
 end
 
+-- A stable id: "lesson-" .. the first words of the lesson .. a hash of the
+-- case's slug and the lesson's own text (folded, spaces collapsed). Other
+-- lessons moving, being added or removed never change it; editing the
+-- lesson's text does.
 local function lesson_id(slug, folded)
   local words = {}
   for w in folded:gmatch("%w+") do

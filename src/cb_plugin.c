@@ -377,12 +377,18 @@ static void close_state(plugin *p)
 	p->lua = NULL;
 }
 
-/* Plugin p's case hooks, then its site hook. */
-static void run_hooks(plugin *p)
+/* Plugin p's case hooks (if any); then it is done with the case hooks. */
+static void case_part(plugin *p)
 {
 	if (has_hooks(p, 0))
 		run_cases(p);
 	cases_done(p->run);
+}
+
+/* Plugin p's site hook (if any); then it is done with the site hooks and
+ * its state is closed. */
+static void site_part(plugin *p)
+{
 	if (has_hooks(p, 1))
 		run_site(p);
 	else
@@ -390,9 +396,13 @@ static void run_hooks(plugin *p)
 	close_state(p);
 }
 
-static void *hooks_thread(void *p)
+/* Plugin p's case hooks, then its site hook, on its own thread. */
+static void *hooks_thread(void *arg)
 {
-	run_hooks(p);
+	plugin *p = arg;
+
+	case_part(p);
+	site_part(p);
 	return NULL;
 }
 
@@ -441,19 +451,11 @@ static int run_all(cb_site *site, plugin *ps, size_t n, int threads, double *t_c
 	/* What could not have a thread runs here, in plugin order: the case
 	 * hooks of each, then the site hooks (which wait for every case hook). */
 	for (i = 0; i < n; i++)
-		if (ps[i].run && !ps[i].threaded) {
-			if (has_hooks(&ps[i], 0))
-				run_cases(&ps[i]);
-			cases_done(&run);
-		}
+		if (ps[i].run && !ps[i].threaded)
+			case_part(&ps[i]);
 	for (i = 0; i < n; i++)
-		if (ps[i].run && !ps[i].threaded) {
-			if (has_hooks(&ps[i], 1))
-				run_site(&ps[i]);
-			else
-				cb_stage_finish(run.sites, i);
-			close_state(&ps[i]);
-		}
+		if (ps[i].run && !ps[i].threaded)
+			site_part(&ps[i]);
 	for (i = 0; i < n; i++) {
 		plugin *p = &ps[i];
 		if (p->threaded)
