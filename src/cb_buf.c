@@ -9,7 +9,7 @@
 
 char cb_buf__empty[1];
 
-void cb_buf_grow(cb_buf *b, size_t extra)
+void cb_buf__grow(cb_buf *b, size_t extra)
 {
 	size_t need = cb_mem_add(cb_mem_add(b->len, extra), 1);
 	size_t cap;
@@ -41,13 +41,6 @@ void cb_buf_put(cb_buf *b, const char *data, size_t len)
 void cb_buf_puts(cb_buf *b, const char *s)
 {
 	cb_buf_put(b, s, strlen(s));
-}
-
-void cb_buf_putc(cb_buf *b, char c)
-{
-	cb_buf_grow(b, 1);
-	b->ptr[b->len++] = c;
-	b->ptr[b->len] = '\0';
 }
 
 void cb_buf_vprintf(cb_buf *b, const char *fmt, va_list ap)

@@ -29,14 +29,27 @@ typedef struct cb_buf {
 extern char cb_buf__empty[1];
 #define CB_BUF_INIT { cb_buf__empty, 0, 0 }
 
-/* Make sure at least `extra` more bytes fit. */
-void cb_buf_grow(cb_buf *b, size_t extra);
+/* The growing behind cb_buf_grow, when the room left is too small. */
+void cb_buf__grow(cb_buf *b, size_t extra);
+
+/* Make sure at least `extra` more bytes fit. Inline: the buffers are written
+ * a few bytes at a time, and the room is nearly always there. */
+static inline void cb_buf_grow(cb_buf *b, size_t extra)
+{
+	if (b->cap == 0 || extra >= b->cap - b->len)
+		cb_buf__grow(b, extra);
+}
 /* Append len bytes. */
 void cb_buf_put(cb_buf *b, const char *data, size_t len);
 /* Append a NUL-terminated string. */
 void cb_buf_puts(cb_buf *b, const char *s);
 /* Append one byte. */
-void cb_buf_putc(cb_buf *b, char c);
+static inline void cb_buf_putc(cb_buf *b, char c)
+{
+	cb_buf_grow(b, 1);
+	b->ptr[b->len++] = c;
+	b->ptr[b->len] = '\0';
+}
 /* Append formatted text. */
 void cb_buf_printf(cb_buf *b, const char *fmt, ...) CB_PRINTF(2, 3);
 /* Append formatted text from a va_list. */
