@@ -80,8 +80,15 @@ size_t cb_text_find_word(const char *s, size_t len, size_t from, const char *wor
 {
 	size_t i;
 
+	if (wl == 0)
+		return len;
 	for (i = from; i + wl <= len; i++) {
-		if (memcmp(s + i, word, wl) != 0)
+		/* memchr finds the candidates: most bytes are not word[0]. */
+		const char *p = memchr(s + i, word[0], len - wl + 1 - i);
+		if (!p)
+			break;
+		i = (size_t)(p - s);
+		if (memcmp(s + i + 1, word + 1, wl - 1) != 0)
 			continue;
 		if (i > 0 && word_byte((unsigned char)s[i - 1]))
 			continue;

@@ -374,6 +374,13 @@ static void test_find_word(void **state)
 	assert_int_equal(f->col, 7);
 	assert_null(cb_md_found_at(md, 8));
 	cb_md_free(md);
+	/* A candidate that starts inside a longer word, one right after it,
+	 * and one that ends the text. */
+	md = parse_find("TTODO TODOTODO TODO xTODO TODO", "TODO", d);
+	assert_int_equal(cb_md_found_count(md), 2);
+	assert_int_equal(cb_md_found_at(md, 0)->col, 16);
+	assert_int_equal(cb_md_found_at(md, 1)->col, 27);
+	cb_md_free(md);
 	/* Nothing asked, nothing found. */
 	md = parse("TODO\n", 0, d);
 	assert_int_equal(cb_md_found_count(md), 0);
