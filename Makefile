@@ -195,4 +195,5 @@ format:
 lint:
 	clang-tidy src/*.c -- $(BASE_CFLAGS) $(PKG_CFLAGS)
 
--include $(REL_OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(FUZZ_OBJS:.o=.d) build/rel/main.d build/san/main.d
+-include $(REL_OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(TSAN_OBJS:.o=.d) $(FUZZ_OBJS:.o=.d) build/rel/main.d \
+         build/san/main.d build/tsan/main.d
