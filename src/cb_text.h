@@ -17,8 +17,8 @@ size_t cb_text_distance(const char *a, const char *b, size_t max);
 const char *cb_text_suggest(const char *word, const char *const *candidates, size_t n);
 
 /* Offset of the first whole-word occurrence of word (wl bytes) in
- * s[from..len), or len when there is none. A whole word has no letter,
- * digit, '_' or non-ASCII byte right before or after it. */
+ * s[from..len), or len when there is none (or wl is 0). A whole word has no
+ * letter, digit, '_' or non-ASCII byte right before or after it. */
 size_t cb_text_find_word(const char *s, size_t len, size_t from, const char *word, size_t wl);
 
 /* A hash of len bytes, for hash tables in memory (not for security, and not
