@@ -441,7 +441,6 @@ static int run_all(cb_site *site, plugin *ps, size_t n, int threads, double *t_c
 			first = i;
 		p->case_diags = cb_diag_list_new();
 		p->site_diags = cb_diag_list_new();
-		p->host.current = (size_t)-1;
 		/* The first plugin runs on this thread (its case hooks never
 		 * wait), whose memory the later stages reuse once its state is
 		 * closed. */
