@@ -624,7 +624,7 @@ int cb_build_run(const cb_build_opts *opts, cb_diag_list *diags, cb_build_result
 
 		out_dir = opts->out_dir ? cb_xstrdup(opts->out_dir) : cb_xasprintf("%s/site", src_real);
 		t_key = now();
-		reuse = cb_reuse_open(cache_dir);
+		reuse = cb_reuse_open(cache_dir, opts->threads);
 		free(cache_dir);
 		out_real = real_or_planned(out_dir);
 		build_key(reuse, opts, src_real, out_real, key, &ed_env);

@@ -24,6 +24,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,7 @@
 #include <unistd.h>
 
 #include "cb_fs.h"
+#include "cb_pool.h"
 #include "cb_git.h"
 #include "cb_mem.h"
 #include "cb_value.h"
@@ -60,6 +62,7 @@ typedef struct site_rec {
 
 struct cb_reuse {
 	char *dir;
+	int threads; /* for keying (-j) */
 	/* From the file. */
 	char *key, *out;
 	cb_reuse_result res;
@@ -370,7 +373,7 @@ static int read_record(cb_reuse *c, char *line)
 	return 0;
 }
 
-cb_reuse *cb_reuse_open(const char *dir)
+cb_reuse *cb_reuse_open(const char *dir, int threads)
 {
 	cb_reuse *c = cb_xcalloc(1, sizeof *c);
 	char *path = cb_xasprintf("%s/build.cache", dir), *data = NULL, *line, *nl;
@@ -378,6 +381,7 @@ cb_reuse *cb_reuse_open(const char *dir)
 	int ok = 0, r = 0;
 
 	c->dir = cb_xstrdup(dir);
+	c->threads = threads;
 	c->index = cb_value_new_map();
 	if (cb_fs_read(path, 0, &data, &len) < 0 || memchr(data, '\0', len))
 		goto out;
@@ -417,68 +421,149 @@ void cb_reuse_free(cb_reuse *c)
 
 /* ---- keys -------------------------------------------------------------------------- */
 
-void cb_reuse_key_file(cb_reuse *c, const char *path, cb_buf *key)
-{
-	struct stat st;
-	unsigned long long size, sec, nsec, ino;
-	const cb_value *iv;
-	stat_entry *e;
-	char *data = NULL;
-	size_t len;
-	int rc;
+/* One file to key. The stat cache is looked up and updated on the calling
+ * thread; only reading and hashing the files it does not know runs on
+ * several (key_hash). */
+typedef struct key_job {
+	char *path;
+	char *line;   /* what the key gets for it, once known */
+	struct stat st; /* lstat before reading */
+	long entry;   /* its stat cache entry, or -1 */
+	char id[CB_OID_HEXSZ + 1];
+	int rc;       /* reading: 0, a CB_FS_* error, or 1 when hashing failed */
+	int stable;   /* the same size, time and inode after reading as before */
+} key_job;
 
-	if (lstat(path, &st) < 0) {
-		cb_buf_printf(key, "%s missing\n", path);
-		return;
-	}
-	if (S_ISLNK(st.st_mode)) {
-		char target[4096];
-		ssize_t n = readlink(path, target, sizeof target - 1);
-		target[n > 0 ? n : 0] = '\0';
-		cb_buf_printf(key, "%s link %s\n", path, target);
-		return;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		cb_buf_printf(key, "%s other\n", path);
-		return;
-	}
-	stat_of(&st, &size, &sec, &nsec, &ino);
-	iv = cb_value_getc(c->index, path);
-	e = iv ? &c->stats[cb_value_int(iv)] : NULL;
-	if (e && e->size == size && e->sec == sec && e->nsec == nsec && e->ino == ino) {
-		e->used = 1;
-		cb_buf_printf(key, "%s %s\n", path, e->id);
-		return;
-	}
-	rc = cb_fs_read(path, 0, &data, &len);
-	if (rc < 0) {
-		cb_buf_printf(key, "%s unreadable %d\n", path, rc);
-		return;
-	}
-	if (!e)
-		e = add_stat(c, path);
-	if (cb_git_hash_blob(data, len, e->id) < 0) {
+typedef struct key_run {
+	key_job *v;
+	size_t *todo; /* indices into v of the files to read and hash */
+	size_t n_todo;
+	atomic_size_t next;
+} key_run;
+
+static void *key_hash(void *arg)
+{
+	key_run *run = arg;
+	size_t t;
+
+	while ((t = atomic_fetch_add(&run->next, 1)) < run->n_todo) {
+		key_job *j = &run->v[run->todo[t]];
+		struct stat st;
+		char *data = NULL;
+		size_t len;
+
+		j->rc = cb_fs_read(j->path, 0, &data, &len);
+		if (j->rc < 0)
+			continue;
+		if (cb_git_hash_blob(data, len, j->id) < 0)
+			j->rc = 1;
 		free(data);
-		e->used = 0;
-		cb_buf_printf(key, "%s unhashed\n", path);
-		return;
+		/* A file changed while it was read is keyed by what was read,
+		 * but its stat is not trusted for next time. */
+		j->stable = lstat(j->path, &st) == 0 && st.st_size == j->st.st_size &&
+		            st.st_mtim.tv_sec == j->st.st_mtim.tv_sec &&
+		            st.st_mtim.tv_nsec == j->st.st_mtim.tv_nsec && st.st_ino == j->st.st_ino;
 	}
-	free(data);
-	/* A file changed while it was read is keyed by what was read, but its
-	 * stat is not trusted for next time. */
-	if (lstat(path, &st) == 0) {
-		unsigned long long s2, t2, n2, i2;
-		stat_of(&st, &s2, &t2, &n2, &i2);
-		e->used = s2 == size && t2 == sec && n2 == nsec && i2 == ino;
-	}
-	e->size = size;
-	e->sec = sec;
-	e->nsec = nsec;
-	e->ino = ino;
-	cb_buf_printf(key, "%s %s\n", path, e->id);
+	return NULL;
 }
 
-void cb_reuse_key_tree(cb_reuse *c, const char *root, const char *skip, cb_buf *key)
+/* Key the files v[0..n-1] into key, in that order (an entry with its line
+ * already set is put as it is). */
+static void key_files(cb_reuse *c, key_job *v, size_t n, cb_buf *key)
+{
+	key_run run;
+	size_t i;
+
+	run.v = v;
+	run.todo = cb_xcalloc(n ? n : 1, sizeof *run.todo);
+	run.n_todo = 0;
+	atomic_init(&run.next, 0);
+	for (i = 0; i < n; i++) {
+		key_job *j = &v[i];
+		unsigned long long size, sec, nsec, ino;
+		const cb_value *iv;
+
+		j->entry = -1;
+		if (j->line) /* a missing folder (list_tree) */
+			continue;
+		if (lstat(j->path, &j->st) < 0) {
+			j->line = cb_xasprintf("%s missing\n", j->path);
+			continue;
+		}
+		if (S_ISLNK(j->st.st_mode)) {
+			char target[4096];
+			ssize_t len = readlink(j->path, target, sizeof target - 1);
+			target[len > 0 ? len : 0] = '\0';
+			j->line = cb_xasprintf("%s link %s\n", j->path, target);
+			continue;
+		}
+		if (!S_ISREG(j->st.st_mode)) {
+			j->line = cb_xasprintf("%s other\n", j->path);
+			continue;
+		}
+		stat_of(&j->st, &size, &sec, &nsec, &ino);
+		iv = cb_value_getc(c->index, j->path);
+		if (iv) {
+			stat_entry *e = &c->stats[cb_value_int(iv)];
+			j->entry = (long)cb_value_int(iv);
+			if (e->size == size && e->sec == sec && e->nsec == nsec && e->ino == ino) {
+				e->used = 1;
+				j->line = cb_xasprintf("%s %s\n", j->path, e->id);
+				continue;
+			}
+		}
+		run.todo[run.n_todo++] = i;
+	}
+	if (run.n_todo) {
+		int threads = cb_pool_threads(c->threads);
+		if ((size_t)threads > run.n_todo)
+			threads = (int)run.n_todo;
+		cb_pool_run(threads, key_hash, &run);
+	}
+	for (i = 0; i < run.n_todo; i++) {
+		key_job *j = &v[run.todo[i]];
+		stat_entry *e;
+
+		if (j->rc < 0) {
+			j->line = cb_xasprintf("%s unreadable %d\n", j->path, j->rc);
+			continue;
+		}
+		e = j->entry >= 0 ? &c->stats[j->entry] : add_stat(c, j->path);
+		if (j->rc > 0) {
+			e->used = 0;
+			j->line = cb_xasprintf("%s unhashed\n", j->path);
+			continue;
+		}
+		memcpy(e->id, j->id, sizeof e->id);
+		stat_of(&j->st, &e->size, &e->sec, &e->nsec, &e->ino);
+		e->used = j->stable;
+		j->line = cb_xasprintf("%s %s\n", j->path, e->id);
+	}
+	for (i = 0; i < n; i++) {
+		cb_buf_puts(key, v[i].line);
+		free(v[i].line);
+		v[i].line = NULL;
+	}
+	free(run.todo);
+}
+
+void cb_reuse_key_file(cb_reuse *c, const char *path, cb_buf *key)
+{
+	key_job j;
+
+	memset(&j, 0, sizeof j);
+	j.path = (char *)path;
+	key_files(c, &j, 1, key);
+}
+
+typedef struct path_list {
+	key_job *v;
+	size_t n, cap;
+} path_list;
+
+/* Every file under root, in name order, but hidden entries and skip; a
+ * missing folder is an entry without a path and with its line already. */
+static void list_tree(const char *root, const char *skip, path_list *l)
 {
 	cb_fs_entry *e = NULL;
 	size_t n = 0, i;
@@ -486,7 +571,13 @@ void cb_reuse_key_tree(cb_reuse *c, const char *root, const char *skip, cb_buf *
 	if (skip && strcmp(root, skip) == 0)
 		return;
 	if (cb_fs_list(root, &e, &n) < 0) {
-		cb_buf_printf(key, "%s missing\n", root);
+		if (l->n == l->cap) {
+			l->cap = l->cap ? l->cap * 2 : 256;
+			l->v = cb_xreallocarray(l->v, l->cap, sizeof *l->v);
+		}
+		memset(&l->v[l->n], 0, sizeof l->v[l->n]);
+		l->v[l->n].line = cb_xasprintf("%s missing\n", root);
+		l->n++;
 		return;
 	}
 	for (i = 0; i < n; i++) {
@@ -494,13 +585,31 @@ void cb_reuse_key_tree(cb_reuse *c, const char *root, const char *skip, cb_buf *
 		if (e[i].name[0] == '.')
 			continue;
 		p = cb_xasprintf("%s/%s", root, e[i].name);
-		if (e[i].kind == CB_FS_DIR)
-			cb_reuse_key_tree(c, p, skip, key);
-		else
-			cb_reuse_key_file(c, p, key);
-		free(p);
+		if (e[i].kind == CB_FS_DIR) {
+			list_tree(p, skip, l);
+			free(p);
+			continue;
+		}
+		if (l->n == l->cap) {
+			l->cap = l->cap ? l->cap * 2 : 256;
+			l->v = cb_xreallocarray(l->v, l->cap, sizeof *l->v);
+		}
+		memset(&l->v[l->n], 0, sizeof l->v[l->n]);
+		l->v[l->n++].path = p;
 	}
 	cb_fs_list_free(e, n);
+}
+
+void cb_reuse_key_tree(cb_reuse *c, const char *root, const char *skip, cb_buf *key)
+{
+	path_list l = {NULL, 0, 0};
+	size_t i;
+
+	list_tree(root, skip, &l);
+	key_files(c, l.v, l.n, key);
+	for (i = 0; i < l.n; i++)
+		free(l.v[i].path);
+	free(l.v);
 }
 
 /* ---- the output folder ------------------------------------------------------- */

@@ -35,9 +35,11 @@ typedef struct cb_reuse_result {
 	size_t cases, pages, editions;
 } cb_reuse_result;
 
-/* Open the cache in folder dir (created when saving). Never fails: a
- * missing or bad cache file is an empty cache. Free with cb_reuse_free. */
-cb_reuse *cb_reuse_open(const char *dir);
+/* Open the cache in folder dir (created when saving). Keying reads and
+ * hashes the files the stat cache does not know on `threads` threads (the
+ * -j option: 0 is one per core). Never fails: a missing or bad cache file
+ * is an empty cache. Free with cb_reuse_free. */
+cb_reuse *cb_reuse_open(const char *dir, int threads);
 void cb_reuse_free(cb_reuse *c);
 
 /*

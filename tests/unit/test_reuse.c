@@ -1,0 +1,208 @@
+/* Unit tests for cb_reuse's keys: what a file and a folder add to a build's
+ * key, read and hashed on several threads, and the stat cache that spares
+ * reading files that did not change. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cb_buf.h"
+#include "cb_diag.h"
+#include "cb_fs.h"
+#include "cb_git.h"
+#include "cb_reuse.h"
+
+/* git hash-object of "hello\n" and of the empty file. */
+#define HELLO_ID "ce013625030ba8dba906f756967f9e9ca394464a"
+#define EMPTY_ID "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"
+
+static void put(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* The key cb_reuse_key_tree gives root with a fresh cache in cache_dir,
+ * keyed on `threads` threads (caller frees). */
+static char *tree_key(const char *cache_dir, const char *root, const char *skip, int threads)
+{
+	cb_reuse *c = cb_reuse_open(cache_dir, threads);
+	cb_buf k = CB_BUF_INIT;
+
+	cb_reuse_key_tree(c, root, skip, &k);
+	cb_reuse_free(c);
+	return cb_buf_detach(&k);
+}
+
+static void test_key_tree(void **state)
+{
+	char base[] = "/tmp/cb-reuse-XXXXXX";
+	char src[64], cache[64], path[128], skip[128], want[2048];
+	char *one, *four;
+
+	(void)state;
+	assert_non_null(mkdtemp(base));
+	snprintf(src, sizeof src, "%s/src", base);
+	snprintf(cache, sizeof cache, "%s/cache", base);
+	assert_int_equal(mkdir(src, 0777), 0);
+	put(src, "b.txt", "hello\n");
+	put(src, "a-empty", "");
+	put(src, ".hidden", "left out");
+	snprintf(path, sizeof path, "%s/sub", src);
+	assert_int_equal(mkdir(path, 0777), 0);
+	put(path, "c.md", "hello\n");
+	snprintf(skip, sizeof skip, "%s/site", src);
+	assert_int_equal(mkdir(skip, 0777), 0);
+	put(skip, "index.html", "the output folder, left out");
+	snprintf(path, sizeof path, "%s/link", src);
+	assert_int_equal(symlink("b.txt", path), 0);
+
+	snprintf(want, sizeof want,
+	         "%s/a-empty " EMPTY_ID "\n"
+	         "%s/b.txt " HELLO_ID "\n"
+	         "%s/link link b.txt\n"
+	         "%s/sub/c.md " HELLO_ID "\n",
+	         src, src, src, src);
+	one = tree_key(cache, src, skip, 1);
+	assert_string_equal(one, want);
+	four = tree_key(cache, src, skip, 4);
+	assert_string_equal(four, want);
+	free(one);
+	free(four);
+
+	/* A missing folder is a line of its own, in its place. */
+	snprintf(path, sizeof path, "%s/nowhere", base);
+	one = tree_key(cache, path, NULL, 2);
+	snprintf(want, sizeof want, "%s missing\n", path);
+	assert_string_equal(one, want);
+	free(one);
+	cb_fs_remove_tree(base);
+}
+
+/* Many files on several threads: each line holds its own file's id, in
+ * name order, as on one thread. */
+static void test_key_many(void **state)
+{
+	char base[] = "/tmp/cb-reuse-XXXXXX";
+	char cache[64], name[32], text[64];
+	char *one, *four, *line;
+	int i, lines = 0;
+
+	(void)state;
+	assert_non_null(mkdtemp(base));
+	snprintf(cache, sizeof cache, "%s/.cache", base);
+	for (i = 0; i < 300; i++) {
+		snprintf(name, sizeof name, "f%03d", i);
+		snprintf(text, sizeof text, i % 2 ? "hello\n" : "%d\n", i);
+		put(base, name, text);
+	}
+	one = tree_key(cache, base, NULL, 1);
+	four = tree_key(cache, base, NULL, 4);
+	assert_string_equal(one, four);
+	for (line = four; *line; line = strchr(line, '\n') + 1, lines++) {
+		char want[256];
+		snprintf(want, sizeof want, "%s/f%03d ", base, lines);
+		assert_memory_equal(line, want, strlen(want));
+		if (lines % 2)
+			assert_memory_equal(line + strlen(want), HELLO_ID "\n", strlen(HELLO_ID) + 1);
+		else
+			assert_memory_not_equal(line + strlen(want), HELLO_ID, strlen(HELLO_ID));
+	}
+	assert_int_equal(lines, 300);
+	free(one);
+	free(four);
+	cb_fs_remove_tree(base);
+}
+
+/* The stat cache: a saved cache gives a file the id it recorded while the
+ * file's size, modification time and inode are the same (so an edit that
+ * keeps all three is not seen, as with git's index), and reads it again
+ * once one differs. */
+static void test_stat_cache(void **state)
+{
+	char base[] = "/tmp/cb-reuse-XXXXXX";
+	char src[64], cache[64], out[64], file[128], want[512];
+	struct stat st;
+	struct timespec times[2];
+	cb_diag_list *d = cb_diag_list_new();
+	cb_reuse_result res = {1, 1, 0};
+	cb_reuse *c;
+	cb_buf b = CB_BUF_INIT;
+	char *k;
+
+	(void)state;
+	assert_non_null(mkdtemp(base));
+	snprintf(src, sizeof src, "%s/src", base);
+	snprintf(cache, sizeof cache, "%s/cache", base);
+	snprintf(out, sizeof out, "%s/out", base);
+	assert_int_equal(mkdir(src, 0777), 0);
+	assert_int_equal(mkdir(out, 0777), 0);
+	put(src, "a", "hello\n");
+	snprintf(file, sizeof file, "%s/a", src);
+
+	c = cb_reuse_open(cache, 2);
+	cb_reuse_key_tree(c, src, NULL, &b);
+	assert_int_equal(cb_reuse_save(c, "k1", out, &res, d), 0);
+	cb_reuse_free(c);
+
+	/* Same size, time and inode, other bytes: the recorded id stands. */
+	assert_int_equal(stat(file, &st), 0);
+	put(src, "a", "HELLO\n");
+	times[0] = st.st_atim;
+	times[1] = st.st_mtim;
+	assert_int_equal(utimensat(AT_FDCWD, file, times, 0), 0);
+	k = tree_key(cache, src, NULL, 2);
+	snprintf(want, sizeof want, "%s/a " HELLO_ID "\n", src);
+	assert_string_equal(k, want);
+	free(k);
+
+	/* Another size: read and hashed again. */
+	put(src, "a", "");
+	k = tree_key(cache, src, NULL, 2);
+	snprintf(want, sizeof want, "%s/a " EMPTY_ID "\n", src);
+	assert_string_equal(k, want);
+	free(k);
+
+	/* cb_reuse_key_file keys one file the same way. */
+	c = cb_reuse_open(cache, 1);
+	cb_buf_clear(&b);
+	cb_reuse_key_file(c, file, &b);
+	assert_string_equal(b.ptr, want);
+	cb_buf_clear(&b);
+	snprintf(file, sizeof file, "%s/none", src);
+	cb_reuse_key_file(c, file, &b);
+	snprintf(want, sizeof want, "%s missing\n", file);
+	assert_string_equal(b.ptr, want);
+	cb_buf_dispose(&b);
+	cb_reuse_free(c);
+	cb_diag_list_free(d);
+	cb_fs_remove_tree(base);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_key_tree),
+	    cmocka_unit_test(test_key_many),
+	    cmocka_unit_test(test_stat_cache),
+	};
+	int rc;
+
+	cb_git_init();
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	cb_git_shutdown();
+	return rc;
+}
