@@ -46,15 +46,24 @@ void cb_buf_puts(cb_buf *b, const char *s)
 void cb_buf_vprintf(cb_buf *b, const char *fmt, va_list ap)
 {
 	va_list ap2;
+	size_t room;
 	int n;
 
+	/* Formatted straight into the room there is; again only when it did
+	 * not fit. */
+	cb_buf_grow(b, 64);
+	room = b->cap - b->len;
 	va_copy(ap2, ap);
-	n = vsnprintf(NULL, 0, fmt, ap2);
+	n = vsnprintf(b->ptr + b->len, room, fmt, ap2);
 	va_end(ap2);
-	if (n <= 0)
+	if (n <= 0) {
+		b->ptr[b->len] = '\0';
 		return;
-	cb_buf_grow(b, (size_t)n);
-	vsnprintf(b->ptr + b->len, (size_t)n + 1, fmt, ap);
+	}
+	if ((size_t)n >= room) {
+		cb_buf_grow(b, (size_t)n);
+		vsnprintf(b->ptr + b->len, (size_t)n + 1, fmt, ap);
+	}
 	b->len += (size_t)n;
 }
 
@@ -67,19 +76,40 @@ void cb_buf_printf(cb_buf *b, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The bytes the escapes below look at: ESC_HTML those HTML escapes,
+ * ESC_JSON those that may need a JSON escape (control bytes, '"', '\\', '<'
+ * before '/', and 0xe2, which starts U+2028 and U+2029). The rest, most
+ * text, is copied as it is in runs. */
+enum { ESC_HTML = 1, ESC_JSON = 2 };
+
+static const unsigned char escapes[256] = {
+    [0x00] = ESC_JSON, [0x01] = ESC_JSON, [0x02] = ESC_JSON, [0x03] = ESC_JSON,
+    [0x04] = ESC_JSON, [0x05] = ESC_JSON, [0x06] = ESC_JSON, [0x07] = ESC_JSON,
+    [0x08] = ESC_JSON, [0x09] = ESC_JSON, [0x0a] = ESC_JSON, [0x0b] = ESC_JSON,
+    [0x0c] = ESC_JSON, [0x0d] = ESC_JSON, [0x0e] = ESC_JSON, [0x0f] = ESC_JSON,
+    [0x10] = ESC_JSON, [0x11] = ESC_JSON, [0x12] = ESC_JSON, [0x13] = ESC_JSON,
+    [0x14] = ESC_JSON, [0x15] = ESC_JSON, [0x16] = ESC_JSON, [0x17] = ESC_JSON,
+    [0x18] = ESC_JSON, [0x19] = ESC_JSON, [0x1a] = ESC_JSON, [0x1b] = ESC_JSON,
+    [0x1c] = ESC_JSON, [0x1d] = ESC_JSON, [0x1e] = ESC_JSON, [0x1f] = ESC_JSON,
+    ['"'] = ESC_HTML | ESC_JSON, ['\\'] = ESC_JSON, ['<'] = ESC_HTML | ESC_JSON,
+    ['&'] = ESC_HTML, ['>'] = ESC_HTML, ['\''] = ESC_HTML, [0x7f] = ESC_JSON,
+    [0xe2] = ESC_JSON,
+};
+
 void cb_buf_put_html(cb_buf *b, const char *data, size_t len)
 {
 	size_t i, start = 0;
 	const char *rep;
 
 	for (i = 0; i < len; i++) {
+		if (!(escapes[(unsigned char)data[i]] & ESC_HTML))
+			continue;
 		switch (data[i]) {
 		case '&': rep = "&amp;"; break;
 		case '<': rep = "&lt;"; break;
 		case '>': rep = "&gt;"; break;
 		case '"': rep = "&quot;"; break;
-		case '\'': rep = "&#39;"; break;
-		default: continue;
+		default: rep = "&#39;"; break;
 		}
 		cb_buf_put(b, data + start, i - start);
 		cb_buf_puts(b, rep);
@@ -97,6 +127,8 @@ void cb_buf_put_json(cb_buf *b, const char *data, size_t len)
 		unsigned char c = (unsigned char)data[i];
 		const char *rep = NULL;
 
+		if (!(escapes[c] & ESC_JSON))
+			continue;
 		if (c == '"')
 			rep = "\\\"";
 		else if (c == '\\')

@@ -59,16 +59,23 @@ char *cb_xstrndup(const char *s, size_t len)
 
 char *cb_xasprintf(const char *fmt, ...)
 {
+	char small[256];
 	va_list ap;
 	int n;
 	char *p;
 
+	/* Most strings made here are paths and anchors: formatted once on the
+	 * stack, again only when longer. */
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	n = vsnprintf(small, sizeof small, fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		oom(0);
 	p = cb_xmalloc((size_t)n + 1);
+	if ((size_t)n < sizeof small) {
+		memcpy(p, small, (size_t)n + 1);
+		return p;
+	}
 	va_start(ap, fmt);
 	vsnprintf(p, (size_t)n + 1, fmt, ap);
 	va_end(ap);

@@ -6,9 +6,12 @@
 #include <cmocka.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <pthread.h>
 #include <string.h>
 
+#include "cb_buf.h"
+#include "cb_mem.h"
 #include "cb_value.h"
 
 static void test_scalars(void **state)
@@ -267,6 +270,87 @@ static void test_atomic_refs(void **state)
 	cb_value_unref(v);
 }
 
+/* cb_buf's escapes: every byte HTML or JSON changes, and the bytes around
+ * them (most of a text) copied as they are, at the start, middle and end. */
+static void test_buf_escapes(void **state)
+{
+	/* "—" is e2 80 94: its first byte starts U+2028 and U+2029 too. */
+	static const char in[] = "<a href='x'>\"Tom\" & \\ \x01\t\r\n\x7f\x1f</p> \xe2\x80\x94 "
+	                         "\xe2\x80\xa8\xe2\x80\xa9<\xe2";
+	cb_buf b = CB_BUF_INIT;
+	int c;
+
+	(void)state;
+	cb_buf_put_html(&b, in, sizeof in - 1);
+	assert_string_equal(b.ptr, "&lt;a href=&#39;x&#39;&gt;&quot;Tom&quot; &amp; \\ \x01\t\r\n\x7f"
+	                           "\x1f&lt;/p&gt; \xe2\x80\x94 \xe2\x80\xa8\xe2\x80\xa9&lt;\xe2");
+	cb_buf_clear(&b);
+	cb_buf_put_json(&b, in, sizeof in - 1);
+	assert_string_equal(b.ptr, "<a href='x'>\\\"Tom\\\" & \\\\ \\u0001\\t\\r\\n\\u007f\\u001f<\\/p> "
+	                           "\xe2\x80\x94 \\u2028\\u2029<\xe2");
+	/* Every other byte is copied. */
+	for (c = 1; c < 256; c++) {
+		char one[2] = {(char)c, 0};
+		int html = strchr("&<>\"'", c) != NULL;
+		int json = c < 0x20 || c == 0x7f || c == '"' || c == '\\';
+		cb_buf_clear(&b);
+		cb_buf_put_html(&b, one, 1);
+		assert_int_equal(b.len != 1, html);
+		cb_buf_clear(&b);
+		cb_buf_put_json(&b, one, 1);
+		assert_int_equal(b.len != 1, json);
+	}
+	cb_buf_dispose(&b);
+}
+
+/* cb_buf_printf and cb_xasprintf: short and long results, and results
+ * around the room a buffer has (they format once, and again when the
+ * first try did not fit). */
+static void test_printf(void **state)
+{
+	char big[1001];
+	cb_buf b = CB_BUF_INIT;
+	size_t n;
+	char *p;
+
+	(void)state;
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	cb_buf_printf(&b, "%d-%s", 42, "a");
+	assert_string_equal(b.ptr, "42-a");
+	cb_buf_printf(&b, "[%s]", big);
+	assert_int_equal(b.len, 4 + 1002);
+	assert_memory_equal(b.ptr + 4, "[xxx", 4);
+	assert_string_equal(b.ptr + b.len - 3, "xx]");
+	cb_buf_dispose(&b);
+	/* Results shorter and longer than the room the buffer has. */
+	for (n = 0; n < 200; n++) {
+		size_t before;
+		cb_buf_grow(&b, 300);
+		while (b.cap - b.len > 65 + n % 70)
+			cb_buf_putc(&b, 'y');
+		before = b.len;
+		cb_buf_printf(&b, "%.*s|", (int)n, big);
+		assert_int_equal(b.len, before + n + 1);
+		assert_int_equal(b.ptr[b.len - 1], '|');
+		assert_int_equal(b.ptr[b.len], '\0');
+		assert_int_equal(b.ptr[before], n ? 'x' : '|');
+		cb_buf_dispose(&b);
+	}
+	p = cb_xasprintf("%s/%d", "cases", 7);
+	assert_string_equal(p, "cases/7");
+	free(p);
+	for (n = 250; n < 260; n++) {
+		p = cb_xasprintf("%.*s!", (int)n, big);
+		assert_int_equal(strlen(p), n + 1);
+		assert_int_equal(p[n], '!');
+		free(p);
+	}
+	p = cb_xasprintf("%s", big);
+	assert_string_equal(p, big);
+	free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -274,7 +358,8 @@ int main(void)
 	    cmocka_unit_test(test_text),         cmocka_unit_test(test_json),
 	    cmocka_unit_test(test_json_flushing),
 	    cmocka_unit_test(test_equal_copy_sharing), cmocka_unit_test(test_atomic_refs),
-	    cmocka_unit_test(test_reserve),
+	    cmocka_unit_test(test_reserve),      cmocka_unit_test(test_buf_escapes),
+	    cmocka_unit_test(test_printf),
 	};
 	return cmocka_run_group_tests_name("cb_value", tests, NULL, NULL);
 }
