@@ -20,6 +20,11 @@ void cb_print_embed_html(cb_buf *out, const char *html, size_t len, const char *
 	while (i < len) {
 		size_t rest = len - i;
 
+		/* What is rewritten starts with a space or '<'. */
+		if (html[i] != ' ' && html[i] != '<') {
+			i++;
+			continue;
+		}
 		if (rest > 5 && memcmp(html + i, " id=\"", 5) == 0) {
 			cb_buf_put(out, html + start, i + 5 - start);
 			cb_buf_puts(out, prefix);

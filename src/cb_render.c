@@ -938,7 +938,11 @@ void cb_render_rebase_html(cb_buf *out, const char *html, size_t len, const char
 		else if (len - i > 5 && memcmp(html + i, "src=\"", 5) == 0)
 			attr = "src=\"", alen = 5;
 		if (!attr || (i > 0 && html[i - 1] != ' ')) {
-			i++;
+			/* An attribute follows a space: go to the next one. */
+			const char *sp = memchr(html + i, ' ', len - i);
+			if (!sp)
+				break;
+			i = (size_t)(sp - html) + 1;
 			continue;
 		}
 		{

@@ -52,6 +52,43 @@ static void test_embed(void **state)
 	free(s);
 }
 
+static char *rebase(const char *html, const char *from, const char *to, int inline_cases)
+{
+	cb_buf b = CB_BUF_INIT;
+
+	cb_render_rebase_html(&b, html, strlen(html), from, to, inline_cases);
+	return cb_buf_detach(&b);
+}
+
+/* Relative links and images moved from one folder to another; only
+ * attributes (after a space) count, and absolute, rooted and in-page links
+ * stay. */
+static void test_rebase(void **state)
+{
+	char *s;
+
+	(void)state;
+	s = rebase("href=\"a.html\" <img src=\"../img/x.png\"> <a href=\"b.html#p\" "
+	           "data-href=\"c.html\" xsrc=\"d.png\">"
+	           "<a href=\"#top\"> <a href=\"/r.html\"> <a href=\"https://e.org/\"> <a href=\"\">",
+	           "cases", "", 0);
+	assert_string_equal(s, "href=\"cases/a.html\" <img src=\"img/x.png\"> <a href=\"cases/b.html#p\" "
+	                       "data-href=\"c.html\" xsrc=\"d.png\">"
+	                       "<a href=\"#top\"> <a href=\"/r.html\"> <a href=\"https://e.org/\"> "
+	                       "<a href=\"\">");
+	free(s);
+	/* Cases on the same page (the print edition): anchors. */
+	s = rebase("<a href=\"b.html\">b</a> <a href=\"b.html#x\">x</a> <a href=\"../about.html\">",
+	           "cases", "", 1);
+	assert_string_equal(s, "<a href=\"#case-b\">b</a> <a href=\"#case-b--x\">x</a> "
+	                       "<a href=\"about.html\">");
+	free(s);
+	/* An attribute whose quote never closes is left as it is. */
+	s = rebase("<p>x</p> <a href=\"open", "cases", "", 1);
+	assert_string_equal(s, "<p>x</p> <a href=\"open");
+	free(s);
+}
+
 /* ---- a whole build ------------------------------------------------------- */
 
 static char *tmp_dir;
@@ -256,7 +293,7 @@ static void test_data_files(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_embed),
+	    cmocka_unit_test(test_embed), cmocka_unit_test(test_rebase),
 	    cmocka_unit_test(test_print_page),
 	    cmocka_unit_test(test_search_files),
 	    cmocka_unit_test(test_data_files),
