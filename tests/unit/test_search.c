@@ -57,6 +57,19 @@ static void test_words(void **state)
 	pos = 0;
 	assert_int_equal(cb_utf8_next_word(" ,;", 3, &pos, &start, &len), 0);
 	assert_int_equal(pos, 3);
+	/* ASCII letters and digits next to the bytes around them ('/' ':' '@'
+	 * '[' '`' '{'), and letters of other scripts inside a word. */
+	{
+		const char *t = "/09:AZ@az[na\xC3\xAFve`Z{\xC3\xA9t\xC3\xA9";
+		const char *w[] = {"09", "AZ", "az", "na\xC3\xAFve", "Z", "\xC3\xA9t\xC3\xA9"};
+		pos = 0;
+		for (n = 0; cb_utf8_next_word(t, strlen(t), &pos, &start, &len); n++) {
+			assert_true(n < 6);
+			assert_int_equal(len, strlen(w[n]));
+			assert_memory_equal(t + start, w[n], len);
+		}
+		assert_int_equal(n, 6);
+	}
 }
 
 /* ---- reading what the index wrote ---------------------------------------- */
