@@ -573,6 +573,11 @@ static void build_key(cb_reuse *c, const cb_build_opts *opts, const char *src_re
 	cb_buf_dispose(&b);
 }
 
+static int known_id(void *ctx, const char *path, char *out)
+{
+	return cb_reuse_known_id(ctx, path, out);
+}
+
 static size_t all_errors(const build *b)
 {
 	size_t k, e = cb_diag_errors(b->diags);
@@ -644,6 +649,10 @@ int cb_build_run(const cb_build_opts *opts, cb_diag_list *diags, cb_build_result
 		}
 	}
 
+	/* The loader takes the ids of the files keyed above instead of hashing
+	 * them again. */
+	if (reuse)
+		cb_source_dir_known_ids(src, known_id, reuse);
 	r = cb_config_load(&cfg, src, diags);
 	if (r == CB_ENOCONFIG) {
 		res->env_error = 1;

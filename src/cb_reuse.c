@@ -612,6 +612,26 @@ void cb_reuse_key_tree(cb_reuse *c, const char *root, const char *skip, cb_buf *
 	free(l.v);
 }
 
+int cb_reuse_known_id(cb_reuse *c, const char *path, char *out)
+{
+	const cb_value *iv = cb_value_getc(c->index, path);
+	const stat_entry *e;
+	struct stat st;
+	unsigned long long size, sec, nsec, ino;
+
+	if (!iv)
+		return -1;
+	e = &c->stats[cb_value_int(iv)];
+	/* used: keyed by this build, and not changing while it was read. */
+	if (!e->used || lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return -1;
+	stat_of(&st, &size, &sec, &nsec, &ino);
+	if (e->size != size || e->sec != sec || e->nsec != nsec || e->ino != ino)
+		return -1;
+	memcpy(out, e->id, CB_OID_HEXSZ + 1);
+	return 0;
+}
+
 /* ---- the output folder ------------------------------------------------------- */
 
 typedef struct file_list {

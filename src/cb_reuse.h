@@ -57,6 +57,16 @@ void cb_reuse_key_file(cb_reuse *c, const char *path, cb_buf *key);
 void cb_reuse_key_tree(cb_reuse *c, const char *root, const char *skip, cb_buf *key);
 
 /*
+ * The blob id keyed for file `path` (as given to cb_reuse_key_*) by this
+ * build, into out[CB_OID_HEXSZ + 1], if the file is still as it was then:
+ * the same size, modification time and inode, so that the loader need not
+ * hash it again. Returns 0, or -1 when the file was not keyed, changed
+ * while it was, or changed since. Safe to call from several threads once
+ * keying is done.
+ */
+int cb_reuse_known_id(cb_reuse *c, const char *path, char *out);
+
+/*
  * Whether the last successful build had this key and wrote output folder
  * out (a real path), and that folder still holds exactly the files it
  * wrote, untouched (same names, sizes, modification times and inodes).

@@ -96,6 +96,8 @@ const char *cb_source_label(const cb_source *src)
 
 typedef struct dir_impl {
 	char *root;
+	cb_source_known_id known; /* or NULL */
+	void *known_ctx;
 } dir_impl;
 
 static char *full_path(dir_impl *d, const char *path)
@@ -123,10 +125,18 @@ static int dir_read(void *impl, const char *path, size_t max, char **data, size_
 
 static int dir_blob_id(void *impl, const char *path, const char *data, size_t len, char *out)
 {
+	dir_impl *d = impl;
 	char *buf = NULL;
 	size_t blen;
 	int rc;
 
+	if (d->known) {
+		char *p = full_path(d, path);
+		rc = d->known(d->known_ctx, p, out);
+		free(p);
+		if (rc == 0)
+			return 0;
+	}
 	if (data)
 		return cb_git_hash_blob(data, len, out);
 	if ((rc = dir_read(impl, path, 0, &buf, &blen)) < 0)
@@ -150,6 +160,17 @@ static void dir_free(void *impl)
 }
 
 static const cb_source_ops dir_ops = {dir_list, dir_read, dir_blob_id, dir_fs_root, dir_free};
+
+void cb_source_dir_known_ids(cb_source *src, cb_source_known_id known, void *ctx)
+{
+	dir_impl *d;
+
+	if (src->ops != &dir_ops)
+		return;
+	d = src->impl;
+	d->known = known;
+	d->known_ctx = ctx;
+}
 
 int cb_source_open_dir(cb_source **out, const char *root)
 {

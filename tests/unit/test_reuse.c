@@ -18,6 +18,7 @@
 #include "cb_fs.h"
 #include "cb_git.h"
 #include "cb_reuse.h"
+#include "cb_source.h"
 
 /* git hash-object of "hello\n" and of the empty file. */
 #define HELLO_ID "ce013625030ba8dba906f756967f9e9ca394464a"
@@ -192,12 +193,99 @@ static void test_stat_cache(void **state)
 	cb_fs_remove_tree(base);
 }
 
+/* The ids keyed by this build, for the loader: a file keyed and unchanged
+ * since has its id; a changed file, one not keyed, and one known only from
+ * the last build's cache have none. */
+static void test_known_id(void **state)
+{
+	char base[] = "/tmp/cb-reuse-XXXXXX";
+	char src[64], cache[64], out[64], a[128], b[128], id[CB_OID_HEXSZ + 1];
+	cb_diag_list *d = cb_diag_list_new();
+	cb_reuse_result res = {1, 1, 0};
+	cb_buf k = CB_BUF_INIT;
+	cb_reuse *c;
+
+	(void)state;
+	assert_non_null(mkdtemp(base));
+	snprintf(src, sizeof src, "%s/src", base);
+	snprintf(cache, sizeof cache, "%s/cache", base);
+	snprintf(out, sizeof out, "%s/out", base);
+	assert_int_equal(mkdir(src, 0777), 0);
+	assert_int_equal(mkdir(out, 0777), 0);
+	put(src, "a", "hello\n");
+	put(src, "b", "");
+	snprintf(a, sizeof a, "%s/a", src);
+	snprintf(b, sizeof b, "%s/b", src);
+
+	c = cb_reuse_open(cache, 2);
+	assert_int_equal(cb_reuse_known_id(c, a, id), -1); /* not keyed yet */
+	cb_reuse_key_tree(c, src, NULL, &k);
+	assert_int_equal(cb_reuse_known_id(c, a, id), 0);
+	assert_string_equal(id, HELLO_ID);
+	assert_int_equal(cb_reuse_known_id(c, b, id), 0);
+	assert_string_equal(id, EMPTY_ID);
+	put(src, "b", "now longer");
+	assert_int_equal(cb_reuse_known_id(c, b, id), -1);
+	assert_int_equal(cb_reuse_save(c, "k", out, &res, d), 0);
+	cb_reuse_free(c);
+
+	/* In the next build, the saved stat cache alone is not enough: a
+	 * file must be keyed by that build. */
+	c = cb_reuse_open(cache, 1);
+	assert_int_equal(cb_reuse_known_id(c, a, id), -1);
+	cb_buf_clear(&k);
+	cb_reuse_key_file(c, a, &k);
+	assert_int_equal(cb_reuse_known_id(c, a, id), 0);
+	assert_string_equal(id, HELLO_ID);
+	cb_reuse_free(c);
+	cb_buf_dispose(&k);
+	cb_diag_list_free(d);
+	cb_fs_remove_tree(base);
+}
+
+/* What a folder source does with known ids: takes them when known, hashes
+ * the bytes otherwise. */
+static int fake_known(void *ctx, const char *path, char *out)
+{
+	const char *want = ctx;
+	size_t n = strlen(path), w = strlen(want);
+
+	if (n < w || strcmp(path + n - w, want) != 0)
+		return -1;
+	memcpy(out, "0123456789012345678901234567890123456789", CB_OID_HEXSZ + 1);
+	return 0;
+}
+
+static void test_source_known_ids(void **state)
+{
+	char base[] = "/tmp/cb-reuse-XXXXXX";
+	char id[CB_OID_HEXSZ + 1], known[] = "/a.md";
+	cb_source *src = NULL;
+
+	(void)state;
+	assert_non_null(mkdtemp(base));
+	put(base, "a.md", "hello\n");
+	put(base, "b.md", "hello\n");
+	assert_int_equal(cb_source_open_dir(&src, base), 0);
+	cb_source_dir_known_ids(src, fake_known, known);
+	assert_int_equal(cb_source_blob_id(src, "a.md", "hello\n", 6, id), 0);
+	assert_string_equal(id, "0123456789012345678901234567890123456789");
+	assert_int_equal(cb_source_blob_id(src, "b.md", "hello\n", 6, id), 0);
+	assert_string_equal(id, HELLO_ID);
+	assert_int_equal(cb_source_blob_id(src, "b.md", NULL, 0, id), 0);
+	assert_string_equal(id, HELLO_ID);
+	cb_source_free(src);
+	cb_fs_remove_tree(base);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_key_tree),
 	    cmocka_unit_test(test_key_many),
 	    cmocka_unit_test(test_stat_cache),
+	    cmocka_unit_test(test_known_id),
+	    cmocka_unit_test(test_source_known_ids),
 	};
 	int rc;
 
