@@ -86,10 +86,14 @@ static size_t payload_size(cb_type t)
 	return sizeof v->u;
 }
 
+/* A value of type t with `extra` bytes after its payload (a string's
+ * bytes), which the caller fills: only the header and payload are zeroed. */
 static cb_value *alloc_value(cb_type t, size_t extra)
 {
-	cb_value *v = cb_xcalloc(1, cb_mem_add(HEADER_SIZE + payload_size(t), extra));
+	size_t head = HEADER_SIZE + payload_size(t);
+	cb_value *v = cb_xmalloc(cb_mem_add(head, extra));
 
+	memset(v, 0, head);
 	atomic_init(&v->refs, 1);
 	v->type = (uint8_t)t;
 	return v;
