@@ -503,6 +503,9 @@ cb_value *cb_render_case_full(cb_render *r, size_t i)
 	cb_buf body = CB_BUF_INIT;
 	size_t k;
 
+	/* Made for every case page and print piece, so sized at once: the
+	 * summary's entries, the eight below and the plugins' values. */
+	cb_value_reserve(c, cb_value_len(sum) + 8 + cb_value_len(vars));
 	for (k = 0; k < cb_value_len(sum); k++) {
 		size_t kl;
 		const char *key = cb_value_key(sum, k, &kl);
@@ -667,6 +670,9 @@ static cb_value *root_ctx(cb_render *r, const char *path, const char *title, con
 	char *dir = cb_path_dirname(path);
 	size_t i;
 
+	/* Sized at once: made for every page. */
+	cb_value_reserve(ctx, 3 + (cb_value_type(data) == CB_MAP ? cb_value_len(data) : 1));
+	cb_value_reserve(page, 5);
 	cb_path_root_prefix(&root, dir);
 	cb_value_set_str(page, "title", title ? title : "");
 	cb_value_set_str(page, "path", path);
