@@ -190,8 +190,18 @@ int cb_utf8_next_word(const char *s, size_t len, size_t *pos, size_t *start, siz
 		unsigned char c = (unsigned char)s[i];
 
 		if (c < 0x80) {
-			cp = c;
-			n = 1;
+			/* ASCII, most of any text: letters and digits without
+			 * a lookup. */
+			if ((unsigned)((c | 0x20) - 'a') < 26 || (unsigned)(c - '0') < 10) {
+				if (!in_word) {
+					*start = i;
+					in_word = 1;
+				}
+			} else if (in_word) {
+				break;
+			}
+			i++;
+			continue;
 		} else {
 			n = utf8proc_iterate((const utf8proc_uint8_t *)s + i,
 			                     (utf8proc_ssize_t)(len - i), &cp);
