@@ -116,14 +116,14 @@ unit: $(UNIT_BINS)
 
 # CASEBOOK_RELEASE: the release build, when there is one, whose output
 # t_build_deterministic compares with the sanitizer build's.
-e2e: build/san/casebook
+e2e: build/san/casebook build/bench/editions-repo
 	@CASEBOOK=build/san/casebook CASEBOOK_RELEASE=$(if $(wildcard casebook),$(CURDIR)/casebook) \
 	    tests/e2e/run
 
 # Loading, plugins (a thread per plugin), page lists, rendering and editions
 # run on several threads: their end-to-end tests again, under TSan, where a
 # data race fails the build it happens in.
-tsan: build/tsan/casebook
+tsan: build/tsan/casebook build/bench/editions-repo
 	@echo "== end-to-end tests of the threaded stages under ThreadSanitizer"
 	@CASEBOOK=build/tsan/casebook TSAN_OPTIONS="halt_on_error=1 exitcode=66" 	    tests/e2e/run t_plugins t_build_basic t_build_deterministic t_editions t_cache
 

@@ -32,9 +32,9 @@
 #include <unistd.h>
 
 #include "cb_fs.h"
-#include "cb_pool.h"
 #include "cb_git.h"
 #include "cb_mem.h"
+#include "cb_pool.h"
 #include "cb_value.h"
 
 #define FORMAT "casebook-cache 1"
@@ -182,6 +182,22 @@ static void stat_of(const struct stat *st, unsigned long long *size, unsigned lo
 	*sec = (unsigned long long)st->st_mtim.tv_sec;
 	*nsec = (unsigned long long)st->st_mtim.tv_nsec;
 	*ino = (unsigned long long)st->st_ino;
+}
+
+/* Whether st has the size, modification time and inode e recorded. */
+static int stat_matches(const stat_entry *e, const struct stat *st)
+{
+	unsigned long long size, sec, nsec, ino;
+
+	stat_of(st, &size, &sec, &nsec, &ino);
+	return e->size == size && e->sec == sec && e->nsec == nsec && e->ino == ino;
+}
+
+/* Whether a and b have the same size, modification time and inode. */
+static int same_stat(const struct stat *a, const struct stat *b)
+{
+	return a->st_size == b->st_size && a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec && a->st_ino == b->st_ino;
 }
 
 static void free_diags(saved_diag *v, size_t n)
@@ -460,9 +476,7 @@ static void *key_hash(void *arg)
 		free(data);
 		/* A file changed while it was read is keyed by what was read,
 		 * but its stat is not trusted for next time. */
-		j->stable = lstat(j->path, &st) == 0 && st.st_size == j->st.st_size &&
-		            st.st_mtim.tv_sec == j->st.st_mtim.tv_sec &&
-		            st.st_mtim.tv_nsec == j->st.st_mtim.tv_nsec && st.st_ino == j->st.st_ino;
+		j->stable = lstat(j->path, &st) == 0 && same_stat(&st, &j->st);
 	}
 	return NULL;
 }
@@ -480,7 +494,6 @@ static void key_files(cb_reuse *c, key_job *v, size_t n, cb_buf *key)
 	atomic_init(&run.next, 0);
 	for (i = 0; i < n; i++) {
 		key_job *j = &v[i];
-		unsigned long long size, sec, nsec, ino;
 		const cb_value *iv;
 
 		j->entry = -1;
@@ -501,12 +514,11 @@ static void key_files(cb_reuse *c, key_job *v, size_t n, cb_buf *key)
 			j->line = cb_xasprintf("%s other\n", j->path);
 			continue;
 		}
-		stat_of(&j->st, &size, &sec, &nsec, &ino);
 		iv = cb_value_getc(c->index, j->path);
 		if (iv) {
 			stat_entry *e = &c->stats[cb_value_int(iv)];
 			j->entry = (long)cb_value_int(iv);
-			if (e->size == size && e->sec == sec && e->nsec == nsec && e->ino == ino) {
+			if (stat_matches(e, &j->st)) {
 				e->used = 1;
 				j->line = cb_xasprintf("%s %s\n", j->path, e->id);
 				continue;
@@ -561,6 +573,17 @@ typedef struct path_list {
 	size_t n, cap;
 } path_list;
 
+/* A new, zeroed entry at the end of l. */
+static key_job *push_job(path_list *l)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 256;
+		l->v = cb_xreallocarray(l->v, l->cap, sizeof *l->v);
+	}
+	memset(&l->v[l->n], 0, sizeof l->v[l->n]);
+	return &l->v[l->n++];
+}
+
 /* Every file under root, in name order, but hidden entries and skip; a
  * missing folder is an entry without a path and with its line already. */
 static void list_tree(const char *root, const char *skip, path_list *l)
@@ -571,13 +594,7 @@ static void list_tree(const char *root, const char *skip, path_list *l)
 	if (skip && strcmp(root, skip) == 0)
 		return;
 	if (cb_fs_list(root, &e, &n) < 0) {
-		if (l->n == l->cap) {
-			l->cap = l->cap ? l->cap * 2 : 256;
-			l->v = cb_xreallocarray(l->v, l->cap, sizeof *l->v);
-		}
-		memset(&l->v[l->n], 0, sizeof l->v[l->n]);
-		l->v[l->n].line = cb_xasprintf("%s missing\n", root);
-		l->n++;
+		push_job(l)->line = cb_xasprintf("%s missing\n", root);
 		return;
 	}
 	for (i = 0; i < n; i++) {
@@ -590,12 +607,7 @@ static void list_tree(const char *root, const char *skip, path_list *l)
 			free(p);
 			continue;
 		}
-		if (l->n == l->cap) {
-			l->cap = l->cap ? l->cap * 2 : 256;
-			l->v = cb_xreallocarray(l->v, l->cap, sizeof *l->v);
-		}
-		memset(&l->v[l->n], 0, sizeof l->v[l->n]);
-		l->v[l->n++].path = p;
+		push_job(l)->path = p;
 	}
 	cb_fs_list_free(e, n);
 }
@@ -617,16 +629,12 @@ int cb_reuse_known_id(cb_reuse *c, const char *path, char *out)
 	const cb_value *iv = cb_value_getc(c->index, path);
 	const stat_entry *e;
 	struct stat st;
-	unsigned long long size, sec, nsec, ino;
 
 	if (!iv)
 		return -1;
 	e = &c->stats[cb_value_int(iv)];
 	/* used: keyed by this build, and not changing while it was read. */
-	if (!e->used || lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
-		return -1;
-	stat_of(&st, &size, &sec, &nsec, &ino);
-	if (e->size != size || e->sec != sec || e->nsec != nsec || e->ino != ino)
+	if (!e->used || lstat(path, &st) < 0 || !S_ISREG(st.st_mode) || !stat_matches(e, &st))
 		return -1;
 	memcpy(out, e->id, CB_OID_HEXSZ + 1);
 	return 0;
@@ -776,19 +784,15 @@ static int files_intact(const cb_reuse *c, const char *prefix, const char *out)
 	for (i = 0; i < c->n_outs; i++) {
 		const stat_entry *e = &c->outs[i];
 		struct stat st;
-		unsigned long long size, sec, nsec, ino;
 		char *p;
 		int ok;
 
 		if (strncmp(e->path, prefix, pl) != 0)
 			continue;
 		p = cb_xasprintf("%s/%s", out, e->path);
-		ok = lstat(p, &st) == 0 && S_ISREG(st.st_mode);
+		ok = lstat(p, &st) == 0 && S_ISREG(st.st_mode) && stat_matches(e, &st);
 		free(p);
 		if (!ok)
-			return 0;
-		stat_of(&st, &size, &sec, &nsec, &ino);
-		if (size != e->size || sec != e->sec || nsec != e->nsec || ino != e->ino)
 			return 0;
 		seen++;
 	}

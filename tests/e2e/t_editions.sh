@@ -38,3 +38,28 @@ case "$ERR_ALL" in
 	file_contains "$TMP/hb/cases/age-uk-shared-lives.html" 'Last updated <time datetime="'
 	;;
 esac
+
+# Editions reused from the last build: linked beside the rendering of the
+# latest (on its own thread, which TSan watches), and the site the same as a
+# build without the cache. The repository (two tagged editions, 10 % of the
+# cases changed in each) is made by the benchmark's maker.
+if [ -x "$ROOT/build/bench/editions-repo" ]; then
+	ed="$TMP/ed"
+	sh "$ROOT/bench/gen-handbook" 40 "$ed" "$ROOT" >/dev/null 2>&1 || fail "gen-handbook"
+	"$ROOT/build/bench/editions-repo" "$ed" 2 10 2>/dev/null || fail "editions-repo"
+	run_cb build -s "$ed" -o "$TMP/ed-site" -q
+	expect_rc 0
+	exists "$TMP/ed-site/editions/1/index.html"
+	case1=$(ls "$ed"/content/cases/*.md | head -1)
+	printf '\nEdited in the working tree.\n' >>"$case1"
+	run_cb build -s "$ed" -o "$TMP/ed-site" -v
+	expect_rc 0
+	contains "$ERR_ALL" "2 of 2 editions unchanged since the last build: their files are linked from it"
+	contains "$ERR_ALL" "link from the last build:"
+	run_cb build -s "$ed" -o "$TMP/ed-clean" -q --no-cache
+	expect_rc 0
+	[ "$(tree_hash "$TMP/ed-site")" = "$(tree_hash "$TMP/ed-clean")" ] ||
+		fail "editions linked from the last build differ from a clean build: $(diff -r "$TMP/ed-site" "$TMP/ed-clean" | head -5)"
+else
+	echo "editions reused: skipped (no build/bench/editions-repo)"
+fi
