@@ -36,6 +36,18 @@ static void put(const char *dir, const char *name, const char *text)
 	fclose(f);
 }
 
+/* A fresh folder holding src/ and out/ (empty) and naming cache/: their
+ * paths into src, cache and out (64 bytes each). */
+static void make_dirs(char *base, char *src, char *cache, char *out)
+{
+	assert_non_null(mkdtemp(base));
+	snprintf(src, 64, "%s/src", base);
+	snprintf(cache, 64, "%s/cache", base);
+	snprintf(out, 64, "%s/out", base);
+	assert_int_equal(mkdir(src, 0777), 0);
+	assert_int_equal(mkdir(out, 0777), 0);
+}
+
 /* The key cb_reuse_key_tree gives root with a fresh cache in cache_dir,
  * keyed on `threads` threads (caller frees). */
 static char *tree_key(const char *cache_dir, const char *root, const char *skip, int threads)
@@ -145,12 +157,7 @@ static void test_stat_cache(void **state)
 	char *k;
 
 	(void)state;
-	assert_non_null(mkdtemp(base));
-	snprintf(src, sizeof src, "%s/src", base);
-	snprintf(cache, sizeof cache, "%s/cache", base);
-	snprintf(out, sizeof out, "%s/out", base);
-	assert_int_equal(mkdir(src, 0777), 0);
-	assert_int_equal(mkdir(out, 0777), 0);
+	make_dirs(base, src, cache, out);
 	put(src, "a", "hello\n");
 	snprintf(file, sizeof file, "%s/a", src);
 
@@ -206,12 +213,7 @@ static void test_known_id(void **state)
 	cb_reuse *c;
 
 	(void)state;
-	assert_non_null(mkdtemp(base));
-	snprintf(src, sizeof src, "%s/src", base);
-	snprintf(cache, sizeof cache, "%s/cache", base);
-	snprintf(out, sizeof out, "%s/out", base);
-	assert_int_equal(mkdir(src, 0777), 0);
-	assert_int_equal(mkdir(out, 0777), 0);
+	make_dirs(base, src, cache, out);
 	put(src, "a", "hello\n");
 	put(src, "b", "");
 	snprintf(a, sizeof a, "%s/a", src);
