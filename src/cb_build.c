@@ -501,9 +501,10 @@ static void *link_reused(void *arg)
 	size_t k;
 
 	for (k = 0; j->rc == 0 && k < b->n; k++) {
-		double t = now();
+		double t;
 		if (!b->reused[k])
 			continue;
+		t = now();
 		if (!b->dl[k])
 			b->dl[k] = cb_diag_list_new();
 		if (cb_reuse_site_reuse(b->reuse, cb_editions_prefix(b->eds, k), b->out_real,

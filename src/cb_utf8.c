@@ -186,31 +186,22 @@ int cb_utf8_next_word(const char *s, size_t len, size_t *pos, size_t *start, siz
 
 	while (i < len) {
 		utf8proc_int32_t cp;
-		utf8proc_ssize_t n;
+		utf8proc_ssize_t n = 1;
 		unsigned char c = (unsigned char)s[i];
+		int alnum;
 
 		if (c < 0x80) {
-			/* ASCII, most of any text: letters and digits without
-			 * a lookup. */
-			if ((unsigned)((c | 0x20) - 'a') < 26 || (unsigned)(c - '0') < 10) {
-				if (!in_word) {
-					*start = i;
-					in_word = 1;
-				}
-			} else if (in_word) {
-				break;
-			}
-			i++;
-			continue;
+			/* ASCII, most of any text: letters and digits told
+			 * here, without a call. */
+			alnum = (unsigned)((c | 0x20) - 'a') < 26 || (unsigned)(c - '0') < 10;
 		} else {
 			n = utf8proc_iterate((const utf8proc_uint8_t *)s + i,
 			                     (utf8proc_ssize_t)(len - i), &cp);
-			if (n < 0) {
-				cp = -1;
+			alnum = n > 0 && is_alnum_cp(cp);
+			if (n < 1) /* not UTF-8: a byte that ends a word */
 				n = 1;
-			}
 		}
-		if (cp >= 0 && is_alnum_cp(cp)) {
+		if (alnum) {
 			if (!in_word) {
 				*start = i;
 				in_word = 1;
