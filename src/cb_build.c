@@ -165,7 +165,7 @@ typedef struct build {
 	cb_reuse *reuse;     /* NULL with --no-cache */
 	const char *out_real;
 	cb_buf ed_env;       /* what every edition's key holds */
-	int *reused;         /* per site: linked from the last build */
+	int *reused;         /* per site: taken from the last build */
 	cb_render **r;       /* per site, while the pages are made */
 	cb_render_opts *ro;
 	size_t sites_reused;
@@ -403,7 +403,8 @@ static int each_edition(build *b, int (*fn)(build *b, size_t k))
  * problems are the ones to fix), then the editions, sharing what they have
  * in common through the cache. An edition the last build made from the
  * same inputs is not built again (b->reused): its page list comes from the
- * cache and its files are linked when the site is written. Returns 0 or -1. */
+ * cache and its folder from the last build's site (write_sites). Returns 0
+ * or -1. */
 static int make_sites(build *b, cb_config *cfg)
 {
 	size_t latest = b->n - 1, k;
@@ -452,7 +453,13 @@ static int make_sites(build *b, cb_config *cfg)
 	return each_edition(b, make_pages);
 }
 
-/* The link function cb_reuse_site_reuse calls. */
+/* The functions cb_reuse_site_reuse calls: take a folder whole, else link
+ * its files. */
+static int adopt_into(void *ctx, const char *dir, size_t files)
+{
+	return cb_output_adopt(ctx, dir, files);
+}
+
 static int link_into(void *ctx, const char *path, const char *from)
 {
 	return cb_output_link(ctx, path, from);
@@ -485,59 +492,17 @@ static void record_site(build *b, size_t k)
 	free(pages);
 }
 
-/* What links the reused editions into out, beside the rendering. */
-typedef struct link_job {
-	build *b;
-	cb_output *out;
-	double *seconds; /* per site */
-	int rc;
-} link_job;
-
-/* Link every reused edition's files from the last build, in order. */
-static void *link_reused(void *arg)
-{
-	link_job *j = arg;
-	build *b = j->b;
-	size_t k;
-
-	for (k = 0; j->rc == 0 && k < b->n; k++) {
-		double t;
-		if (!b->reused[k])
-			continue;
-		t = now();
-		if (!b->dl[k])
-			b->dl[k] = cb_diag_list_new();
-		if (cb_reuse_site_reuse(b->reuse, cb_editions_prefix(b->eds, k), b->out_real,
-		                        link_into, j->out, b->dl[k]) < 0)
-			j->rc = -1;
-		j->seconds[k] = now() - t;
-	}
-	return NULL;
-}
-
-/* Write every site into out: render the ones built, link the ones reused.
- * Linking (a few hundred thousand system calls for five editions of
- * 10,000 cases) runs on a thread of its own beside the rendering, unless
- * the build has one thread. */
+/* Write every site into out: render the ones built; the ones reused are
+ * the last build's folders, which the new site takes whole when it is
+ * swapped in (their files linked instead where it cannot: something
+ * rendered landed in the folder). */
 static int write_sites(build *b, cb_output *out)
 {
 	const cb_build_opts *opts = b->opts;
 	double t0 = now();
-	link_job lj;
-	pthread_t th;
-	int threaded = 0, rc = 0;
+	int rc = 0;
 	size_t k;
 
-	lj.b = b;
-	lj.out = out;
-	lj.seconds = cb_xcalloc(b->n, sizeof *lj.seconds);
-	lj.rc = 0;
-	if (b->sites_reused) {
-		if (cb_pool_threads(opts->threads) > 1)
-			threaded = pthread_create(&th, NULL, link_reused, &lj) == 0;
-		if (!threaded)
-			link_reused(&lj);
-	}
 	for (k = 0; rc == 0 && k < b->n; k++) {
 		double t = now();
 		if (b->reused[k])
@@ -558,20 +523,21 @@ static int write_sites(build *b, cb_output *out)
 			b->sites[k] = NULL;
 		}
 	}
-	if (threaded)
-		pthread_join(th, NULL);
-	if (lj.rc < 0)
-		rc = -1;
-	/* What the sites reported, in site order whatever finished first. */
+	/* The reused sites after the rendering (nothing more lands in their
+	 * folders); what the sites reported, in site order. */
 	for (k = 0; k < b->n; k++) {
-		if (b->reused[k]) {
-			double since = now() - lj.seconds[k];
-			stage_note(b->diags, "link from the last build", &since);
+		if (rc == 0 && b->reused[k]) {
+			double t = now();
+			if (!b->dl[k])
+				b->dl[k] = cb_diag_list_new();
+			if (cb_reuse_site_reuse(b->reuse, cb_editions_prefix(b->eds, k), b->out_real,
+			                        adopt_into, link_into, out, b->dl[k]) < 0)
+				rc = -1;
+			stage_note(b->diags, "taken from the last build", &t);
 			record_site(b, k);
 		}
 		merge_site_diags(b, k);
 	}
-	free(lj.seconds);
 	b->t_write += now() - t0;
 	return rc;
 }
@@ -758,8 +724,8 @@ int cb_build_run(const cb_build_opts *opts, cb_diag_list *diags, cb_build_result
 	res->sites_reused = b.sites_reused;
 	if (b.sites_reused)
 		cb_diag_add(diags, CB_NOTE, "reused", NULL, 0, 0, NULL,
-		            "%zu of %zu editions unchanged since the last build: their files are "
-		            "linked from it",
+		            "%zu of %zu editions unchanged since the last build: their folders are "
+		            "taken from it",
 		            b.sites_reused, b.n - 1);
 	if (opts->check_only) {
 		rc = r < 0 || all_errors(&b) ? -1 : 0;

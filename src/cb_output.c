@@ -33,6 +33,8 @@ struct cb_output {
 	int removing;
 	pthread_mutex_t lock; /* serialises folder creation */
 	cb_value *made;       /* folders made so far (site paths) */
+	char **adopted;       /* folders of the previous site moved in at commit */
+	size_t n_adopted;
 };
 
 int cb_output_open(cb_output **out, const char *dir, cb_diag_list *diags)
@@ -227,6 +229,55 @@ int cb_output_link(cb_output *o, const char *path, const char *from)
 	return 0;
 }
 
+int cb_output_adopt(cb_output *o, const char *dir, size_t files)
+{
+	struct stat st;
+	char *from, *to, *norm = cb_path_normalize(dir, strlen(dir));
+	int ok = norm && *norm && strcmp(norm, dir) == 0;
+
+	free(norm);
+	if (!ok)
+		return -1;
+	from = cb_xasprintf("%s/%s", o->dir, dir);
+	to = cb_xasprintf("%s/%s", o->tmp, dir);
+	ok = lstat(from, &st) == 0 && S_ISDIR(st.st_mode) && lstat(to, &st) < 0 && errno == ENOENT;
+	free(from);
+	free(to);
+	if (!ok)
+		return -1;
+	o->adopted = cb_xreallocarray(o->adopted, o->n_adopted + 1, sizeof *o->adopted);
+	o->adopted[o->n_adopted++] = cb_xstrdup(dir);
+	atomic_fetch_add(&o->count, files);
+	return 0;
+}
+
+/* Move adopted folders [0, n) from folder `from` to folder `to` (the same
+ * site paths in both). Returns how many were moved, in order; on a failure
+ * errno tells why. */
+static size_t move_adopted(cb_output *o, const char *from, const char *to, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char *a = cb_xasprintf("%s/%s", from, o->adopted[i]);
+		char *b = cb_xasprintf("%s/%s", to, o->adopted[i]);
+		char *parent = cb_xstrdup(b);
+		int ok, err;
+
+		*strrchr(parent, '/') = '\0';
+		ok = cb_fs_mkdirs(parent) == 0 && rename(a, b) == 0;
+		err = errno;
+		free(parent);
+		free(a);
+		free(b);
+		if (!ok) {
+			errno = err;
+			break;
+		}
+	}
+	return i;
+}
+
 size_t cb_output_count(const cb_output *o)
 {
 	return atomic_load(&((cb_output *)o)->count);
@@ -248,6 +299,7 @@ int cb_output_commit(cb_output *o)
 	struct stat st;
 	char *keep = cb_xasprintf("%s/.gitignore", o->dir);
 	char *keep_to = cb_xasprintf("%s/.gitignore", o->tmp);
+	size_t moved;
 	int rc = 0;
 
 	/* Carry a .gitignore over (site/ keeps one so its output stays out of git). */
@@ -256,6 +308,17 @@ int cb_output_commit(cb_output *o)
 	free(keep);
 	free(keep_to);
 
+	/* The adopted folders cross while the old site is still in place:
+	 * only for the few system calls until the swap is it without them. */
+	moved = move_adopted(o, o->dir, o->tmp, o->n_adopted);
+	if (moved < o->n_adopted) {
+		int err = errno;
+		rc = cb_diag_error(o->diags, "output", NULL, 0, 0,
+		                   "cannot move %s/%s into the new site: %s", o->dir, o->adopted[moved],
+		                   strerror(err));
+		move_adopted(o, o->tmp, o->dir, moved);
+		return rc;
+	}
 	if (lstat(o->dir, &st) < 0) {
 		if (rename(o->tmp, o->dir) < 0)
 			rc = cb_diag_error(o->diags, "output", NULL, 0, 0, "cannot create %s: %s", o->dir,
@@ -278,13 +341,17 @@ int cb_output_commit(cb_output *o)
 			cb_fs_remove_tree(old);
 		}
 		free(old);
-		if (rc < 0)
+		if (rc < 0) {
+			move_adopted(o, o->tmp, o->dir, moved);
 			return rc;
+		}
 		o->committed = 1;
 		return 0;
 	}
-	if (rc < 0)
+	if (rc < 0) {
+		move_adopted(o, o->tmp, o->dir, moved);
 		return rc;
+	}
 	o->committed = 1;
 	/* o->tmp holds the old site (or nothing after a rename): remove it on
 	 * a thread of its own while the build finishes (cb_output_free waits
@@ -298,6 +365,8 @@ int cb_output_commit(cb_output *o)
 
 void cb_output_free(cb_output *o)
 {
+	size_t i;
+
 	if (!o)
 		return;
 	if (o->removing)
@@ -307,6 +376,9 @@ void cb_output_free(cb_output *o)
 	free(o->dir);
 	free(o->tmp);
 	cb_value_unref(o->made);
+	for (i = 0; i < o->n_adopted; i++)
+		free(o->adopted[i]);
+	free(o->adopted);
 	pthread_mutex_destroy(&o->lock);
 	free(o);
 }

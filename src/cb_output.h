@@ -5,8 +5,11 @@
  * (".<name>.tmp-XXXXXX"). cb_output_commit swaps it in only when the build
  * succeeded; otherwise cb_output_free removes it and the previous site stays
  * byte for byte as it was. A .gitignore in the previous output folder is
- * carried over. Paths given to the writer are site paths, normalised and
- * relative: nothing is ever written outside the folder.
+ * carried over, and so are the previous site's folders the build adopts
+ * whole (an edition unchanged since the last build): they are moved across
+ * just before the swap, and moved back if it fails. Paths given to the
+ * writer are site paths, normalised and relative: nothing is ever written
+ * outside the folder.
  *
  * Writes may come from several threads at once.
  */
@@ -49,14 +52,24 @@ int cb_output_copy(cb_output *o, const char *path, cb_source *src, const char *f
  * copy where linking fails. Returns 0, or -1 after reporting. */
 int cb_output_link(cb_output *o, const char *path, const char *from);
 
+/* Take folder `dir` (a site path, e.g. "editions/2025") of the previous
+ * site into the new one as it is: it is moved across when the new site is
+ * swapped in, instead of each file being written or linked again, and its
+ * `files` files count as written. For folders the build knows are as the
+ * last build left them (cb_reuse). Returns 0, or -1 (nothing reported)
+ * when it cannot: the previous site has no such folder, or the new site
+ * has something there already. Call after the writing. */
+int cb_output_adopt(cb_output *o, const char *dir, size_t files);
+
 /* Number of files written so far. */
 size_t cb_output_count(const cb_output *o);
 
 /* The temporary folder being written (borrowed), e.g. for a cache. */
 const char *cb_output_tmpdir(const cb_output *o);
 
-/* Swap the new folder in for the old one. Returns 0, or -1 after reporting
- * (the old folder is then untouched). The old site is removed on a thread
+/* Swap the new folder in for the old one, the adopted folders moved
+ * across first. Returns 0, or -1 after reporting (the old folder is then
+ * as it was, adopted folders moved back). The old site is removed on a thread
  * of its own; cb_output_free waits until it is gone. */
 int cb_output_commit(cb_output *o);
 

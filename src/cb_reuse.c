@@ -58,6 +58,9 @@ typedef struct site_rec {
 	size_t n_pages;
 	saved_diag *diags;
 	size_t n_diags;
+	/* Its files: outs[lo, hi), found when it was checked fresh. */
+	size_t lo, hi;
+	int moved; /* its folder was moved into the new site whole */
 } site_rec;
 
 struct cb_reuse {
@@ -646,6 +649,10 @@ typedef struct file_list {
 	stat_entry *v;
 	size_t n, cap;
 	int failed;
+	/* Sites of the last build whose folders were moved into this one
+	 * (site_rec.moved): their files are taken from the records instead
+	 * of being listed. NULL for none. */
+	const cb_reuse *moved;
 } file_list;
 
 static int cmp_name(const void *a, const void *b)
@@ -653,7 +660,8 @@ static int cmp_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void push_file(file_list *l, char *rel, const struct stat *st)
+/* A new zeroed entry at the end of l. */
+static stat_entry *push_entry(file_list *l)
 {
 	stat_entry *f;
 
@@ -663,8 +671,48 @@ static void push_file(file_list *l, char *rel, const struct stat *st)
 	}
 	f = &l->v[l->n++];
 	memset(f, 0, sizeof *f);
+	return f;
+}
+
+static void push_file(file_list *l, char *rel, const struct stat *st)
+{
+	stat_entry *f = push_entry(l);
+
 	f->path = rel;
 	stat_of(st, &f->size, &f->sec, &f->nsec, &f->ino);
+}
+
+/* If folder rel is a site moved whole, add its recorded files and return 1. */
+static int push_moved(file_list *l, const char *rel)
+{
+	const cb_reuse *c = l->moved;
+	size_t i, k, rl = strlen(rel);
+
+	for (k = 0; c && k < c->n_sites; k++) {
+		const site_rec *r = &c->sites[k];
+		if (!r->moved || strncmp(r->prefix, rel, rl) != 0 || strcmp(r->prefix + rl, "/") != 0)
+			continue;
+		for (i = r->lo; i < r->hi; i++) {
+			stat_entry *f = push_entry(l);
+			*f = c->outs[i];
+			f->path = cb_xstrdup(c->outs[i].path);
+		}
+		return 1;
+	}
+	return 0;
+}
+
+static void list_output_fd(int fd, const char *rel, file_list *l);
+
+/* list_output_fd for folder `name` in folder dirfd. */
+static void list_output_at(int dirfd, const char *name, const char *rel, file_list *l)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+
+	if (fd < 0)
+		l->failed = 1;
+	else
+		list_output_fd(fd, rel, l);
 }
 
 /* Every file under folder fd (site path rel, "" at the top), in name order
@@ -700,11 +748,8 @@ static void list_output_fd(int fd, const char *rel, file_list *l)
 			l->failed = 1;
 			free(r);
 		} else if (S_ISDIR(st.st_mode)) {
-			int sub = openat(dirfd(d), names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-			if (sub < 0)
-				l->failed = 1;
-			else
-				list_output_fd(sub, r, l);
+			if (!push_moved(l, r))
+				list_output_at(dirfd(d), names[i], r, l);
 			free(r);
 		} else if (S_ISREG(st.st_mode)) {
 			push_file(l, r, &st);
@@ -732,6 +777,13 @@ static void list_output(const char *dir, file_list *l)
 	list_output_fd(fd, "", l);
 }
 
+/* The same output file, untouched: path, size, modification time, inode. */
+static int same_output(const stat_entry *a, const stat_entry *b)
+{
+	return strcmp(a->path, b->path) == 0 && a->size == b->size && a->sec == b->sec &&
+	       a->nsec == b->nsec && a->ino == b->ino;
+}
+
 static void file_list_dispose(file_list *l)
 {
 	size_t i;
@@ -753,11 +805,8 @@ int cb_reuse_fresh(cb_reuse *c, const char *key, const char *out, cb_reuse_resul
 	memset(&l, 0, sizeof l);
 	list_output(out, &l);
 	fresh = !l.failed && l.n == c->n_outs;
-	for (i = 0; fresh && i < l.n; i++) {
-		const stat_entry *a = &l.v[i], *b = &c->outs[i];
-		fresh = strcmp(a->path, b->path) == 0 && a->size == b->size && a->sec == b->sec &&
-		        a->nsec == b->nsec && a->ino == b->ino;
-	}
+	for (i = 0; fresh && i < l.n; i++)
+		fresh = same_output(&l.v[i], &c->outs[i]);
 	file_list_dispose(&l);
 	if (!fresh)
 		return 0;
@@ -776,55 +825,66 @@ const char *const *cb_reuse_site_pages(const cb_reuse *c, const char *prefix, si
 	return r ? (const char *const *)r->pages : NULL;
 }
 
-/* Are the last build's files under out/prefix as it left them? */
-static int files_intact(const cb_reuse *c, const char *prefix, const char *out)
+/* Does folder out/prefix hold exactly the files the last build wrote there,
+ * as it left them? Finds r->lo and r->hi on the way. The files of a folder
+ * are listed together, so they are one run of outs. */
+static int files_intact(const cb_reuse *c, site_rec *r, const char *out)
 {
-	size_t i, pl = strlen(prefix), seen = 0;
+	size_t i, pl = strlen(r->prefix);
+	file_list l;
+	char *dir, *rel;
+	int ok;
 
-	for (i = 0; i < c->n_outs; i++) {
-		const stat_entry *e = &c->outs[i];
-		struct stat st;
-		char *p;
-		int ok;
-
-		if (strncmp(e->path, prefix, pl) != 0)
-			continue;
-		p = cb_xasprintf("%s/%s", out, e->path);
-		ok = lstat(p, &st) == 0 && S_ISREG(st.st_mode) && stat_matches(e, &st);
-		free(p);
-		if (!ok)
-			return 0;
-		seen++;
-	}
-	return seen > 0;
+	for (i = 0; i < c->n_outs && strncmp(c->outs[i].path, r->prefix, pl) != 0; i++)
+		;
+	r->lo = i;
+	for (; i < c->n_outs && strncmp(c->outs[i].path, r->prefix, pl) == 0; i++)
+		;
+	r->hi = i;
+	if (r->lo == r->hi || pl < 2 || r->prefix[pl - 1] != '/')
+		return 0;
+	memset(&l, 0, sizeof l);
+	rel = cb_xstrndup(r->prefix, pl - 1);
+	dir = cb_xasprintf("%s/%s", out, rel);
+	list_output_at(AT_FDCWD, dir, rel, &l);
+	ok = !l.failed && l.n == r->hi - r->lo;
+	for (i = 0; ok && i < l.n; i++)
+		ok = same_output(&l.v[i], &c->outs[r->lo + i]);
+	file_list_dispose(&l);
+	free(dir);
+	free(rel);
+	return ok;
 }
 
 int cb_reuse_site_fresh(cb_reuse *c, const char *prefix, const char *key, const char *out)
 {
 	site_rec *r = find_site(c->sites, c->n_sites, prefix);
 
-	return r && c->out && strcmp(c->out, out) == 0 && strcmp(r->key, key) == 0 && *prefix &&
-	       files_intact(c, prefix, out);
+	return r && c->out && strcmp(c->out, out) == 0 && strcmp(r->key, key) == 0 &&
+	       files_intact(c, r, out);
 }
 
 int cb_reuse_site_reuse(cb_reuse *c, const char *prefix, const char *out,
+                        int (*move)(void *ctx, const char *dir, size_t files),
                         int (*link)(void *ctx, const char *path, const char *from), void *ctx,
                         cb_diag_list *diags)
 {
 	site_rec *r = find_site(c->sites, c->n_sites, prefix);
-	size_t i, pl = strlen(prefix);
+	char *dir;
+	size_t i;
 	int rc = 0;
 
-	for (i = 0; rc == 0 && i < c->n_outs; i++) {
-		char *from;
-		if (strncmp(c->outs[i].path, prefix, pl) != 0)
-			continue;
-		from = cb_xasprintf("%s/%s", out, c->outs[i].path);
+	if (!r || r->lo == r->hi)
+		return 0; /* not checked fresh: nothing to give */
+	dir = cb_xstrndup(r->prefix, strlen(r->prefix) - 1);
+	r->moved = move && move(ctx, dir, r->hi - r->lo) == 0;
+	free(dir);
+	for (i = r->lo; !r->moved && rc == 0 && i < r->hi; i++) {
+		char *from = cb_xasprintf("%s/%s", out, c->outs[i].path);
 		rc = link(ctx, c->outs[i].path, from);
 		free(from);
 	}
-	if (r)
-		replay(r->diags, r->n_diags, diags);
+	replay(r->diags, r->n_diags, diags);
 	return rc;
 }
 
@@ -879,6 +939,7 @@ int cb_reuse_save(cb_reuse *c, const char *key, const char *out, const cb_reuse_
 	int rc = -1;
 
 	memset(&l, 0, sizeof l);
+	l.moved = c;
 	list_output(out, &l);
 	if (l.failed)
 		goto out;

@@ -82,8 +82,9 @@ int cb_reuse_fresh(cb_reuse *c, const char *key, const char *out, cb_reuse_resul
  * themes and plugins and the editions are the same as in the last build,
  * and the latest has the same pages among those the edition has (its
  * edition switcher links to them), the edition's folder would come out the
- * same: its files are then hard-linked from the last build's site instead
- * of being built again. The caller keys a site (cb_build.c); this module
+ * same: the folder is then moved whole from the last build's site into the
+ * new one (or its files hard-linked, where it cannot be) instead of being
+ * built again. The caller keys a site (cb_build.c); this module
  * remembers, per site (by its folder, e.g. "editions/2025/"), the key, the
  * pages and what its build reported.
  */
@@ -92,15 +93,21 @@ int cb_reuse_fresh(cb_reuse *c, const char *key, const char *out, cb_reuse_resul
  * c; NULL-free), or NULL (*n 0) if the last build had no such site. */
 const char *const *cb_reuse_site_pages(const cb_reuse *c, const char *prefix, size_t *n);
 
-/* 1 if the last build had site `prefix` with this key and its files under
- * out/prefix are as it left them; else 0. */
+/* 1 if the last build had site `prefix` with this key and folder
+ * out/prefix holds exactly the files it wrote there, as it left them (the
+ * same names, sizes, modification times and inodes); else 0. */
 int cb_reuse_site_fresh(cb_reuse *c, const char *prefix, const char *key, const char *out);
 
-/* For a fresh site (above): hard-link (or copy, where linking fails) its
- * files from out/prefix to the same paths written through link(path,
- * from), and add what its build reported to diags. Returns 0, or -1 after
- * link reported an error. */
+/* For a fresh site (above): give its files to the new site, and add what
+ * its build reported to diags. First the whole folder: move(ctx, dir,
+ * files), with dir the folder's site path ("editions/2025"), returns 0
+ * when the new site takes it as it is (cb_output_adopt); cb_reuse_save
+ * then takes its files' records from the last build instead of listing
+ * them. Otherwise (or with move NULL) each file is given through
+ * link(ctx, path, from), from being the file in folder out
+ * (cb_output_link). Returns 0, or -1 after link reported an error. */
 int cb_reuse_site_reuse(cb_reuse *c, const char *prefix, const char *out,
+                        int (*move)(void *ctx, const char *dir, size_t files),
                         int (*link)(void *ctx, const char *path, const char *from), void *ctx,
                         cb_diag_list *diags);
 

@@ -1016,7 +1016,7 @@ static size_t rebuild_and_compare(fx_repo *fx, const char *out, const char *clea
 
 /*
  * The build cache (cb_reuse.h): an edition whose inputs did not change since
- * the last build into the same folder is linked from it, not built again,
+ * the last build into the same folder is taken from it, not built again,
  * and the site is byte for byte the one a build without the cache makes;
  * an edition whose pages the latest stops having (its switcher links to
  * them) is built again.

@@ -280,6 +280,120 @@ static void test_source_known_ids(void **state)
 	cb_fs_remove_tree(base);
 }
 
+/* What cb_reuse_site_reuse handed over, for test_sites_reused. */
+typedef struct handed {
+	int take;      /* what move returns: 0 takes the folder */
+	char dir[64];  /* the folder offered */
+	size_t files;
+	int links;     /* files linked */
+	char last[256]; /* "path <- from" of the last link */
+} handed;
+
+static int fake_move(void *ctx, const char *dir, size_t files)
+{
+	handed *h = ctx;
+
+	snprintf(h->dir, sizeof h->dir, "%s", dir);
+	h->files = files;
+	return h->take;
+}
+
+static int fake_link(void *ctx, const char *path, const char *from)
+{
+	handed *h = ctx;
+
+	h->links++;
+	snprintf(h->last, sizeof h->last, "%s <- %s", path, from);
+	return 0;
+}
+
+/* An edition's folder reused whole: fresh only while it holds exactly the
+ * files the last build wrote there, handed over as a folder or file by
+ * file, and recorded again for the next build. */
+static void test_sites_reused(void **state)
+{
+	char base[] = "/tmp/cb-reuse-XXXXXX";
+	char src[64], cache[64], out[64], dir[128], want[256];
+	const char *pages[] = {"index.html", "cases/a.html"};
+	cb_diag_list *d = cb_diag_list_new(), *got;
+	cb_reuse_result res = {1, 5, 1}, again;
+	handed h;
+	cb_reuse *c;
+
+	(void)state;
+	make_dirs(base, src, cache, out);
+	snprintf(dir, sizeof dir, "%s/editions/1/cases", out);
+	assert_int_equal(cb_fs_mkdirs(dir), 0);
+	snprintf(dir, sizeof dir, "%s/editions", out);
+	put(out, "index.html", "latest");
+	put(out, "zz.html", "last");
+	put(dir, "0.html", "before the folder");
+	put(dir, "index.html", "after the folder");
+	put(dir, "1/index.html", "edition one");
+	put(dir, "1/cases/a.html", "case a");
+	cb_diag_add(d, CB_WARNING, "w", "content/cases/a.md", 3, 1, NULL, "a warning");
+
+	c = cb_reuse_open(cache, 1);
+	cb_reuse_site_record(c, "editions/1/", "K", pages, 2, d);
+	assert_int_equal(cb_reuse_save(c, "k1", out, &res, d), 0);
+	cb_reuse_free(c);
+
+	c = cb_reuse_open(cache, 1);
+	assert_int_equal(cb_reuse_site_fresh(c, "editions/1/", "K", out), 1);
+	assert_int_equal(cb_reuse_site_fresh(c, "editions/1/", "K2", out), 0);
+	assert_int_equal(cb_reuse_site_fresh(c, "editions/2/", "K", out), 0);
+	assert_int_equal(cb_reuse_site_fresh(c, "editions/1/", "K", src), 0);
+	/* A file the last build did not write there: not as it left it. */
+	put(dir, "1/extra.html", "x");
+	assert_int_equal(cb_reuse_site_fresh(c, "editions/1/", "K", out), 0);
+	snprintf(want, sizeof want, "%s/1/extra.html", dir);
+	assert_int_equal(unlink(want), 0);
+	assert_int_equal(cb_reuse_site_fresh(c, "editions/1/", "K", out), 1);
+
+	/* Handed over file by file when the folder is not taken. */
+	memset(&h, 0, sizeof h);
+	h.take = -1;
+	got = cb_diag_list_new();
+	assert_int_equal(cb_reuse_site_reuse(c, "editions/1/", out, fake_move, fake_link, &h, got), 0);
+	assert_string_equal(h.dir, "editions/1");
+	assert_int_equal(h.files, 2);
+	assert_int_equal(h.links, 2);
+	snprintf(want, sizeof want, "editions/1/index.html <- %s/1/index.html", dir);
+	assert_string_equal(h.last, want);
+	assert_int_equal(cb_diag_count(got), 1); /* what its build reported */
+	assert_string_equal(cb_diag_at(got, 0)->msg, "a warning");
+	cb_diag_list_free(got);
+	cb_reuse_free(c);
+
+	/* Taken whole: no file linked, and the next cache lists the folder's
+	 * files from the records, in their place among the others, so that a
+	 * build with nothing changed finds the site as it was left. */
+	c = cb_reuse_open(cache, 1);
+	assert_int_equal(cb_reuse_site_fresh(c, "editions/1/", "K", out), 1);
+	memset(&h, 0, sizeof h);
+	got = cb_diag_list_new();
+	assert_int_equal(cb_reuse_site_reuse(c, "editions/1/", out, fake_move, fake_link, &h, got), 0);
+	assert_int_equal(h.links, 0);
+	assert_int_equal(cb_diag_count(got), 1);
+	cb_reuse_site_record(c, "editions/1/", "K", pages, 2, got);
+	assert_int_equal(cb_reuse_save(c, "k2", out, &res, d), 0);
+	cb_diag_list_free(got);
+	cb_reuse_free(c);
+	c = cb_reuse_open(cache, 1);
+	got = cb_diag_list_new();
+	assert_int_equal(cb_reuse_fresh(c, "k2", out, &again, got), 1);
+	assert_int_equal(again.pages, 5);
+	assert_int_equal(cb_reuse_site_fresh(c, "editions/1/", "K", out), 1);
+	/* A file changed since: neither the site nor the edition is fresh. */
+	put(dir, "1/cases/a.html", "case a, changed");
+	assert_int_equal(cb_reuse_fresh(c, "k2", out, &again, got), 0);
+	assert_int_equal(cb_reuse_site_fresh(c, "editions/1/", "K", out), 0);
+	cb_diag_list_free(got);
+	cb_reuse_free(c);
+	cb_diag_list_free(d);
+	cb_fs_remove_tree(base);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -288,6 +402,7 @@ int main(void)
 	    cmocka_unit_test(test_stat_cache),
 	    cmocka_unit_test(test_known_id),
 	    cmocka_unit_test(test_source_known_ids),
+	    cmocka_unit_test(test_sites_reused),
 	};
 	int rc;
 
