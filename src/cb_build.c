@@ -166,6 +166,7 @@ typedef struct build {
 	const char *out_real;
 	cb_buf ed_env;       /* what every edition's key holds */
 	int *reused;         /* per site: taken from the last build */
+	int alone;           /* every edition will most likely be reused */
 	cb_render **r;       /* per site, while the pages are made */
 	cb_render_opts *ro;
 	size_t sites_reused;
@@ -318,6 +319,7 @@ static int make_pages(build *b, size_t k)
 	b->ro[k].cache = b->cache;
 	/* The latest is written last: after it, nothing reads the text. */
 	b->ro[k].last_reader = k + 1 == b->n;
+	b->ro[k].alone = k + 1 == b->n && b->alone;
 	cb_editions_render_opts(b->eds, k, &b->ro[k]);
 	if (opts->progress) {
 		b->ro[k].progress = progress;
@@ -334,21 +336,50 @@ static int make_pages(build *b, size_t k)
 	return rc;
 }
 
+/* The part of edition k's key (below) known before the latest's pages are:
+ * what every edition's key holds and the edition's folder; into
+ * pre[CB_OID_HEXSZ + 1]. */
+static void edition_pre(build *b, size_t k, char *pre)
+{
+	cb_buf kb = CB_BUF_INIT;
+
+	cb_buf_put(&kb, b->ed_env.ptr, b->ed_env.len);
+	cb_buf_printf(&kb, "site %s\n", cb_editions_prefix(b->eds, k));
+	if (cb_git_hash_blob(kb.ptr, kb.len, pre) < 0)
+		snprintf(pre, CB_OID_HEXSZ + 1, "unkeyed");
+	cb_buf_dispose(&kb);
+}
+
 /* The key of edition k for reusing it whole in the next build (cb_reuse.h):
- * what every edition's key holds, the edition's folder, and which of its
- * pages (pages[0..n)) the latest has (the switcher links to them). */
-static void edition_key(build *b, size_t k, const char *const *pages, size_t n, char *key)
+ * its part pre and which of its pages (pages[0..n)) the latest has (the
+ * switcher links to them); into key[CB_OID_HEXSZ + 1]. */
+static void edition_key(build *b, const char *pre, const char *const *pages, size_t n, char *key)
 {
 	cb_buf kb = CB_BUF_INIT;
 	size_t i;
 
-	cb_buf_put(&kb, b->ed_env.ptr, b->ed_env.len);
-	cb_buf_printf(&kb, "site %s\n", cb_editions_prefix(b->eds, k));
+	cb_buf_printf(&kb, "pre %s\n", pre);
 	for (i = 0; i < n; i++)
 		cb_buf_printf(&kb, "%s %d\n", pages[i], cb_editions_has_page(b->eds, b->n - 1, pages[i]));
 	if (cb_git_hash_blob(kb.ptr, kb.len, key) < 0)
 		snprintf(key, CB_OID_HEXSZ + 1, "unkeyed");
 	cb_buf_dispose(&kb);
+}
+
+/* Will every edition most likely be taken from the last build? Yes when
+ * each one's key, but for the latest's pages, is as then and its folder is
+ * untouched: the latest is then made alone (cb_render_opts.alone). */
+static int editions_intact(build *b)
+{
+	size_t k;
+
+	for (k = 0; b->reuse && k + 1 < b->n; k++) {
+		char pre[CB_OID_HEXSZ + 1];
+		edition_pre(b, k, pre);
+		if (!cb_reuse_site_intact(b->reuse, cb_editions_prefix(b->eds, k), pre, b->out_real))
+			return 0;
+	}
+	return b->reuse != NULL;
 }
 
 /* Load edition k and run its plugins. */
@@ -418,25 +449,32 @@ static int make_sites(build *b, cb_config *cfg)
 	if (ensure_loaded(b, latest - 1) < 0)
 		return -1;
 	cb_editions_add_site_pages(b->eds, latest, b->sites, b->diags);
+	b->alone = editions_intact(b);
 	if (make_pages(b, latest) < 0)
 		return -1;
 	for (k = 0; k < latest; k++) {
 		size_t n;
 		const char *const *pages;
-		char key[CB_OID_HEXSZ + 1];
+		char pre[CB_OID_HEXSZ + 1], key[CB_OID_HEXSZ + 1];
 
 		if (!b->reuse)
 			continue;
 		pages = cb_reuse_site_pages(b->reuse, cb_editions_prefix(b->eds, k), &n);
 		if (!pages)
 			continue;
-		edition_key(b, k, pages, n, key);
+		edition_pre(b, k, pre);
+		edition_key(b, pre, pages, n, key);
 		if (cb_reuse_site_fresh(b->reuse, cb_editions_prefix(b->eds, k), key, b->out_real)) {
 			b->reused[k] = 1;
 			b->sites_reused++;
 			cb_editions_set_page_paths(b->eds, k, pages, n);
 		}
 	}
+	/* Not alone after all (an edition's pages differ in which of them the
+	 * latest has): the latest keys its pages when they are rendered, after
+	 * the editions, to share theirs. */
+	if (b->sites_reused < latest)
+		b->ro[latest].alone = 0;
 	/* The editions to build are independent of each other until their
 	 * changes pages: load them and run their plugins on every core, one
 	 * edition per thread (each plugin stage runs on one thread). */
@@ -470,7 +508,7 @@ static int link_into(void *ctx, const char *path, const char *from)
 static void record_site(build *b, size_t k)
 {
 	const char *prefix = cb_editions_prefix(b->eds, k);
-	char key[CB_OID_HEXSZ + 1];
+	char pre[CB_OID_HEXSZ + 1], key[CB_OID_HEXSZ + 1];
 	const char **pages;
 	size_t n = 0, i;
 
@@ -487,8 +525,9 @@ static void record_site(build *b, size_t k)
 		for (i = 0; i < n; i++)
 			pages[i] = cb_render_page_path(b->r[k], i);
 	}
-	edition_key(b, k, pages, n, key);
-	cb_reuse_site_record(b->reuse, prefix, key, pages, n, b->dl[k]);
+	edition_pre(b, k, pre);
+	edition_key(b, pre, pages, n, key);
+	cb_reuse_site_record(b->reuse, prefix, pre, key, pages, n, b->dl[k]);
 	free(pages);
 }
 

@@ -1441,7 +1441,8 @@ static void compute_keys(cb_render *r)
 }
 
 /* The key of each case's own data, and of what data derived from a case
- * depends on besides: made before the generators run, for them to use. */
+ * depends on besides: made before the generators run, for them to use (or,
+ * for a site first made alone, before its pages are rendered). */
 static void compute_doc_keys(cb_render *r)
 {
 	size_t i, n = cb_site_case_count(r->site);
@@ -1774,8 +1775,11 @@ static int run_queue(cb_render *r, cb_output *out)
 	cb_value_unref(tried);
 	if (r->failed)
 		return -1;
-	if (r->opts->cache)
+	if (r->opts->cache && !r->opts->alone) {
+		if (!r->doc_keys)
+			compute_doc_keys(r);
 		compute_keys(r);
+	}
 	/* Pages written piece by piece first: they are the longest jobs (the
 	 * print edition takes as long as hundreds of pages), so they run beside
 	 * the pages instead of last and alone; and what they keep (the search
@@ -1874,7 +1878,7 @@ int cb_render_new(cb_render **out, cb_site *site, const cb_render_opts *opts)
 	cb_value_unref(r->shared_terms); /* the summaries hold what they use */
 	r->shared_terms = NULL;
 	sort_by_title(r);
-	if (r->opts->cache)
+	if (r->opts->cache && !r->opts->alone)
 		compute_doc_keys(r);
 
 	for (i = 0; generators[i]; i++)

@@ -52,9 +52,16 @@ typedef struct cb_render_opts {
 	 * search index's files are the last readers): let it go once they are
 	 * written (see cb_render_text_done). */
 	int last_reader;
+	/* With a cache: no other site of the build is rendered (every edition
+	 * is taken from the last build), so nothing is keyed for sharing; the
+	 * cache only gives the edition switcher its marker. Read by
+	 * cb_render_new and again by cb_render_run: a build that clears it in
+	 * between (an edition must be rendered after all) has the run key what
+	 * it renders, to share the pages the editions rendered first. */
+	int alone;
 } cb_render_opts;
 
-#define CB_RENDER_OPTS_INIT { 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0 }
+#define CB_RENDER_OPTS_INIT { 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0 }
 
 /* Keys of a case's template context that casebook fills itself; plugins may
  * not c:set them. NULL-terminated. */

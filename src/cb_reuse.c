@@ -4,14 +4,16 @@
  * dir/build.cache is a text file, one record a line, fields separated by
  * tabs (tabs, newlines and backslashes in text are escaped):
  *
- *   casebook-cache 1                                  the format
+ *   casebook-cache 2                                  the format
  *   key <hex>                                         the build's key
  *   out <folder>                                      the output folder
  *   result <cases> <pages> <editions>
  *   f <size> <sec> <nsec> <inode> <id> <path>          stat cache (inputs)
  *   o <size> <sec> <nsec> <inode> <path>               output files
  *   d <severity> <line> <col> <code> <path> <message> <hint>   diagnostics
- *   s <prefix> <key>                                   a site (an edition)
+ *   s <prefix> <key> <pre>                             a site (an edition) and
+ *                                                      the part of its key
+ *                                                      known before the latest
  *   p <prefix> <path>                                  one of its pages
  *   e <prefix> <severity> <line> <col> <code> <path> <message> <hint>
  *                                                      what its build reported
@@ -37,7 +39,7 @@
 #include "cb_pool.h"
 #include "cb_value.h"
 
-#define FORMAT "casebook-cache 1"
+#define FORMAT "casebook-cache 2"
 
 typedef struct stat_entry {
 	char *path;
@@ -53,13 +55,15 @@ typedef struct saved_diag {
 } saved_diag;
 
 typedef struct site_rec {
-	char *prefix, *key;
+	char *prefix, *key, *pre;
 	char **pages;
 	size_t n_pages;
 	saved_diag *diags;
 	size_t n_diags;
-	/* Its files: outs[lo, hi), found when it was checked fresh. */
+	/* Its files: outs[lo, hi), and whether out/prefix holds exactly them
+	 * (1 yes, -1 no, 0 not asked yet): asked once a build. */
 	size_t lo, hi;
+	int intact;
 	int moved; /* its folder was moved into the new site whole */
 } site_rec;
 
@@ -223,6 +227,7 @@ static void free_sites(site_rec *v, size_t n)
 	for (i = 0; i < n; i++) {
 		free(v[i].prefix);
 		free(v[i].key);
+		free(v[i].pre);
 		for (k = 0; k < v[i].n_pages; k++)
 			free(v[i].pages[k]);
 		free(v[i].pages);
@@ -367,7 +372,7 @@ static int read_record(cb_reuse *c, char *line)
 		e->ino = v[3];
 	} else if (strcmp(f[0], "d") == 0 && n == 8) {
 		return read_diag(f + 1, &c->diags, &c->n_diags);
-	} else if (strcmp(f[0], "s") == 0 && n == 3) {
+	} else if (strcmp(f[0], "s") == 0 && n == 4) {
 		site_rec *r;
 		if (!get_field(f[1]) || find_site(c->sites, c->n_sites, f[1]))
 			return -1;
@@ -376,6 +381,7 @@ static int read_record(cb_reuse *c, char *line)
 		memset(r, 0, sizeof *r);
 		r->prefix = cb_xstrdup(f[1]);
 		r->key = cb_xstrdup(f[2]);
+		r->pre = cb_xstrdup(f[3]);
 	} else if ((strcmp(f[0], "p") == 0 && n == 3) || (strcmp(f[0], "e") == 0 && n == 9)) {
 		site_rec *r = get_field(f[1]) ? find_site(c->sites, c->n_sites, f[1]) : NULL;
 		if (!r)
@@ -826,8 +832,8 @@ const char *const *cb_reuse_site_pages(const cb_reuse *c, const char *prefix, si
 }
 
 /* Does folder out/prefix hold exactly the files the last build wrote there,
- * as it left them? Finds r->lo and r->hi on the way. The files of a folder
- * are listed together, so they are one run of outs. */
+ * as it left them? Finds r->lo and r->hi on the way (the files of a folder
+ * are listed together, so they are one run of outs). Looks once a build. */
 static int files_intact(const cb_reuse *c, site_rec *r, const char *out)
 {
 	size_t i, pl = strlen(r->prefix);
@@ -835,6 +841,9 @@ static int files_intact(const cb_reuse *c, site_rec *r, const char *out)
 	char *dir, *rel;
 	int ok;
 
+	if (r->intact)
+		return r->intact > 0;
+	r->intact = -1;
 	for (i = 0; i < c->n_outs && strncmp(c->outs[i].path, r->prefix, pl) != 0; i++)
 		;
 	r->lo = i;
@@ -853,7 +862,16 @@ static int files_intact(const cb_reuse *c, site_rec *r, const char *out)
 	file_list_dispose(&l);
 	free(dir);
 	free(rel);
+	r->intact = ok ? 1 : -1;
 	return ok;
+}
+
+int cb_reuse_site_intact(cb_reuse *c, const char *prefix, const char *pre, const char *out)
+{
+	site_rec *r = find_site(c->sites, c->n_sites, prefix);
+
+	return r && c->out && strcmp(c->out, out) == 0 && strcmp(r->pre, pre) == 0 &&
+	       files_intact(c, r, out);
 }
 
 int cb_reuse_site_fresh(cb_reuse *c, const char *prefix, const char *key, const char *out)
@@ -874,7 +892,7 @@ int cb_reuse_site_reuse(cb_reuse *c, const char *prefix, const char *out,
 	size_t i;
 	int rc = 0;
 
-	if (!r || r->lo == r->hi)
+	if (!r || r->intact <= 0)
 		return 0; /* not checked fresh: nothing to give */
 	dir = cb_xstrndup(r->prefix, strlen(r->prefix) - 1);
 	r->moved = move && move(ctx, dir, r->hi - r->lo) == 0;
@@ -888,7 +906,7 @@ int cb_reuse_site_reuse(cb_reuse *c, const char *prefix, const char *out,
 	return rc;
 }
 
-void cb_reuse_site_record(cb_reuse *c, const char *prefix, const char *key,
+void cb_reuse_site_record(cb_reuse *c, const char *prefix, const char *pre, const char *key,
                           const char *const *pages, size_t n, const cb_diag_list *diags)
 {
 	site_rec *r;
@@ -899,6 +917,7 @@ void cb_reuse_site_record(cb_reuse *c, const char *prefix, const char *key,
 	memset(r, 0, sizeof *r);
 	r->prefix = cb_xstrdup(prefix);
 	r->key = cb_xstrdup(key);
+	r->pre = cb_xstrdup(pre);
 	r->pages = cb_xcalloc(n ? n : 1, sizeof *r->pages);
 	for (i = 0; i < n; i++)
 		r->pages[i] = cb_xstrdup(pages[i]);
@@ -963,7 +982,7 @@ int cb_reuse_save(cb_reuse *c, const char *key, const char *out, const cb_reuse_
 		size_t k;
 		cb_buf_puts(&b, "s\t");
 		put_field(&b, r->prefix);
-		cb_buf_printf(&b, "\t%s\n", r->key);
+		cb_buf_printf(&b, "\t%s\t%s\n", r->key, r->pre);
 		for (k = 0; k < r->n_pages; k++) {
 			cb_buf_puts(&b, "p\t");
 			put_field(&b, r->prefix);

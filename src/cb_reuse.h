@@ -98,6 +98,10 @@ const char *const *cb_reuse_site_pages(const cb_reuse *c, const char *prefix, si
  * same names, sizes, modification times and inodes); else 0. */
 int cb_reuse_site_fresh(cb_reuse *c, const char *prefix, const char *key, const char *out);
 
+/* The same with `pre`, the part of the key known before the latest's pages
+ * are: 1 when the site will be fresh if the rest of its key is as before. */
+int cb_reuse_site_intact(cb_reuse *c, const char *prefix, const char *pre, const char *out);
+
 /* For a fresh site (above): give its files to the new site, and add what
  * its build reported to diags. First the whole folder: move(ctx, dir,
  * files), with dir the folder's site path ("editions/2025"), returns 0
@@ -111,10 +115,11 @@ int cb_reuse_site_reuse(cb_reuse *c, const char *prefix, const char *out,
                         int (*link)(void *ctx, const char *path, const char *from), void *ctx,
                         cb_diag_list *diags);
 
-/* Remember, for the next build, site `prefix`: its key, its pages (copied)
- * and what its build reported (diags, copied; NULL for nothing). Call once
- * per site, before cb_reuse_save. */
-void cb_reuse_site_record(cb_reuse *c, const char *prefix, const char *key,
+/* Remember, for the next build, site `prefix`: its key and the part `pre`
+ * of it known before the latest's pages (cb_reuse_site_intact), its pages
+ * (copied) and what its build reported (diags, copied; NULL for nothing).
+ * Call once per site, before cb_reuse_save. */
+void cb_reuse_site_record(cb_reuse *c, const char *prefix, const char *pre, const char *key,
                           const char *const *pages, size_t n, const cb_diag_list *diags);
 
 /*

@@ -29,7 +29,7 @@ stamp() { stat -c '%i %y' "$1"; }
 build_site
 rebuilt
 exists "$cache"
-[ "$(head -1 "$cache")" = "casebook-cache 1" ] || fail "cache format: $(head -1 "$cache")"
+[ "$(head -1 "$cache")" = "casebook-cache 2" ] || fail "cache format: $(head -1 "$cache")"
 same_as_clean "first build"
 
 # Nothing changed: nothing written, the same summary and warnings.
@@ -118,7 +118,7 @@ head -c 300 /dev/urandom >"$cache"
 build_site
 rebuilt
 same_as_clean "after a corrupt cache"
-[ "$(head -1 "$cache")" = "casebook-cache 1" ] || fail "the corrupt cache was not replaced"
+[ "$(head -1 "$cache")" = "casebook-cache 2" ] || fail "the corrupt cache was not replaced"
 build_site
 up_to_date
 sed -i '$d' "$cache" # no `end`: truncated

@@ -997,7 +997,8 @@ static unsigned long long inode_of(const char *dir, const char *path)
 
 /* A rebuild and then one without the cache: the same files; returns how
  * many editions the rebuild reused. */
-static size_t rebuild_and_compare(fx_repo *fx, const char *out, const char *clean)
+static size_t rebuild_and_compare(fx_repo *fx, const char *out, const char *clean,
+                                  cb_build_result *res)
 {
 	built b, c;
 	size_t reused;
@@ -1005,6 +1006,8 @@ static size_t rebuild_and_compare(fx_repo *fx, const char *out, const char *clea
 	build_to(&b, fx->dir, out, 0);
 	assert_no_errors(&b);
 	reused = b.res.sites_reused;
+	if (res)
+		*res = b.res;
 	cb_fs_remove_tree(clean);
 	build_to(&c, fx->dir, clean, 1);
 	assert_no_errors(&c);
@@ -1025,6 +1028,7 @@ static void test_reuse_editions(void **state)
 {
 	fx_repo fx;
 	built b;
+	cb_build_result res;
 	char base[] = "/tmp/cb-reuse-XXXXXX";
 	char *out, *clean;
 	unsigned long long ino;
@@ -1043,7 +1047,7 @@ static void test_reuse_editions(void **state)
 
 	/* A case of the working tree changed: every edition is reused. */
 	write_case(&fx, "a", "Alpha", 2009, "Alpha context, revised.", "Alpha, now in the tree.");
-	assert_int_equal(rebuild_and_compare(&fx, out, clean), 3);
+	assert_int_equal(rebuild_and_compare(&fx, out, clean, NULL), 3);
 	assert_true(inode_of(out, "editions/2024/cases/a.html") == ino);
 	{
 		char *t = fx_read(out, "cases/a.html");
@@ -1052,11 +1056,18 @@ static void test_reuse_editions(void **state)
 	}
 	/* A case only the latest has, removed: still reused. */
 	fx_remove(&fx, "content/cases/e.md");
-	assert_int_equal(rebuild_and_compare(&fx, out, clean), 3);
+	assert_int_equal(rebuild_and_compare(&fx, out, clean, &res), 3);
+	/* Every edition taken: the latest, made alone, keys nothing. */
+	assert_int_equal(res.pages_rendered + res.pages_shared, 0);
 	/* A case the newer editions have, removed from the latest: their
 	 * switchers change, so they are built again; 2024 never had it. */
 	fx_remove(&fx, "content/cases/d.md");
-	assert_int_equal(rebuild_and_compare(&fx, out, clean), 1);
+	assert_int_equal(rebuild_and_compare(&fx, out, clean, &res), 1);
+	/* Every edition looked intact, so the latest's page list was made
+	 * alone; once two editions had to be built after all, the latest keys
+	 * its case pages when it is rendered, after them, to share theirs: 8
+	 * case pages looked up, where the two editions alone look up 6. */
+	assert_int_equal(res.pages_rendered + res.pages_shared, 8);
 	/* Nothing changed: nothing built at all. */
 	build_to(&b, fx.dir, out, 0);
 	assert_no_errors(&b);

@@ -334,20 +334,27 @@ static void test_sites_reused(void **state)
 	cb_diag_add(d, CB_WARNING, "w", "content/cases/a.md", 3, 1, NULL, "a warning");
 
 	c = cb_reuse_open(cache, 1);
-	cb_reuse_site_record(c, "editions/1/", "K", pages, 2, d);
+	cb_reuse_site_record(c, "editions/1/", "P", "K", pages, 2, d);
 	assert_int_equal(cb_reuse_save(c, "k1", out, &res, d), 0);
 	cb_reuse_free(c);
 
 	c = cb_reuse_open(cache, 1);
+	assert_int_equal(cb_reuse_site_intact(c, "editions/1/", "P", out), 1);
+	assert_int_equal(cb_reuse_site_intact(c, "editions/1/", "P2", out), 0);
 	assert_int_equal(cb_reuse_site_fresh(c, "editions/1/", "K", out), 1);
 	assert_int_equal(cb_reuse_site_fresh(c, "editions/1/", "K2", out), 0);
 	assert_int_equal(cb_reuse_site_fresh(c, "editions/2/", "K", out), 0);
 	assert_int_equal(cb_reuse_site_fresh(c, "editions/1/", "K", src), 0);
+	cb_reuse_free(c);
 	/* A file the last build did not write there: not as it left it. */
 	put(dir, "1/extra.html", "x");
+	c = cb_reuse_open(cache, 1);
+	assert_int_equal(cb_reuse_site_intact(c, "editions/1/", "P", out), 0);
 	assert_int_equal(cb_reuse_site_fresh(c, "editions/1/", "K", out), 0);
+	cb_reuse_free(c);
 	snprintf(want, sizeof want, "%s/1/extra.html", dir);
 	assert_int_equal(unlink(want), 0);
+	c = cb_reuse_open(cache, 1);
 	assert_int_equal(cb_reuse_site_fresh(c, "editions/1/", "K", out), 1);
 
 	/* Handed over file by file when the folder is not taken. */
@@ -375,7 +382,7 @@ static void test_sites_reused(void **state)
 	assert_int_equal(cb_reuse_site_reuse(c, "editions/1/", out, fake_move, fake_link, &h, got), 0);
 	assert_int_equal(h.links, 0);
 	assert_int_equal(cb_diag_count(got), 1);
-	cb_reuse_site_record(c, "editions/1/", "K", pages, 2, got);
+	cb_reuse_site_record(c, "editions/1/", "P", "K", pages, 2, got);
 	assert_int_equal(cb_reuse_save(c, "k2", out, &res, d), 0);
 	cb_diag_list_free(got);
 	cb_reuse_free(c);
@@ -384,8 +391,10 @@ static void test_sites_reused(void **state)
 	assert_int_equal(cb_reuse_fresh(c, "k2", out, &again, got), 1);
 	assert_int_equal(again.pages, 5);
 	assert_int_equal(cb_reuse_site_fresh(c, "editions/1/", "K", out), 1);
+	cb_reuse_free(c);
 	/* A file changed since: neither the site nor the edition is fresh. */
 	put(dir, "1/cases/a.html", "case a, changed");
+	c = cb_reuse_open(cache, 1);
 	assert_int_equal(cb_reuse_fresh(c, "k2", out, &again, got), 0);
 	assert_int_equal(cb_reuse_site_fresh(c, "editions/1/", "K", out), 0);
 	cb_diag_list_free(got);
