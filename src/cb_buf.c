@@ -67,6 +67,18 @@ void cb_buf_vprintf(cb_buf *b, const char *fmt, va_list ap)
 	b->len += (size_t)n;
 }
 
+void cb_buf_put_uint(cb_buf *b, unsigned long long v)
+{
+	char digits[20]; /* 2^64 - 1 has 20 */
+	size_t n = 0;
+
+	do {
+		digits[sizeof digits - ++n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	cb_buf_put(b, digits + sizeof digits - n, n);
+}
+
 void cb_buf_printf(cb_buf *b, const char *fmt, ...)
 {
 	va_list ap;

@@ -50,6 +50,9 @@ static inline void cb_buf_putc(cb_buf *b, char c)
 	b->ptr[b->len++] = c;
 	b->ptr[b->len] = '\0';
 }
+/* Append v in decimal: what cb_buf_printf(b, "%llu", v) does, without
+ * parsing a format (for keys written a number at a time). */
+void cb_buf_put_uint(cb_buf *b, unsigned long long v);
 /* Append formatted text. */
 void cb_buf_printf(cb_buf *b, const char *fmt, ...) CB_PRINTF(2, 3);
 /* Append formatted text from a va_list. */

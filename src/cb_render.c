@@ -1224,7 +1224,9 @@ static void put_value(cb_buf *b, const cb_value *v, const cb_buf *filter)
 	case CB_FLOAT: cb_buf_printf(b, "d%.17g;", cb_value_float(v)); break;
 	case CB_STRING:
 		s = cb_value_str(v, &len);
-		cb_buf_printf(b, "s%zu:", len);
+		cb_buf_putc(b, 's');
+		cb_buf_put_uint(b, len);
+		cb_buf_putc(b, ':');
 		cb_buf_put(b, s, len);
 		break;
 	case CB_DATE:
@@ -1233,7 +1235,9 @@ static void put_value(cb_buf *b, const cb_value *v, const cb_buf *filter)
 		cb_buf_putc(b, ';');
 		break;
 	case CB_LIST:
-		cb_buf_printf(b, "l%zu[", cb_value_len(v));
+		cb_buf_putc(b, 'l');
+		cb_buf_put_uint(b, cb_value_len(v));
+		cb_buf_putc(b, '[');
 		for (i = 0; i < cb_value_len(v); i++)
 			put_value(b, cb_value_at(v, i), filter);
 		cb_buf_putc(b, ']');
@@ -1244,7 +1248,8 @@ static void put_value(cb_buf *b, const cb_value *v, const cb_buf *filter)
 			const char *k = cb_value_key(v, i, &len);
 			if (filter && !maybe_used(filter, k, len))
 				continue;
-			cb_buf_printf(b, "%zu:", len);
+			cb_buf_put_uint(b, len);
+			cb_buf_putc(b, ':');
 			cb_buf_put(b, k, len);
 			put_value(b, cb_value_entry(v, i), filter);
 		}

@@ -351,6 +351,27 @@ static void test_printf(void **state)
 	free(p);
 }
 
+/* cb_buf_put_uint writes what "%llu" writes. */
+static void test_put_uint(void **state)
+{
+	const unsigned long long v[] = {0, 1, 9, 10, 99, 100, 12345, 4294967295ULL, 4294967296ULL,
+	                                18446744073709551615ULL};
+	cb_buf b = CB_BUF_INIT;
+	char want[32];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof v / sizeof v[0]; i++) {
+		cb_buf_clear(&b);
+		cb_buf_putc(&b, '<');
+		cb_buf_put_uint(&b, v[i]);
+		cb_buf_putc(&b, '>');
+		snprintf(want, sizeof want, "<%llu>", v[i]);
+		assert_string_equal(b.ptr, want);
+	}
+	cb_buf_dispose(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -360,6 +381,7 @@ int main(void)
 	    cmocka_unit_test(test_equal_copy_sharing), cmocka_unit_test(test_atomic_refs),
 	    cmocka_unit_test(test_reserve),      cmocka_unit_test(test_buf_escapes),
 	    cmocka_unit_test(test_printf),
+	    cmocka_unit_test(test_put_uint),
 	};
 	return cmocka_run_group_tests_name("cb_value", tests, NULL, NULL);
 }
