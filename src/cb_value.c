@@ -329,7 +329,7 @@ void cb_value_reserve(cb_value *v, size_t n)
 void cb_value_push(cb_value *list, cb_value *item)
 {
 	if (list->u.list.len == list->u.list.cap) {
-		list->u.list.cap = list->u.list.cap ? list->u.list.cap + list->u.list.cap / 2 + 1 : 2;
+		list->u.list.cap = list->u.list.cap ? list->u.list.cap * 2 : 4;
 		list->u.list.items = cb_xreallocarray(list->u.list.items, list->u.list.cap,
 		                                      sizeof(cb_value *));
 	}
@@ -412,7 +412,7 @@ void cb_value_set_at(cb_value *map, const char *key, size_t klen, cb_value *val,
 		return;
 	}
 	if (map->u.map.len == map->u.map.cap) {
-		map->u.map.cap = map->u.map.cap ? map->u.map.cap + map->u.map.cap / 2 + 1 : 2;
+		map->u.map.cap = map->u.map.cap ? map->u.map.cap * 2 : 4;
 		map->u.map.e = cb_xreallocarray(map->u.map.e, map->u.map.cap, sizeof(map_entry));
 	}
 	me = &map->u.map.e[map->u.map.len++];
