@@ -893,7 +893,7 @@ int cb_reuse_site_reuse(cb_reuse *c, const char *prefix, const char *out,
 	int rc = 0;
 
 	if (!r || r->intact <= 0)
-		return 0; /* not checked fresh: nothing to give */
+		return -1; /* not found fresh: nothing to give (a caller's mistake) */
 	dir = cb_xstrndup(r->prefix, strlen(r->prefix) - 1);
 	r->moved = move && move(ctx, dir, r->hi - r->lo) == 0;
 	free(dir);

@@ -109,7 +109,8 @@ int cb_reuse_site_intact(cb_reuse *c, const char *prefix, const char *pre, const
  * then takes its files' records from the last build instead of listing
  * them. Otherwise (or with move NULL) each file is given through
  * link(ctx, path, from), from being the file in folder out
- * (cb_output_link). Returns 0, or -1 after link reported an error. */
+ * (cb_output_link). Returns 0, or -1 after link reported an error (or
+ * when the site was not found fresh, which gives nothing). */
 int cb_reuse_site_reuse(cb_reuse *c, const char *prefix, const char *out,
                         int (*move)(void *ctx, const char *dir, size_t files),
                         int (*link)(void *ctx, const char *path, const char *from), void *ctx,

@@ -357,6 +357,13 @@ static void test_sites_reused(void **state)
 	c = cb_reuse_open(cache, 1);
 	assert_int_equal(cb_reuse_site_fresh(c, "editions/1/", "K", out), 1);
 
+	/* A site not found fresh gives nothing. */
+	memset(&h, 0, sizeof h);
+	got = cb_diag_list_new();
+	assert_int_equal(cb_reuse_site_reuse(c, "editions/2/", out, fake_move, fake_link, &h, got), -1);
+	assert_int_equal(h.links + (int)h.files, 0);
+	cb_diag_list_free(got);
+
 	/* Handed over file by file when the folder is not taken. */
 	memset(&h, 0, sizeof h);
 	h.take = -1;
