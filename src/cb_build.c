@@ -394,39 +394,28 @@ static int prepare_edition(build *b, size_t k)
 typedef struct each_ctx {
 	build *b;
 	int (*fn)(build *b, size_t k);
-	atomic_size_t next;
 	atomic_int failed;
 } each_ctx;
 
-static void *each_worker(void *arg)
+/* fn for edition k unless it is reused or a call failed (cb_pool_each). */
+static void each_one(void *arg, size_t k)
 {
 	each_ctx *c = arg;
-	size_t k;
 
-	while ((k = atomic_fetch_add(&c->next, 1)) + 1 < c->b->n) {
-		if (c->b->reused[k] || atomic_load(&c->failed))
-			continue;
-		if (c->fn(c->b, k) < 0)
-			atomic_store(&c->failed, 1);
-	}
-	return NULL;
+	if (!c->b->reused[k] && !atomic_load(&c->failed) && c->fn(c->b, k) < 0)
+		atomic_store(&c->failed, 1);
 }
 
 /* fn(b, k) for every edition k not reused, on up to one thread per core
- * (-j). Returns 0, or -1 if any call failed. */
+ * (-j) and per edition. Returns 0, or -1 if any call failed. */
 static int each_edition(build *b, int (*fn)(build *b, size_t k))
 {
 	each_ctx c;
-	int n = cb_pool_threads(b->opts->threads);
 
 	c.b = b;
 	c.fn = fn;
-	atomic_init(&c.next, 0);
 	atomic_init(&c.failed, 0);
-	/* No more threads than editions (b->n - 1 of the sites). */
-	if ((size_t)n + 1 > b->n)
-		n = (int)(b->n > 1 ? b->n - 1 : 1);
-	cb_pool_run(n, each_worker, &c);
+	cb_pool_each(b->opts->threads, b->n - 1, each_one, &c);
 	return atomic_load(&c.failed) ? -1 : 0;
 }
 

@@ -33,7 +33,7 @@ typedef struct jobs {
 	cb_site *site;
 	job *v;
 	size_t len, cap;
-	atomic_size_t next, done;
+	atomic_size_t done;
 	const cb_load_opts *opts;
 	cb_doc_opts dopts;
 	int failed;
@@ -126,32 +126,24 @@ fail:
 	pthread_mutex_unlock(&j->lock);
 }
 
-static void *worker(void *arg)
+/* Job i, and the progress after it (cb_pool_each). */
+static void one_job(void *arg, size_t i)
 {
 	jobs *j = arg;
-	size_t i;
+	size_t d;
 
-	while ((i = atomic_fetch_add(&j->next, 1)) < j->len) {
-		size_t d;
-
-		run_job(j, &j->v[i]);
-		d = atomic_fetch_add(&j->done, 1) + 1;
-		if (j->opts && j->opts->progress && (d % 256 == 0 || d == j->len)) {
-			pthread_mutex_lock(&j->lock);
-			j->opts->progress(j->opts->progress_ctx, d, j->len);
-			pthread_mutex_unlock(&j->lock);
-		}
+	run_job(j, &j->v[i]);
+	d = atomic_fetch_add(&j->done, 1) + 1;
+	if (j->opts && j->opts->progress && (d % 256 == 0 || d == j->len)) {
+		pthread_mutex_lock(&j->lock);
+		j->opts->progress(j->opts->progress_ctx, d, j->len);
+		pthread_mutex_unlock(&j->lock);
 	}
-	return NULL;
 }
 
 static void run_jobs(jobs *j)
 {
-	int n = cb_pool_threads(j->opts ? j->opts->threads : 0);
-
-	if ((size_t)n > j->len)
-		n = (int)(j->len ? j->len : 1);
-	cb_pool_run(n, worker, j);
+	cb_pool_each(j->opts ? j->opts->threads : 0, j->len, one_job, j);
 }
 
 /* A valid slug made from a file name, for the hint on a bad one. */
@@ -437,7 +429,6 @@ int cb_load(cb_site *site, const cb_load_opts *opts)
 	j.dopts.reserved_ids = cb_load_reserved_ids;
 	j.dopts.find_word = CB_LINT_PLACEHOLDER;
 	pthread_mutex_init(&j.lock, NULL);
-	atomic_init(&j.next, 0);
 	atomic_init(&j.done, 0);
 
 	if (cb_source_kind(cb_site_source(site), "content", &kind) < 0 || kind != CB_FS_DIR) {

@@ -10,6 +10,8 @@
 #ifndef CB_POOL_H
 #define CB_POOL_H
 
+#include <stddef.h>
+
 /* The most threads a pool runs. */
 #define CB_POOL_MAX 16
 
@@ -22,5 +24,11 @@ int cb_pool_threads(int n);
  * system refuses to start is not retried, so fn must take its work from a
  * counter the calls share: the others then do that thread's share. */
 void cb_pool_run(int n, void *(*fn)(void *), void *arg);
+
+/* fn(arg, i) for every i in [0, count), each once, on cb_pool_threads(threads)
+ * threads but no more than count, the calling thread included: the calls
+ * take their i from a counter they share. For work with nothing kept per
+ * thread; the rest uses cb_pool_run and a counter of its own. */
+void cb_pool_each(int threads, size_t count, void (*fn)(void *arg, size_t i), void *arg);
 
 #endif

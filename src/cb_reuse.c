@@ -463,31 +463,26 @@ typedef struct key_run {
 	key_job *v;
 	size_t *todo; /* indices into v of the files to read and hash */
 	size_t n_todo;
-	atomic_size_t next;
 } key_run;
 
-static void *key_hash(void *arg)
+/* Read and hash the t-th file to do (cb_pool_each). */
+static void key_hash(void *arg, size_t t)
 {
 	key_run *run = arg;
-	size_t t;
+	key_job *j = &run->v[run->todo[t]];
+	struct stat st;
+	char *data = NULL;
+	size_t len;
 
-	while ((t = atomic_fetch_add(&run->next, 1)) < run->n_todo) {
-		key_job *j = &run->v[run->todo[t]];
-		struct stat st;
-		char *data = NULL;
-		size_t len;
-
-		j->rc = cb_fs_read(j->path, 0, &data, &len);
-		if (j->rc < 0)
-			continue;
-		if (cb_git_hash_blob(data, len, j->id) < 0)
-			j->rc = 1;
-		free(data);
-		/* A file changed while it was read is keyed by what was read,
-		 * but its stat is not trusted for next time. */
-		j->stable = lstat(j->path, &st) == 0 && same_stat(&st, &j->st);
-	}
-	return NULL;
+	j->rc = cb_fs_read(j->path, 0, &data, &len);
+	if (j->rc < 0)
+		return;
+	if (cb_git_hash_blob(data, len, j->id) < 0)
+		j->rc = 1;
+	free(data);
+	/* A file changed while it was read is keyed by what was read, but its
+	 * stat is not trusted for next time. */
+	j->stable = lstat(j->path, &st) == 0 && same_stat(&st, &j->st);
 }
 
 /* Key the files v[0..n-1] into key, in that order (an entry with its line
@@ -500,7 +495,6 @@ static void key_files(cb_reuse *c, key_job *v, size_t n, cb_buf *key)
 	run.v = v;
 	run.todo = cb_xcalloc(n ? n : 1, sizeof *run.todo);
 	run.n_todo = 0;
-	atomic_init(&run.next, 0);
 	for (i = 0; i < n; i++) {
 		key_job *j = &v[i];
 		const cb_value *iv;
@@ -535,12 +529,7 @@ static void key_files(cb_reuse *c, key_job *v, size_t n, cb_buf *key)
 		}
 		run.todo[run.n_todo++] = i;
 	}
-	if (run.n_todo) {
-		int threads = cb_pool_threads(c->threads);
-		if ((size_t)threads > run.n_todo)
-			threads = (int)run.n_todo;
-		cb_pool_run(threads, key_hash, &run);
-	}
+	cb_pool_each(c->threads, run.n_todo, key_hash, &run);
 	for (i = 0; i < run.n_todo; i++) {
 		key_job *j = &v[run.todo[i]];
 		stat_entry *e;

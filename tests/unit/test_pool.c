@@ -97,12 +97,59 @@ static void test_run_capped(void **state)
 	assert_int_equal(atomic_load(&w.calls), CB_POOL_MAX);
 }
 
+/* cb_pool_each: every index once, on as many threads as asked but no more
+ * than there are items. */
+typedef struct each_work {
+	atomic_int done[1000];
+	pthread_t seen[CB_POOL_MAX];
+	atomic_int n_seen;
+	pthread_mutex_t lock;
+} each_work;
+
+static void count_one(void *arg, size_t i)
+{
+	each_work *w = arg;
+	pthread_t self = pthread_self();
+	int k, known = 0;
+
+	atomic_fetch_add(&w->done[i], 1);
+	pthread_mutex_lock(&w->lock);
+	for (k = 0; k < atomic_load(&w->n_seen); k++)
+		known |= pthread_equal(w->seen[k], self);
+	if (!known)
+		w->seen[atomic_fetch_add(&w->n_seen, 1)] = self;
+	pthread_mutex_unlock(&w->lock);
+	usleep(100); /* long enough for the other threads to take some */
+}
+
+static void test_each(void **state)
+{
+	const size_t counts[] = {0, 1, 3, 1000};
+	size_t c, i;
+
+	(void)state;
+	for (c = 0; c < sizeof counts / sizeof counts[0]; c++) {
+		each_work w;
+		for (i = 0; i < 1000; i++)
+			atomic_init(&w.done[i], 0);
+		atomic_init(&w.n_seen, 0);
+		pthread_mutex_init(&w.lock, NULL);
+		cb_pool_each(4, counts[c], count_one, &w);
+		for (i = 0; i < 1000; i++)
+			assert_int_equal(atomic_load(&w.done[i]), i < counts[c] ? 1 : 0);
+		/* Threads: at most 4 and at most one per item. */
+		assert_true((size_t)atomic_load(&w.n_seen) <= (counts[c] < 4 ? counts[c] : 4));
+		pthread_mutex_destroy(&w.lock);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_threads),
 	    cmocka_unit_test(test_run),
 	    cmocka_unit_test(test_run_capped),
+	    cmocka_unit_test(test_each),
 	};
 	return cmocka_run_group_tests_name("cb_pool", tests, NULL, NULL);
 }
