@@ -23,6 +23,54 @@ cb_lua *cb_lua__from(lua_State *L)
 	return *(cb_lua **)lua_getextraspace(L);
 }
 
+const char *const cb_lua__type_names[CB_LUA_NTYPES] = {
+    "casebook.null", "casebook.date", "casebook.frozen", "casebook.doc",
+    "casebook.section", "casebook.site", "casebook.buf", "casebook.index"};
+
+void cb_lua__newmetatable(lua_State *L, int t)
+{
+	luaL_newmetatable(L, cb_lua__type_names[t]);
+	cb_lua__from(L)->mt[t] = lua_topointer(L, -1);
+}
+
+int cb_lua__udtype(lua_State *L, int idx)
+{
+	const cb_lua *lua;
+	const void *mt;
+	int t;
+
+	if (lua_type(L, idx) != LUA_TUSERDATA || !lua_getmetatable(L, idx))
+		return -1;
+	mt = lua_topointer(L, -1);
+	lua_pop(L, 1);
+	lua = cb_lua__from(L);
+	for (t = 0; t < CB_LUA_NTYPES; t++)
+		if (lua->mt[t] == mt)
+			return t;
+	return -1;
+}
+
+void *cb_lua__testudata(lua_State *L, int idx, int t)
+{
+	void *p = lua_touserdata(L, idx);
+	const void *mt;
+
+	if (!p || !lua_getmetatable(L, idx))
+		return NULL;
+	mt = lua_topointer(L, -1);
+	lua_pop(L, 1);
+	return mt == cb_lua__from(L)->mt[t] ? p : NULL;
+}
+
+void *cb_lua__checkudata(lua_State *L, int idx, int t)
+{
+	void *p = cb_lua__testudata(L, idx, t);
+
+	if (!p)
+		luaL_typeerror(L, idx, cb_lua__type_names[t]);
+	return p;
+}
+
 /* Where the running plugin code is: the first frame from `level` up that
  * runs a Lua function of a file ("@..." chunk). Sets *path to NULL when there
  * is none. Never raises, never allocates. */
@@ -73,7 +121,8 @@ static void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 			return NULL;
 		}
 	}
-	p = realloc(ptr, nsize);
+	/* Most blocks are new: malloc is a shorter path than realloc(NULL). */
+	p = ptr ? realloc(ptr, nsize) : malloc(nsize);
 	if (!p)
 		return NULL; /* Lua raises a memory error */
 	lua->mem_used = lua->mem_used - old + nsize;

@@ -27,10 +27,6 @@
 #include "cb_stage.h"
 #include "cb_text.h"
 
-#define DOC_TYPE "casebook.doc"
-#define SECTION_TYPE "casebook.section"
-#define SITE_TYPE "casebook.site"
-#define BUF_TYPE "casebook.buf"
 
 #define REG_DOCS "casebook.api.docs"        /* cb_doc* -> object */
 #define REG_CASES "casebook.api.cases"      /* site.cases */
@@ -114,7 +110,7 @@ static void site_change(lua_State *L)
 
 static int buf_gc(lua_State *L)
 {
-	cb_buf *b = luaL_checkudata(L, 1, BUF_TYPE);
+	cb_buf *b = cb_lua__checkudata(L, 1, CB_LUA_BUF);
 
 	cb_buf_dispose(b);
 	return 0;
@@ -128,7 +124,7 @@ static cb_buf *push_box(lua_State *L)
 	cb_buf init = CB_BUF_INIT;
 
 	*b = init;
-	luaL_setmetatable(L, BUF_TYPE);
+	luaL_setmetatable(L, cb_lua__type_names[CB_LUA_BUF]);
 	return b;
 }
 
@@ -198,7 +194,7 @@ static int check_key(lua_State *L, int idx, const char *fn)
 
 static docud *check_doc(lua_State *L, int idx)
 {
-	return luaL_checkudata(L, idx, DOC_TYPE);
+	return cb_lua__checkudata(L, idx, CB_LUA_DOC);
 }
 
 /* Push the object of doc, creating it on first use. */
@@ -211,7 +207,7 @@ static void push_doc(lua_State *L, cb_doc *doc, long index)
 		d = lua_newuserdatauv(L, sizeof *d, 1);
 		d->doc = doc;
 		d->index = index;
-		luaL_setmetatable(L, DOC_TYPE);
+		luaL_setmetatable(L, cb_lua__type_names[CB_LUA_DOC]);
 		lua_pushvalue(L, -1);
 		lua_rawsetp(L, -3, doc); /* -- docs, obj */
 	}
@@ -225,7 +221,7 @@ void cb_lua__push_case(lua_State *L, size_t i)
 
 cb_value *cb_lua__doc_value(lua_State *L, int idx)
 {
-	const docud *d = luaL_testudata(L, idx, DOC_TYPE);
+	const docud *d = cb_lua__testudata(L, idx, CB_LUA_DOC);
 	cb_value *m;
 
 	if (!d)
@@ -284,7 +280,7 @@ static void push_section(lua_State *L, int docobj, cb_doc *doc, size_t i)
 	s->doc = doc;
 	s->index = check_doc(L, docobj)->index;
 	s->i = i;
-	luaL_setmetatable(L, SECTION_TYPE);
+	luaL_setmetatable(L, cb_lua__type_names[CB_LUA_SECTION]);
 	lua_pushvalue(L, docobj);
 	lua_setiuservalue(L, -2, 1); /* pins the document object */
 }
@@ -719,7 +715,7 @@ static const char *const section_names[] = {"title", "html_title", "id",       "
 
 static int section_index(lua_State *L)
 {
-	sectionud *su = luaL_checkudata(L, 1, SECTION_TYPE);
+	sectionud *su = cb_lua__checkudata(L, 1, CB_LUA_SECTION);
 	const char *k = luaL_checkstring(L, 2);
 	const cb_md *md = cb_doc_md(su->doc);
 	const cb_md_section *s = cb_md_section_at(md, su->i);
@@ -777,7 +773,7 @@ static int section_index(lua_State *L)
 
 static int section_tostring(lua_State *L)
 {
-	sectionud *su = luaL_checkudata(L, 1, SECTION_TYPE);
+	sectionud *su = cb_lua__checkudata(L, 1, CB_LUA_SECTION);
 	const cb_md_section *s = cb_md_section_at(cb_doc_md(su->doc), su->i);
 
 	lua_pushfstring(L, "section '%s' (%s:%d)", s->title, cb_doc_path(su->doc), (int)s->line);
@@ -852,7 +848,7 @@ static void build_taxes(lua_State *L)
 
 static void check_site(lua_State *L)
 {
-	luaL_checkudata(L, 1, SITE_TYPE);
+	cb_lua__checkudata(L, 1, CB_LUA_SITE);
 }
 
 static const char *const site_names[] = {
@@ -1109,7 +1105,7 @@ static void position(lua_State *L, int idx, unsigned *line, unsigned *col)
 	if (lua_isinteger(L, idx)) {
 		lua_Integer l = lua_tointeger(L, idx);
 		*line = l > 0 && l < 100000000 ? (unsigned)l : 0;
-	} else if ((su = luaL_testudata(L, idx, SECTION_TYPE)) != NULL) {
+	} else if ((su = cb_lua__testudata(L, idx, CB_LUA_SECTION)) != NULL) {
 		*line = cb_md_section_at(cb_doc_md(su->doc), su->i)->line;
 	} else if (lua_type(L, idx) == LUA_TTABLE) {
 		lua_pushliteral(L, "line");
@@ -1137,7 +1133,7 @@ static int report(lua_State *L, cb_severity sev)
 	check_site(L);
 	msg = luaL_checkstring(L, 4);
 	position(L, 3, &line, &col);
-	if ((d = luaL_testudata(L, 2, DOC_TYPE)) != NULL)
+	if ((d = cb_lua__testudata(L, 2, CB_LUA_DOC)) != NULL)
 		path = cb_doc_path(d->doc);
 	else if (lua_type(L, 2) == LUA_TSTRING)
 		path = lua_tostring(L, 2);
@@ -1187,12 +1183,12 @@ void cb_lua__open_api(lua_State *L)
 	    {"error", site_error}, {"warn", site_warn}, {"note", site_note},
 	    {NULL, NULL}};
 
-	luaL_newmetatable(L, BUF_TYPE);
+	cb_lua__newmetatable(L, CB_LUA_BUF);
 	lua_pushcfunction(L, buf_gc);
 	lua_setfield(L, -2, "__gc");
 	lua_pop(L, 1);
 
-	luaL_newmetatable(L, DOC_TYPE);
+	cb_lua__newmetatable(L, CB_LUA_DOC);
 	lua_newtable(L);
 	luaL_setfuncs(L, doc_methods, 0);
 	lua_pushcclosure(L, doc_index, 1);
@@ -1205,7 +1201,7 @@ void cb_lua__open_api(lua_State *L)
 	lua_setfield(L, -2, "__metatable");
 	lua_pop(L, 1);
 
-	luaL_newmetatable(L, SECTION_TYPE);
+	cb_lua__newmetatable(L, CB_LUA_SECTION);
 	lua_pushcfunction(L, section_index);
 	lua_setfield(L, -2, "__index");
 	lua_pushcfunction(L, read_only);
@@ -1216,7 +1212,7 @@ void cb_lua__open_api(lua_State *L)
 	lua_setfield(L, -2, "__metatable");
 	lua_pop(L, 1);
 
-	luaL_newmetatable(L, SITE_TYPE);
+	cb_lua__newmetatable(L, CB_LUA_SITE);
 	lua_newtable(L);
 	luaL_setfuncs(L, site_methods, 0);
 	lua_pushcclosure(L, site_index, 1);
@@ -1234,6 +1230,6 @@ void cb_lua__open_api(lua_State *L)
 	lua_newtable(L);
 	lua_rawsetp(L, LUA_REGISTRYINDEX, &touched_key);
 	lua_newuserdatauv(L, 0, 0);
-	luaL_setmetatable(L, SITE_TYPE);
+	luaL_setmetatable(L, cb_lua__type_names[CB_LUA_SITE]);
 	lua_setfield(L, LUA_REGISTRYINDEX, REG_SITE);
 }

@@ -21,7 +21,6 @@
 #include "cb_text.h"
 #include "cb_utf8.h"
 
-#define INDEX_TYPE "casebook.index"
 
 /* {=================================================================
  * text helpers
@@ -230,7 +229,7 @@ static void drop_all(index_t *ix)
 
 static index_t *check_index(lua_State *L)
 {
-	index_t *ix = luaL_checkudata(L, 1, INDEX_TYPE);
+	index_t *ix = cb_lua__checkudata(L, 1, CB_LUA_INDEX);
 
 	if (!ix->feat_ids)
 		luaL_error(L, "the index was closed");
@@ -239,7 +238,7 @@ static index_t *check_index(lua_State *L)
 
 static int l_index_gc(lua_State *L)
 {
-	index_t *ix = luaL_checkudata(L, 1, INDEX_TYPE);
+	index_t *ix = cb_lua__checkudata(L, 1, CB_LUA_INDEX);
 	size_t i;
 
 	for (i = 0; i < ix->n_feats; i++) {
@@ -268,7 +267,7 @@ static int l_index_new(lua_State *L)
 	index_t *ix = lua_newuserdatauv(L, sizeof *ix, 0);
 
 	memset(ix, 0, sizeof *ix);
-	luaL_setmetatable(L, INDEX_TYPE);
+	luaL_setmetatable(L, cb_lua__type_names[CB_LUA_INDEX]);
 	ix->alloc = lua_getallocf(L, &ix->ud);
 	ix->feat_ids = cb_value_new_map();
 	ix->doc_ids = cb_value_new_map();
@@ -705,7 +704,7 @@ void cb_lua__open_lib(lua_State *L)
 	}
 	lua_setfield(L, -2, "reserved_ids");
 
-	luaL_newmetatable(L, INDEX_TYPE);
+	cb_lua__newmetatable(L, CB_LUA_INDEX);
 	lua_pushcfunction(L, l_index_gc);
 	lua_setfield(L, -2, "__gc");
 	lua_pushcfunction(L, l_index_gc);

@@ -21,8 +21,32 @@
 /* Tables may nest this deep when converted to values (deeper: a cycle). */
 #define CB_LUA_MAX_DEPTH 64
 
+/*
+ * casebook's userdata types. Each has its metatable in the registry under its
+ * name (cb_lua__type_names), made once per state by cb_lua__newmetatable,
+ * which also remembers it, so that a userdata's type is told by comparing
+ * its metatable's address (a registry lookup by name, as luaL_testudata does,
+ * costs hundreds of instructions, and values are checked this way by the
+ * hundred thousand).
+ */
+enum {
+	CB_LUA_NULL,
+	CB_LUA_DATE,
+	CB_LUA_FROZEN,
+	CB_LUA_DOC,
+	CB_LUA_SECTION,
+	CB_LUA_SITE,
+	CB_LUA_BUF,
+	CB_LUA_INDEX,
+	CB_LUA_NTYPES
+};
+
+/* The registry names of the types, by CB_LUA_* ("casebook.null", ...). */
+extern const char *const cb_lua__type_names[CB_LUA_NTYPES];
+
 struct cb_lua {
 	lua_State *L;
+	const void *mt[CB_LUA_NTYPES]; /* the types' metatables, by CB_LUA_* */
 	char *name, *path;
 	cb_diag_list *diags;
 	long long budget, used;
@@ -51,6 +75,19 @@ int cb_lua__call(cb_lua *lua, int nargs, int nres, const char *context);
 /* Load a text chunk (named "@" + the plugin's path) and leave the function
  * on the stack. Returns 0, or -1 after reporting a syntax error. */
 int cb_lua__load(cb_lua *lua, const char *code, size_t len, const char *context);
+
+/* luaL_newmetatable for type t (CB_LUA_*), remembering the metatable.
+ * [-0, +1, m] */
+void cb_lua__newmetatable(lua_State *L, int t);
+/* The type (CB_LUA_*) of the value at idx if it is one of casebook's
+ * userdata, else -1. [-0, +0, -] */
+int cb_lua__udtype(lua_State *L, int idx);
+/* The block of the userdata at idx if it is of type t, else NULL (as
+ * luaL_testudata). [-0, +0, -] */
+void *cb_lua__testudata(lua_State *L, int idx, int t);
+/* The block of the userdata at idx, which must be of type t: raises the
+ * error luaL_checkudata raises when it is not. [-0, +0, v] */
+void *cb_lua__checkudata(lua_State *L, int idx, int t);
 
 /* Report an error at the first plugin line on the stack (or the plugin file). */
 void cb_lua__where(lua_State *L, int level, const char **path, int *line);

@@ -27,9 +27,6 @@
 #include "cb_text.h"
 #include "cb_utf8.h"
 
-#define NULL_TYPE "casebook.null"
-#define DATE_TYPE "casebook.date"
-#define FROZEN_TYPE "casebook.frozen"
 #define SHAPE_KEY "__casebook_shape"
 #define STRINGS_KEY "casebook.strings"
 
@@ -43,7 +40,7 @@ typedef struct date {
 
 static void push_null(lua_State *L)
 {
-	lua_getfield(L, LUA_REGISTRYINDEX, NULL_TYPE ".value");
+	lua_getfield(L, LUA_REGISTRYINDEX, "casebook.null.value");
 }
 
 static int null_tostring(lua_State *L)
@@ -59,12 +56,12 @@ void cb_lua__push_date(lua_State *L, int y, int m, int d)
 	dt->y = y;
 	dt->m = m;
 	dt->d = d;
-	luaL_setmetatable(L, DATE_TYPE);
+	luaL_setmetatable(L, cb_lua__type_names[CB_LUA_DATE]);
 }
 
 static int date_index(lua_State *L)
 {
-	const date *dt = luaL_checkudata(L, 1, DATE_TYPE);
+	const date *dt = cb_lua__checkudata(L, 1, CB_LUA_DATE);
 	const char *k = luaL_checkstring(L, 2);
 
 	if (strcmp(k, "year") == 0)
@@ -80,7 +77,7 @@ static int date_index(lua_State *L)
 
 static int date_tostring(lua_State *L)
 {
-	const date *dt = luaL_checkudata(L, 1, DATE_TYPE);
+	const date *dt = cb_lua__checkudata(L, 1, CB_LUA_DATE);
 
 	lua_pushfstring(L, "%d-%s%d-%s%d", dt->y, dt->m < 10 ? "0" : "", dt->m, dt->d < 10 ? "0" : "",
 	                dt->d);
@@ -91,7 +88,7 @@ static long date_key(const date *dt) { return (long)dt->y * 10000 + dt->m * 100 
 
 static int date_eq(lua_State *L)
 {
-	const date *a = luaL_checkudata(L, 1, DATE_TYPE), *b = luaL_checkudata(L, 2, DATE_TYPE);
+	const date *a = cb_lua__checkudata(L, 1, CB_LUA_DATE), *b = cb_lua__checkudata(L, 2, CB_LUA_DATE);
 
 	lua_pushboolean(L, date_key(a) == date_key(b));
 	return 1;
@@ -99,7 +96,7 @@ static int date_eq(lua_State *L)
 
 static int date_lt(lua_State *L)
 {
-	const date *a = luaL_checkudata(L, 1, DATE_TYPE), *b = luaL_checkudata(L, 2, DATE_TYPE);
+	const date *a = cb_lua__checkudata(L, 1, CB_LUA_DATE), *b = cb_lua__checkudata(L, 2, CB_LUA_DATE);
 
 	lua_pushboolean(L, date_key(a) < date_key(b));
 	return 1;
@@ -107,7 +104,7 @@ static int date_lt(lua_State *L)
 
 static int date_le(lua_State *L)
 {
-	const date *a = luaL_checkudata(L, 1, DATE_TYPE), *b = luaL_checkudata(L, 2, DATE_TYPE);
+	const date *a = cb_lua__checkudata(L, 1, CB_LUA_DATE), *b = cb_lua__checkudata(L, 2, CB_LUA_DATE);
 
 	lua_pushboolean(L, date_key(a) <= date_key(b));
 	return 1;
@@ -186,7 +183,7 @@ static int l_freeze(lua_State *L)
 	luaL_checkany(L, 1);
 	box = lua_newuserdatauv(L, sizeof *box, 0); /* empty first, then fill */
 	*box = NULL;
-	luaL_setmetatable(L, FROZEN_TYPE);
+	luaL_setmetatable(L, cb_lua__type_names[CB_LUA_FROZEN]);
 	*box = cb_lua__to_value(L, 1, err, sizeof err);
 	if (!*box)
 		return luaL_error(L, "casebook.freeze: %s", err);
@@ -195,7 +192,7 @@ static int l_freeze(lua_State *L)
 
 static int frozen_gc(lua_State *L)
 {
-	cb_value **box = luaL_checkudata(L, 1, FROZEN_TYPE);
+	cb_value **box = cb_lua__checkudata(L, 1, CB_LUA_FROZEN);
 
 	cb_value_unref(*box);
 	*box = NULL;
@@ -204,7 +201,7 @@ static int frozen_gc(lua_State *L)
 
 static int frozen_index(lua_State *L)
 {
-	cb_value **box = luaL_checkudata(L, 1, FROZEN_TYPE);
+	cb_value **box = cb_lua__checkudata(L, 1, CB_LUA_FROZEN);
 	const cb_value *v = *box;
 
 	if (cb_value_type(v) == CB_LIST && lua_isinteger(L, 2)) {
@@ -226,7 +223,7 @@ static int frozen_index(lua_State *L)
 
 static int frozen_len(lua_State *L)
 {
-	cb_value **box = luaL_checkudata(L, 1, FROZEN_TYPE);
+	cb_value **box = cb_lua__checkudata(L, 1, CB_LUA_FROZEN);
 
 	lua_pushinteger(L, cb_value_type(*box) == CB_LIST ? (lua_Integer)cb_value_len(*box) : 0);
 	return 1;
@@ -325,7 +322,7 @@ void cb_lua__open_values(lua_State *L)
 	                                      {NULL, NULL}};
 
 	/* -- casebook */
-	luaL_newmetatable(L, NULL_TYPE);
+	cb_lua__newmetatable(L, CB_LUA_NULL);
 	lua_pushcfunction(L, null_tostring);
 	lua_setfield(L, -2, "__tostring");
 	lua_pushliteral(L, "null");
@@ -334,11 +331,11 @@ void cb_lua__open_values(lua_State *L)
 	lua_pushvalue(L, -2);
 	lua_setmetatable(L, -2); /* -- casebook, mt, null */
 	lua_pushvalue(L, -1);
-	lua_setfield(L, LUA_REGISTRYINDEX, NULL_TYPE ".value");
+	lua_setfield(L, LUA_REGISTRYINDEX, "casebook.null.value");
 	lua_setfield(L, -3, "null");
 	lua_pop(L, 1);
 
-	luaL_newmetatable(L, DATE_TYPE);
+	cb_lua__newmetatable(L, CB_LUA_DATE);
 	luaL_setfuncs(L, date_meta, 0);
 	lua_pushliteral(L, "date");
 	lua_setfield(L, -2, "__metatable");
@@ -348,7 +345,7 @@ void cb_lua__open_values(lua_State *L)
 	lua_pushboolean(L, 1);
 	lua_setfield(L, LUA_REGISTRYINDEX, SHAPE_KEY);
 
-	luaL_newmetatable(L, FROZEN_TYPE);
+	cb_lua__newmetatable(L, CB_LUA_FROZEN);
 	lua_pushcfunction(L, frozen_gc);
 	lua_setfield(L, -2, "__gc");
 	lua_pushcfunction(L, frozen_index);
@@ -635,22 +632,29 @@ static cb_value *convert_userdata(conv *c, int idx)
 {
 	lua_State *L = c->L;
 	const date *dt;
-	cb_value *doc, **box;
+	cb_value **box;
 	const char *name = "a userdata";
 
-
-	if (luaL_testudata(L, idx, NULL_TYPE))
+	switch (cb_lua__udtype(L, idx)) {
+	case CB_LUA_NULL:
 		return cb_value_new_null();
-	if ((box = luaL_testudata(L, idx, FROZEN_TYPE)) != NULL && *box)
-		return cb_value_ref(*box);
-	if ((dt = luaL_testudata(L, idx, DATE_TYPE)) != NULL)
+	case CB_LUA_FROZEN:
+		box = lua_touserdata(L, idx);
+		if (*box)
+			return cb_value_ref(*box);
+		break;
+	case CB_LUA_DATE:
+		dt = lua_touserdata(L, idx);
 		return cb_value_new_date(dt->y, dt->m, dt->d);
-	if ((doc = cb_lua__doc_value(L, idx)) != NULL)
-		return doc;
-	if (luaL_testudata(L, idx, "casebook.section"))
+	case CB_LUA_DOC:
+		return cb_lua__doc_value(L, idx);
+	case CB_LUA_SECTION:
 		name = "a section object";
-	else if (luaL_testudata(L, idx, "casebook.site"))
+		break;
+	case CB_LUA_SITE:
 		name = "the site object";
+		break;
+	}
 	fail(c, "cannot use %s as a value (use nil, booleans, numbers, strings, dates and tables "
 	        "of them)",
 	     name);

@@ -507,6 +507,9 @@ static void test_values_frozen(void **state)
 	assert_int_equal(cb_value_len(cb_value_at(v, 2)), 3);
 	cb_value_unref(v);
 	expect_error("local f = casebook.freeze(print)", 1, "casebook.freeze: cannot use a function");
+	expect_error("local b = casebook.date(2020, 1, 2) < 5", 1, "casebook.date expected, got number");
+	expect_error("local ix = casebook.index()\nix.add({}, 'a', 'A', {})", 2,
+	             "casebook.index expected, got table");
 	cb_diag_list_free(d);
 }
 
@@ -524,6 +527,13 @@ static void test_values_refused(void **state)
 	expect_bad_value("x = {[true] = 1}", "table keys must be strings or integers");
 	expect_bad_value("x = {co = coroutine.create(print)}", "cannot use a thread");
 	expect_bad_value("x = casebook.list{a = 1}", "marked as a list");
+	/* casebook's userdata are told apart by their metatables. */
+	expect_bad_value("x = {ix = casebook.index()}", "ix: cannot use a userdata");
+	assert_int_equal(run(lua, "x = {n = casebook.null, d = casebook.date(2020, 1, 2)}"), 0);
+	assert_int_equal(cb_lua_get_global(lua, "x", &v), 0);
+	assert_int_equal(cb_value_type(cb_value_getc(v, "n")), CB_NULL);
+	assert_int_equal(cb_value_type(cb_value_getc(v, "d")), CB_DATE);
+	cb_value_unref(v);
 	/* Integer keys that are not 1..n make a map, in numeric order. */
 	assert_int_equal(run(lua, "x = {[10] = 'a', [9] = 'b', k = 'c'}"), 0);
 	assert_int_equal(cb_lua_get_global(lua, "x", &v), 0);
