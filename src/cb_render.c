@@ -89,6 +89,7 @@ struct cb_render {
 	size_t *order;   /* case index at each reading position */
 	size_t *pos;     /* reading position of each case */
 	cb_value *field_tax; /* front-matter field -> taxonomy name */
+	cb_value *fact_terms; /* tax -> term -> [term_ctx with text, derived 0 and 1] */
 	cb_value *shared_terms; /* "tax\037term\037derived" -> term_ctx, for the summaries */
 	job *jobs;
 	size_t n_jobs, cap_jobs;
@@ -269,19 +270,47 @@ static cb_value *shared_term_ctx(cb_render *r, const char *tax, const char *term
 	return cb_value_ref(t);
 }
 
-static int facet_has(const cb_value *facet, const char *term, int *derived)
+/* The facts box's context of a term: term_ctx with "text" (its label). Made
+ * once per term of every vocabulary before the workers start and shared; a
+ * term no vocabulary has (an error the build reports) gets its own. The
+ * caller owns the reference returned. */
+static cb_value *fact_term_ctx(cb_render *r, const char *tax, const char *term, int derived)
 {
-	size_t i;
+	const cb_value *pair = cb_value_getc(cb_value_getc(r->fact_terms, tax), term);
+	cb_value *t;
 
-	for (i = 0; i < cb_value_len(facet); i++) {
-		const cb_value *e = cb_value_at(facet, i);
-		const char *t = cb_value_cstr(cb_value_getc(e, "term"));
-		if (t && strcmp(t, term) == 0) {
-			*derived = cb_value_bool(cb_value_getc(e, "derived"));
-			return 1;
+	if (pair)
+		return cb_value_ref(cb_value_at(pair, derived != 0));
+	t = term_ctx(r, tax, term, derived);
+	cb_value_setc(t, "text", cb_value_ref(cb_value_getc(t, "label")));
+	return t;
+}
+
+static void make_fact_terms(cb_render *r)
+{
+	size_t i, k, d;
+
+	r->fact_terms = cb_value_new_map();
+	for (i = 0; i < cb_site_taxonomy_count(r->site); i++) {
+		const char *name;
+		const cb_value *terms = cb_value_getc(cb_site_taxonomy_at(r->site, i, &name, NULL), "terms");
+		cb_value *by_term = cb_value_new_map();
+
+		for (k = 0; k < cb_value_len(terms); k++) {
+			const char *id = cb_value_cstr(cb_value_getc(cb_value_at(terms, k), "id"));
+			cb_value *pair;
+			if (!id)
+				continue;
+			pair = cb_value_new_list();
+			for (d = 0; d < 2; d++) {
+				cb_value *t = term_ctx(r, name, id, (int)d);
+				cb_value_setc(t, "text", cb_value_ref(cb_value_getc(t, "label")));
+				cb_value_push(pair, t);
+			}
+			cb_value_setc(by_term, id, pair);
 		}
+		cb_value_setc(r->fact_terms, name, by_term);
 	}
-	return 0;
 }
 
 /* Rows of a case's facts box, from the front matter and the facets. */
@@ -345,10 +374,9 @@ static cb_value *facts_ctx(cb_render *r, const cb_doc *doc)
 			items = cb_value_new_list();
 			for (i = 0; i < cb_value_len(vals); i++) {
 				const char *term = cb_value_cstr(cb_value_at(vals, i));
-				int derived = 0;
 				if (tax) {
-					facet_has(facet, term, &derived);
-					cb_value_push(items, term_ctx(r, tax, term, 0));
+					/* Written in the front matter: not derived. */
+					cb_value_push(items, fact_term_ctx(r, tax, term, 0));
 				} else {
 					cb_value *item = cb_value_new_map();
 					cb_value_set_str(item, "text", term);
@@ -364,19 +392,14 @@ static cb_value *facts_ctx(cb_render *r, const cb_doc *doc)
 				for (k = 0; k < cb_value_len(vals); k++)
 					present |= strcmp(cb_value_cstr(cb_value_at(vals, k)), term) == 0;
 				if (!present)
-					cb_value_push(items, term_ctx(r, tax, term,
-					                              cb_value_bool(cb_value_getc(e, "derived"))));
+					cb_value_push(items,
+					              fact_term_ctx(r, tax, term,
+					                            cb_value_bool(cb_value_getc(e, "derived"))));
 			}
 			cb_value_unref(vals);
 			if (cb_value_len(items) == 0) {
 				cb_value_unref(items);
 				continue;
-			}
-			/* Taxonomy items carry label; give them text too. */
-			for (i = 0; i < cb_value_len(items); i++) {
-				cb_value *it = cb_value_at(items, i);
-				if (!cb_value_getc(it, "text"))
-					cb_value_setc(it, "text", cb_value_ref(cb_value_getc(it, "label")));
 			}
 			row = cb_value_new_map();
 		}
@@ -1869,6 +1892,7 @@ int cb_render_new(cb_render **out, cb_site *site, const cb_render_opts *opts)
 		const char *field = cb_value_cstr(cb_value_getc(t, "field"));
 		cb_value_set_str(r->field_tax, field ? field : name, name);
 	}
+	make_fact_terms(r);
 	build_nav(r);
 	if (cb_site_nav_count(site)) {
 		/* Sort the navigation now: workers only read it. */
@@ -1952,6 +1976,7 @@ void cb_render_free(cb_render *r)
 	free(r->pos);
 	cb_value_unref(r->site_ctx);
 	cb_value_unref(r->field_tax);
+	cb_value_unref(r->fact_terms);
 	cb_tmpl_set_free(r->tmpls);
 	free(r->theme);
 	free(r->prefix);
