@@ -12,47 +12,58 @@
 #include "cb_site.h"
 #include "cb_value.h"
 
+/* The next place at or after p where needle starts with more of the text
+ * after it (as the rewrite wants), or NULL. */
+static const char *next_at(const char *p, const char *end, const char *needle, size_t n)
+{
+	const char *q = (size_t)(end - p) > n ? memmem(p, (size_t)(end - p), needle, n) : NULL;
+
+	return q && (size_t)(end - q) > n ? q : NULL;
+}
+
 void cb_print_embed_html(cb_buf *out, const char *html, size_t len, const char *prefix,
                          int shift)
 {
-	size_t i = 0, start = 0;
+	const char *end = html + len, *start = html;
+	/* The three things rewritten never overlap: each is found by a search of
+	 * its own (most of the text is words, which the searches skip). */
+	const char *id = next_at(html, end, " id=\"", 5);
+	const char *href = next_at(html, end, " href=\"#", 8);
+	const char *lt = shift ? memchr(html, '<', len) : NULL;
 
-	while (i < len) {
-		size_t rest = len - i;
+	for (;;) {
+		const char *at = id;
 
-		/* What is rewritten starts with a space or '<'. */
-		if (html[i] != ' ' && html[i] != '<') {
-			i++;
+		if (!at || (href && href < at))
+			at = href;
+		if (!at || (lt && lt < at))
+			at = lt;
+		if (!at)
+			break;
+		if (at == id || at == href) {
+			size_t n = at == id ? 5 : 8;
+			cb_buf_put(out, start, (size_t)(at + n - start));
+			cb_buf_puts(out, prefix);
+			start = at + n;
+			if (at == id)
+				id = next_at(start, end, " id=\"", 5);
+			else
+				href = next_at(start, end, " href=\"#", 8);
 			continue;
 		}
-		if (rest > 5 && memcmp(html + i, " id=\"", 5) == 0) {
-			cb_buf_put(out, html + start, i + 5 - start);
-			cb_buf_puts(out, prefix);
-			i += 5;
-			start = i;
-		} else if (rest > 8 && memcmp(html + i, " href=\"#", 8) == 0) {
-			cb_buf_put(out, html + start, i + 8 - start);
-			cb_buf_puts(out, prefix);
-			i += 8;
-			start = i;
-		} else if (shift && rest > 3 && html[i] == '<' &&
-		           (html[i + 1] == 'h' || (html[i + 1] == '/' && rest > 4 && html[i + 2] == 'h'))) {
-			size_t d = html[i + 1] == '/' ? i + 3 : i + 2;
-			if (html[d] >= '1' && html[d] <= '6' && d + 1 < len &&
-			    (html[d + 1] == '>' || html[d + 1] == ' ')) {
-				int level = html[d] - '0' + shift;
-				cb_buf_put(out, html + start, d - start);
+		/* <hN> and </hN>: the level shifted. */
+		if (end - lt > 3 && (lt[1] == 'h' || (lt[1] == '/' && end - lt > 4 && lt[2] == 'h'))) {
+			const char *d = lt[1] == '/' ? lt + 3 : lt + 2;
+			if (*d >= '1' && *d <= '6' && d + 1 < end && (d[1] == '>' || d[1] == ' ')) {
+				int level = *d - '0' + shift;
+				cb_buf_put(out, start, (size_t)(d - start));
 				cb_buf_putc(out, (char)('0' + (level > 6 ? 6 : level < 1 ? 1 : level)));
-				i = d + 1;
-				start = i;
-			} else {
-				i++;
+				start = d + 1;
 			}
-		} else {
-			i++;
 		}
+		lt = memchr(lt + 1, '<', (size_t)(end - lt - 1));
 	}
-	cb_buf_put(out, html + start, len - start);
+	cb_buf_put(out, start, (size_t)(end - start));
 }
 
 /* Prefix ids and in-page links, shift headings, then rebase links from the

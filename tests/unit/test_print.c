@@ -46,6 +46,14 @@ static void test_embed(void **state)
 	s = embed("<h1>T</h1>", "", 0);
 	assert_string_equal(s, "<h1>T</h1>");
 	free(s);
+	/* Edges: a pattern that ends the text is left (nothing follows it);
+	 * only h1-h6 are headings; a heading at level 6 stays at 6. */
+	s = embed("<h5>a</h5 ><h7>b</h7><p class=\"x\" id=\"", "p-", 2);
+	assert_string_equal(s, "<h6>a</h6 ><h7>b</h7><p class=\"x\" id=\"");
+	free(s);
+	s = embed("<a href=\"#a\" id=\"b\"><a href=\"#", "p-", 0);
+	assert_string_equal(s, "<a href=\"#p-a\" id=\"p-b\"><a href=\"#");
+	free(s);
 	/* Text that only looks like an attribute is escaped by cmark. */
 	s = embed("<p>id=&quot;x&quot;</p>", "p-", 1);
 	assert_string_equal(s, "<p>id=&quot;x&quot;</p>");
