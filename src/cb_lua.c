@@ -33,6 +33,11 @@ void cb_lua__newmetatable(lua_State *L, int t)
 	cb_lua__from(L)->mt[t] = lua_topointer(L, -1);
 }
 
+void cb_lua__setmetatable(lua_State *L, int t)
+{
+	luaL_setmetatable(L, cb_lua__type_names[t]);
+}
+
 int cb_lua__udtype(lua_State *L, int idx)
 {
 	const cb_lua *lua;

@@ -124,7 +124,7 @@ static cb_buf *push_box(lua_State *L)
 	cb_buf init = CB_BUF_INIT;
 
 	*b = init;
-	luaL_setmetatable(L, cb_lua__type_names[CB_LUA_BUF]);
+	cb_lua__setmetatable(L, CB_LUA_BUF);
 	return b;
 }
 
@@ -207,7 +207,7 @@ static void push_doc(lua_State *L, cb_doc *doc, long index)
 		d = lua_newuserdatauv(L, sizeof *d, 1);
 		d->doc = doc;
 		d->index = index;
-		luaL_setmetatable(L, cb_lua__type_names[CB_LUA_DOC]);
+		cb_lua__setmetatable(L, CB_LUA_DOC);
 		lua_pushvalue(L, -1);
 		lua_rawsetp(L, -3, doc); /* -- docs, obj */
 	}
@@ -280,7 +280,7 @@ static void push_section(lua_State *L, int docobj, cb_doc *doc, size_t i)
 	s->doc = doc;
 	s->index = check_doc(L, docobj)->index;
 	s->i = i;
-	luaL_setmetatable(L, cb_lua__type_names[CB_LUA_SECTION]);
+	cb_lua__setmetatable(L, CB_LUA_SECTION);
 	lua_pushvalue(L, docobj);
 	lua_setiuservalue(L, -2, 1); /* pins the document object */
 }
@@ -1230,6 +1230,6 @@ void cb_lua__open_api(lua_State *L)
 	lua_newtable(L);
 	lua_rawsetp(L, LUA_REGISTRYINDEX, &touched_key);
 	lua_newuserdatauv(L, 0, 0);
-	luaL_setmetatable(L, cb_lua__type_names[CB_LUA_SITE]);
+	cb_lua__setmetatable(L, CB_LUA_SITE);
 	lua_setfield(L, LUA_REGISTRYINDEX, REG_SITE);
 }

@@ -267,7 +267,7 @@ static int l_index_new(lua_State *L)
 	index_t *ix = lua_newuserdatauv(L, sizeof *ix, 0);
 
 	memset(ix, 0, sizeof *ix);
-	luaL_setmetatable(L, cb_lua__type_names[CB_LUA_INDEX]);
+	cb_lua__setmetatable(L, CB_LUA_INDEX);
 	ix->alloc = lua_getallocf(L, &ix->ud);
 	ix->feat_ids = cb_value_new_map();
 	ix->doc_ids = cb_value_new_map();

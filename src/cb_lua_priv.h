@@ -79,6 +79,8 @@ int cb_lua__load(cb_lua *lua, const char *code, size_t len, const char *context)
 /* luaL_newmetatable for type t (CB_LUA_*), remembering the metatable.
  * [-0, +1, m] */
 void cb_lua__newmetatable(lua_State *L, int t);
+/* Set type t's metatable on the value on top of the stack. [-0, +0, -] */
+void cb_lua__setmetatable(lua_State *L, int t);
 /* The type (CB_LUA_*) of the value at idx if it is one of casebook's
  * userdata, else -1. [-0, +0, -] */
 int cb_lua__udtype(lua_State *L, int idx);

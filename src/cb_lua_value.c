@@ -29,6 +29,7 @@
 
 #define SHAPE_KEY "__casebook_shape"
 #define STRINGS_KEY "casebook.strings"
+#define NULL_VALUE "casebook.null.value" /* casebook.null, in the registry */
 
 typedef struct date {
 	int y, m, d;
@@ -40,7 +41,7 @@ typedef struct date {
 
 static void push_null(lua_State *L)
 {
-	lua_getfield(L, LUA_REGISTRYINDEX, "casebook.null.value");
+	lua_getfield(L, LUA_REGISTRYINDEX, NULL_VALUE);
 }
 
 static int null_tostring(lua_State *L)
@@ -56,7 +57,7 @@ void cb_lua__push_date(lua_State *L, int y, int m, int d)
 	dt->y = y;
 	dt->m = m;
 	dt->d = d;
-	luaL_setmetatable(L, cb_lua__type_names[CB_LUA_DATE]);
+	cb_lua__setmetatable(L, CB_LUA_DATE);
 }
 
 static int date_index(lua_State *L)
@@ -183,7 +184,7 @@ static int l_freeze(lua_State *L)
 	luaL_checkany(L, 1);
 	box = lua_newuserdatauv(L, sizeof *box, 0); /* empty first, then fill */
 	*box = NULL;
-	luaL_setmetatable(L, cb_lua__type_names[CB_LUA_FROZEN]);
+	cb_lua__setmetatable(L, CB_LUA_FROZEN);
 	*box = cb_lua__to_value(L, 1, err, sizeof err);
 	if (!*box)
 		return luaL_error(L, "casebook.freeze: %s", err);
@@ -331,7 +332,7 @@ void cb_lua__open_values(lua_State *L)
 	lua_pushvalue(L, -2);
 	lua_setmetatable(L, -2); /* -- casebook, mt, null */
 	lua_pushvalue(L, -1);
-	lua_setfield(L, LUA_REGISTRYINDEX, "casebook.null.value");
+	lua_setfield(L, LUA_REGISTRYINDEX, NULL_VALUE);
 	lua_setfield(L, -3, "null");
 	lua_pop(L, 1);
 

@@ -270,20 +270,24 @@ static cb_value *shared_term_ctx(cb_render *r, const char *tax, const char *term
 	return cb_value_ref(t);
 }
 
-/* The facts box's context of a term: term_ctx with "text" (its label). Made
- * once per term of every vocabulary before the workers start and shared; a
- * term no vocabulary has (an error the build reports) gets its own. The
- * caller owns the reference returned. */
+/* A term in the facts box: term_ctx with "text" (its label). */
+static cb_value *fact_term_new(cb_render *r, const char *tax, const char *term, int derived)
+{
+	cb_value *t = term_ctx(r, tax, term, derived);
+
+	cb_value_setc(t, "text", cb_value_ref(cb_value_getc(t, "label")));
+	return t;
+}
+
+/* The same, made once per term of every vocabulary before the workers start
+ * (make_fact_terms) and shared; a term no vocabulary has (an error the build
+ * reports) gets its own. The caller owns the reference returned. */
 static cb_value *fact_term_ctx(cb_render *r, const char *tax, const char *term, int derived)
 {
 	const cb_value *pair = cb_value_getc(cb_value_getc(r->fact_terms, tax), term);
-	cb_value *t;
 
-	if (pair)
-		return cb_value_ref(cb_value_at(pair, derived != 0));
-	t = term_ctx(r, tax, term, derived);
-	cb_value_setc(t, "text", cb_value_ref(cb_value_getc(t, "label")));
-	return t;
+	return pair ? cb_value_ref(cb_value_at(pair, derived != 0))
+	            : fact_term_new(r, tax, term, derived);
 }
 
 static void make_fact_terms(cb_render *r)
@@ -302,11 +306,8 @@ static void make_fact_terms(cb_render *r)
 			if (!id)
 				continue;
 			pair = cb_value_new_list();
-			for (d = 0; d < 2; d++) {
-				cb_value *t = term_ctx(r, name, id, (int)d);
-				cb_value_setc(t, "text", cb_value_ref(cb_value_getc(t, "label")));
-				cb_value_push(pair, t);
-			}
+			for (d = 0; d < 2; d++)
+				cb_value_push(pair, fact_term_new(r, name, id, (int)d));
 			cb_value_setc(by_term, id, pair);
 		}
 		cb_value_setc(r->fact_terms, name, by_term);
