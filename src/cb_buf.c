@@ -7,6 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 char cb_buf__empty[1];
 
 void cb_buf__grow(cb_buf *b, size_t extra)
@@ -108,14 +112,53 @@ static const unsigned char escapes[256] = {
     [0xe2] = ESC_JSON,
 };
 
+/* The first byte at or after i (below len) that escapes marks with kind,
+ * or len. Most text has none for long runs: 16 bytes are tested at a time
+ * where the processor can. */
+static size_t next_escape(const char *s, size_t i, size_t len, int kind)
+{
+#ifdef __SSE2__
+	if (kind == ESC_HTML) {
+		const __m128i amp = _mm_set1_epi8('&'), lt = _mm_set1_epi8('<');
+		const __m128i gt = _mm_set1_epi8('>'), quot = _mm_set1_epi8('"');
+		const __m128i apos = _mm_set1_epi8('\'');
+
+		for (; i + 16 <= len; i += 16) {
+			__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+			__m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, amp), _mm_cmpeq_epi8(x, lt)),
+			                         _mm_or_si128(_mm_cmpeq_epi8(x, gt), _mm_cmpeq_epi8(x, quot)));
+			unsigned bits = (unsigned)_mm_movemask_epi8(_mm_or_si128(m, _mm_cmpeq_epi8(x, apos)));
+			if (bits)
+				return i + (size_t)__builtin_ctz(bits);
+		}
+	} else {
+		const __m128i ctl = _mm_set1_epi8(0x1f), quot = _mm_set1_epi8('"');
+		const __m128i bsl = _mm_set1_epi8('\\'), lt = _mm_set1_epi8('<');
+		const __m128i del = _mm_set1_epi8(0x7f), e2 = _mm_set1_epi8((char)0xe2);
+
+		for (; i + 16 <= len; i += 16) {
+			__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+			__m128i m = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(x, ctl), x), /* below 0x20 */
+			                         _mm_or_si128(_mm_cmpeq_epi8(x, quot), _mm_cmpeq_epi8(x, bsl)));
+			m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(x, lt), _mm_cmpeq_epi8(x, del)));
+			unsigned bits = (unsigned)_mm_movemask_epi8(_mm_or_si128(m, _mm_cmpeq_epi8(x, e2)));
+			if (bits)
+				return i + (size_t)__builtin_ctz(bits);
+		}
+	}
+#endif
+	for (; i < len; i++)
+		if (escapes[(unsigned char)s[i]] & kind)
+			return i;
+	return len;
+}
+
 void cb_buf_put_html(cb_buf *b, const char *data, size_t len)
 {
 	size_t i, start = 0;
 	const char *rep;
 
-	for (i = 0; i < len; i++) {
-		if (!(escapes[(unsigned char)data[i]] & ESC_HTML))
-			continue;
+	for (i = 0; (i = next_escape(data, i, len, ESC_HTML)) < len; i++) {
 		switch (data[i]) {
 		case '&': rep = "&amp;"; break;
 		case '<': rep = "&lt;"; break;
@@ -135,12 +178,10 @@ void cb_buf_put_json(cb_buf *b, const char *data, size_t len)
 	size_t i, start = 0;
 	char esc[8];
 
-	for (i = 0; i < len; i++) {
+	for (i = 0; (i = next_escape(data, i, len, ESC_JSON)) < len; i++) {
 		unsigned char c = (unsigned char)data[i];
 		const char *rep = NULL;
 
-		if (!(escapes[c] & ESC_JSON))
-			continue;
 		if (c == '"')
 			rep = "\\\"";
 		else if (c == '\\')

@@ -300,6 +300,35 @@ static void test_buf_escapes(void **state)
 		cb_buf_put_json(&b, one, 1);
 		assert_int_equal(b.len != 1, json);
 	}
+	/* The same byte inside a longer text, at each place of the 16-byte
+	 * blocks the scan takes at a time and of the bytes after the last
+	 * block: found there, the rest copied around it. */
+	for (c = 1; c < 256; c++) {
+		static const size_t at[] = {0, 1, 14, 15, 16, 17, 31, 32, 40, 46};
+		size_t k;
+		for (k = 0; k < sizeof at / sizeof at[0]; k++) {
+			char text[48];
+			int html = strchr("&<>\"'", c) != NULL;
+			int json = c < 0x20 || c == 0x7f || c == '"' || c == '\\';
+			memset(text, 'x', sizeof text - 1);
+			text[sizeof text - 1] = '\0';
+			text[at[k]] = (char)c;
+			cb_buf_clear(&b);
+			cb_buf_put_html(&b, text, sizeof text - 1);
+			assert_int_equal(b.len != sizeof text - 1, html);
+			assert_memory_equal(b.ptr, text, at[k]);
+			assert_string_equal(b.ptr + b.len - (sizeof text - 2 - at[k]), text + at[k] + 1);
+			if (html)
+				assert_int_equal(b.ptr[at[k]], '&');
+			cb_buf_clear(&b);
+			cb_buf_put_json(&b, text, sizeof text - 1);
+			assert_int_equal(b.len != sizeof text - 1, json);
+			assert_memory_equal(b.ptr, text, at[k]);
+			assert_string_equal(b.ptr + b.len - (sizeof text - 2 - at[k]), text + at[k] + 1);
+			if (json)
+				assert_int_equal(b.ptr[at[k]], '\\');
+		}
+	}
 	cb_buf_dispose(&b);
 }
 
