@@ -273,8 +273,9 @@ void cb_search_add_text(cb_search *s, int field, const char *text, size_t len)
 	cb_buf_clear(&s->folded);
 	cb_utf8_fold(&s->folded, text, len);
 	while (cb_utf8_next_word(s->folded.ptr, s->folded.len, &pos, &start, &wlen)) {
-		/* One letter: too common to help, and queries ignore them. */
-		if (wlen > MAX_WORD || cb_utf8_chars(s->folded.ptr + start, wlen) < 2)
+		/* One letter: too common to help, and queries ignore them. A
+		 * character takes at most 4 bytes. */
+		if (wlen > MAX_WORD || (wlen <= 4 && cb_utf8_chars(s->folded.ptr + start, wlen) < 2))
 			continue;
 		add_word(s, s->folded.ptr + start, wlen, field);
 	}

@@ -7,6 +7,10 @@
 #include <string.h>
 #include <utf8proc.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 int cb_utf8_check(const char *s, size_t len, size_t *bad, int *nul)
 {
 	size_t i = 0;
@@ -103,6 +107,39 @@ static void fold_cp(cb_buf *out, utf8proc_int32_t cp)
 	}
 }
 
+/* Copy the run of ASCII bytes that starts at s[i] (below len) to out in
+ * lower case. Returns where the run ends. */
+static size_t fold_ascii(cb_buf *out, const char *s, size_t i, size_t len)
+{
+	char *d;
+
+	cb_buf_grow(out, len - i);
+	d = out->ptr + out->len;
+#ifdef __SSE2__
+	{
+		const __m128i before_a = _mm_set1_epi8('A' - 1), after_z = _mm_set1_epi8('Z' + 1);
+		const __m128i bit = _mm_set1_epi8(0x20);
+
+		/* 16 bytes at a time while none has its high bit set; ASCII
+		 * bytes compare the same as signed. */
+		for (; i + 16 <= len; i += 16, d += 16) {
+			__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i)), upper;
+			if (_mm_movemask_epi8(x))
+				break;
+			upper = _mm_and_si128(_mm_cmpgt_epi8(x, before_a), _mm_cmplt_epi8(x, after_z));
+			_mm_storeu_si128((__m128i *)(void *)d, _mm_or_si128(x, _mm_and_si128(upper, bit)));
+		}
+	}
+#endif
+	for (; i < len && (unsigned char)s[i] < 0x80; i++) {
+		unsigned char c = (unsigned char)s[i];
+		*d++ = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+	}
+	out->len = (size_t)(d - out->ptr);
+	out->ptr[out->len] = '\0';
+	return i;
+}
+
 void cb_utf8_fold(cb_buf *out, const char *s, size_t len)
 {
 	size_t i = 0;
@@ -110,21 +147,10 @@ void cb_utf8_fold(cb_buf *out, const char *s, size_t len)
 	while (i < len) {
 		utf8proc_int32_t cp;
 		utf8proc_ssize_t n;
-		size_t end = i;
+		size_t end = fold_ascii(out, s, i, len); /* most text, in one go */
 
-		/* A run of ASCII (most text) is lowered in place, in one go. */
-		while (end < len && (unsigned char)s[end] < 0x80)
-			end++;
 		if (end > i) {
-			char *d;
-			cb_buf_grow(out, end - i);
-			d = out->ptr + out->len;
-			for (; i < end; i++) {
-				unsigned char c = (unsigned char)s[i];
-				*d++ = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-			}
-			out->len = (size_t)(d - out->ptr);
-			out->ptr[out->len] = '\0';
+			i = end;
 			continue;
 		}
 		n = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(len - i), &cp);
@@ -179,41 +205,67 @@ void cb_utf8_slug(cb_buf *out, const char *s, size_t len)
 	cb_buf_dispose(&folded);
 }
 
+/* What each byte is to words: 1 an ASCII letter or digit, 0 any other
+ * ASCII byte, 2 a byte of a longer character (utf8proc tells). */
+static const unsigned char word_bytes[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0,
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+};
+
+/* Is the character at s[i] (not ASCII) a letter or digit? Sets *n to its
+ * length; a byte that is not UTF-8 is one byte that is neither. */
+static int cp_alnum(const char *s, size_t i, size_t len, size_t *n)
+{
+	utf8proc_int32_t cp;
+	utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s + i,
+	                                      (utf8proc_ssize_t)(len - i), &cp);
+
+	*n = k > 0 ? (size_t)k : 1;
+	return k > 0 && is_alnum_cp(cp);
+}
+
 int cb_utf8_next_word(const char *s, size_t len, size_t *pos, size_t *start, size_t *wlen)
 {
-	size_t i = *pos;
-	int in_word = 0;
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = *pos, n;
 
-	while (i < len) {
-		utf8proc_int32_t cp;
-		utf8proc_ssize_t n = 1;
-		unsigned char c = (unsigned char)s[i];
-		int alnum;
-
-		if (c < 0x80) {
-			/* ASCII, most of any text: letters and digits told
-			 * here, without a call. */
-			alnum = (unsigned)((c | 0x20) - 'a') < 26 || (unsigned)(c - '0') < 10;
-		} else {
-			n = utf8proc_iterate((const utf8proc_uint8_t *)s + i,
-			                     (utf8proc_ssize_t)(len - i), &cp);
-			alnum = n > 0 && is_alnum_cp(cp);
-			if (n < 1) /* not UTF-8: a byte that ends a word */
-				n = 1;
+	/* To the word's first letter or digit; ASCII, most of any text, is
+	 * told by the table. */
+	for (;;) {
+		while (i < len && word_bytes[u[i]] == 0)
+			i++;
+		if (i >= len) {
+			*pos = i;
+			return 0;
 		}
-		if (alnum) {
-			if (!in_word) {
-				*start = i;
-				in_word = 1;
-			}
-		} else if (in_word) {
+		if (word_bytes[u[i]] == 1 || cp_alnum(s, i, len, &n))
 			break;
-		}
-		i += (size_t)n;
+		i += n;
+	}
+	*start = i;
+	/* Then to its end. */
+	for (;;) {
+		while (i < len && word_bytes[u[i]] == 1)
+			i++;
+		if (i >= len || word_bytes[u[i]] == 0 || !cp_alnum(s, i, len, &n))
+			break;
+		i += n;
 	}
 	*pos = i;
-	if (!in_word)
-		return 0;
 	*wlen = i - *start;
 	return 1;
 }

@@ -54,6 +54,16 @@ static void test_words(void **state)
 		n++;
 	}
 	assert_int_equal(n, 8);
+	/* Folding takes runs of ASCII 16 bytes at a time: upper case at both
+	 * ends of a block ('@' 'A' 'Z' '[' around the letters), and a
+	 * character of several bytes inside the second block and at the end. */
+	{
+		static const char in[] = "@AZ[`az{ THE QUICK BROWN FOX\xC3\x89 JUMPS OVER THE LAZY DOG\xC3\x9F";
+		cb_buf b = CB_BUF_INIT;
+		cb_utf8_fold(&b, in, sizeof in - 1);
+		assert_string_equal(b.ptr, "@az[`az{ the quick brown foxe jumps over the lazy dogss");
+		cb_buf_dispose(&b);
+	}
 	pos = 0;
 	assert_int_equal(cb_utf8_next_word(" ,;", 3, &pos, &start, &len), 0);
 	assert_int_equal(pos, 3);
@@ -171,6 +181,8 @@ static void test_index(void **state)
 	assert_int_equal(cb_search_add_case(s, 100), 1);
 	add(s, CB_SEARCH_TITLE, "Police council");
 	add(s, CB_SEARCH_BODY, "Volunteers and POLICE.");
+	/* One character of two, three and four bytes, and two of two bytes. */
+	add(s, CB_SEARCH_BODY, "\xC3\xA9 \xE4\xB8\xAD \xF0\xA0\x80\x80 \xCE\xB1\xCE\xB8");
 
 	assert_int_equal(cb_search_case_count(s), 2);
 	nt = cb_search_plan(s, 1 << 20, &nd);
@@ -189,6 +201,10 @@ static void test_index(void **state)
 	check(b.ptr, "a", NULL);
 	check(b.ptr, "b", NULL);
 	check(b.ptr, "\xC5\x82\xC3\xB3" "d\xC5\xBA", NULL);
+	check(b.ptr, "e", NULL);
+	check(b.ptr, "\xE4\xB8\xAD", NULL);
+	check(b.ptr, "\xF0\xA0\x80\x80", NULL);
+	check(b.ptr, "\xCE\xB1\xCE\xB8", "4:1");
 	cb_buf_clear(&b);
 	cb_search_write_manifest(s, &b);
 	assert_non_null(strstr(b.ptr, "casebookSearch.index({"));
