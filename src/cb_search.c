@@ -61,6 +61,18 @@ struct cb_search {
 	cb_buf folded; /* scratch */
 	cb_buf *rec;   /* while recording (cb_search_record): what is added */
 	int record_only; /* cb_search_record_only: record, do not index */
+	/* While recording: the words the current item (case or lesson) has
+	 * recorded, so that a word met again only adds its field to the entry
+	 * (replaying it gives the same index, with less to replay). Slots of
+	 * an earlier item (another gen) count as empty. */
+	struct seen_word {
+		uint64_t hash;
+		size_t entry; /* offset of its 'W' in rec */
+		size_t word;  /* offset of its bytes in rec */
+		uint32_t len, gen;
+	} *seen;
+	size_t seen_cap, seen_used;
+	uint32_t gen;
 };
 
 /* ---- building ------------------------------------------------------------ */
@@ -91,6 +103,7 @@ void cb_search_free(cb_search *s)
 	free(s->sorted);
 	free(s->tparts);
 	free(s->dparts);
+	free(s->seen);
 	cb_buf_dispose(&s->folded);
 	free(s);
 }
@@ -122,16 +135,70 @@ static void grow(cb_search *s)
 
 /* ---- recording, to add a case again without reading it (editions) ------ */
 
+/* A new item: the words recorded so far are another item's. */
+static void next_item(cb_search *s)
+{
+	s->gen++;
+	s->seen_used = 0;
+}
+
 void cb_search_record(cb_search *s, cb_buf *rec)
 {
 	s->rec = rec;
 	s->record_only = 0;
+	next_item(s);
 }
 
 void cb_search_record_only(cb_search *s, cb_buf *rec)
 {
 	s->rec = rec;
 	s->record_only = rec != NULL;
+	next_item(s);
+}
+
+static struct seen_word *seen_slot(cb_search *s, const char *w, size_t len, uint64_t hash)
+{
+	size_t mask = s->seen_cap - 1, i = (size_t)hash & mask;
+
+	for (;; i = (i + 1) & mask) {
+		struct seen_word *e = &s->seen[i];
+		if (e->gen != s->gen ||
+		    (e->hash == hash && e->len == len && memcmp(s->rec->ptr + e->word, w, len) == 0))
+			return e;
+	}
+}
+
+/* Has the current item recorded w already? Then add field to that entry
+ * and return NULL. Otherwise return w's new slot, which remembers that w's
+ * entry starts at rec's end (it is about to be written); the caller sets
+ * its `word`. */
+static struct seen_word *recorded(cb_search *s, const char *w, size_t len, int field)
+{
+	uint64_t hash = cb_text_hash64(w, len);
+	struct seen_word *e;
+
+	if ((s->seen_used + 1) * 2 > s->seen_cap) {
+		struct seen_word *old = s->seen;
+		size_t old_cap = s->seen_cap, i;
+
+		s->seen_cap = old_cap ? old_cap * 2 : 512;
+		s->seen = cb_xcalloc(s->seen_cap, sizeof *s->seen);
+		for (i = 0; i < old_cap; i++)
+			if (old[i].gen == s->gen)
+				*seen_slot(s, s->rec->ptr + old[i].word, old[i].len, old[i].hash) = old[i];
+		free(old);
+	}
+	e = seen_slot(s, w, len, hash);
+	if (e->gen == s->gen) {
+		s->rec->ptr[e->entry + 1] |= (char)field;
+		return NULL;
+	}
+	e->hash = hash;
+	e->entry = s->rec->len;
+	e->len = (uint32_t)len;
+	e->gen = s->gen;
+	s->seen_used++;
+	return e;
 }
 
 static void rec_size(cb_buf *rec, size_t v)
@@ -203,6 +270,7 @@ size_t cb_search_add_case(cb_search *s, size_t text_bytes)
 	}
 	s->case_bytes[s->n_cases] = text_bytes;
 	s->lesson = 0;
+	next_item(s);
 	if (s->rec) {
 		cb_buf_putc(s->rec, 'C');
 		rec_size(s->rec, text_bytes);
@@ -212,6 +280,7 @@ size_t cb_search_add_case(cb_search *s, size_t text_bytes)
 
 unsigned cb_search_add_lesson(cb_search *s)
 {
+	next_item(s);
 	if (s->rec)
 		cb_buf_putc(s->rec, 'L');
 	if (s->n_cases == 0 || s->lesson == CB_SEARCH_MAX_LESSONS + 1)
@@ -232,10 +301,14 @@ static void add_word(cb_search *s, const char *w, size_t len, int field)
 	term *t;
 
 	if (s->rec) {
-		cb_buf_putc(s->rec, 'W');
-		cb_buf_putc(s->rec, (char)field);
-		rec_size(s->rec, len);
-		cb_buf_put(s->rec, w, len);
+		struct seen_word *e = recorded(s, w, len, field);
+		if (e) {
+			cb_buf_putc(s->rec, 'W');
+			cb_buf_putc(s->rec, (char)field);
+			rec_size(s->rec, len);
+			e->word = s->rec->len;
+			cb_buf_put(s->rec, w, len);
+		}
 		if (s->record_only)
 			return;
 	}

@@ -64,7 +64,8 @@ void cb_search_add_text(cb_search *s, int field, const char *text, size_t len);
 
 /* Record into rec (NULL: stop) every case, lesson and word added from now
  * on, so that cb_search_replay can add them again to another index (the
- * same case in another edition) without reading the case. */
+ * same case in another edition) without reading the case. A word is
+ * recorded once per item, with every field it was added in. */
 void cb_search_record(cb_search *s, cb_buf *rec);
 /* The same, but what is added is only recorded into rec, not indexed: for
  * making the recordings of many cases on several threads (one recorder

@@ -215,6 +215,63 @@ static void test_index(void **state)
 	cb_search_free(s);
 }
 
+/* Recording cases (on a recorder of their own, as the threads do) and
+ * replaying them gives the same index as adding them; a word an item has
+ * more than once is recorded once, with all its fields. */
+static void test_record_replay(void **state)
+{
+	cb_search *direct = cb_search_new(), *rec = cb_search_new(), *replayed = cb_search_new();
+	cb_buf r0 = CB_BUF_INIT, r1 = CB_BUF_INIT, a = CB_BUF_INIT, b = CB_BUF_INIT;
+	const char *p;
+	size_t nd, n;
+	int k;
+
+	(void)state;
+	for (k = 0; k < 2; k++) {
+		cb_search *s = k ? rec : direct;
+		if (k)
+			cb_search_record_only(s, &r0);
+		cb_search_add_case(s, 100);
+		add(s, CB_SEARCH_TITLE, "Police council");
+		add(s, CB_SEARCH_BODY, "The council met the police; the POLICE came.");
+		cb_search_add_lesson(s);
+		add(s, CB_SEARCH_LESSON, "Police and council, police again");
+		if (k)
+			cb_search_record_only(s, &r1);
+		cb_search_add_case(s, 100);
+		add(s, CB_SEARCH_BODY, "police police");
+		add(s, CB_SEARCH_FACET, "Police");
+		if (k)
+			cb_search_record_only(s, NULL);
+	}
+	/* "police" once per item: case 0, its lesson, case 1. */
+	for (n = 0, p = r0.ptr; (p = memmem(p, r0.len - (size_t)(p - r0.ptr), "police", 6)); p++)
+		n++;
+	assert_int_equal(n, 2);
+	for (n = 0, p = r1.ptr; (p = memmem(p, r1.len - (size_t)(p - r1.ptr), "police", 6)); p++)
+		n++;
+	assert_int_equal(n, 1);
+	assert_int_equal(cb_search_replay(replayed, r0.ptr, r0.len), 0);
+	assert_int_equal(cb_search_replay(replayed, r1.ptr, r1.len), 0);
+	assert_int_equal(cb_search_posting_count(replayed), cb_search_posting_count(direct));
+	cb_search_plan(direct, 1 << 20, &nd);
+	cb_search_plan(replayed, 1 << 20, &nd);
+	cb_search_write_terms(direct, 0, &a);
+	cb_search_write_terms(replayed, 0, &b);
+	assert_string_equal(a.ptr, b.ptr);
+	/* Fields: 8 title, 4 facet, 2 lesson, 1 body; lesson 1 is item 1,
+	 * case 1 item 2. */
+	check(b.ptr, "police", "0:9 1:2 2:5");
+	check(b.ptr, "the", "0:1");
+	cb_buf_dispose(&a);
+	cb_buf_dispose(&b);
+	cb_buf_dispose(&r0);
+	cb_buf_dispose(&r1);
+	cb_search_free(direct);
+	cb_search_free(rec);
+	cb_search_free(replayed);
+}
+
 /* With a small part size, words go to several parts, and the words that
  * share their first two letters always share a part. */
 static void test_split(void **state)
@@ -303,6 +360,7 @@ int main(void)
 	    cmocka_unit_test(test_fold_table),
 	    cmocka_unit_test(test_words),
 	    cmocka_unit_test(test_index),
+	    cmocka_unit_test(test_record_replay),
 	    cmocka_unit_test(test_split),
 	    cmocka_unit_test(test_lesson_limit),
 	};
