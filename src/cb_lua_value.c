@@ -514,6 +514,28 @@ static int cmp_entry(const void *pa, const void *pb)
 	return a->kl < b->kl ? -1 : a->kl > b->kl;
 }
 
+/* Sort a table's entries by key. Small tables by insertion, and larger
+ * ones only when out of order: lists come in order, and a few keys are
+ * sorted faster without qsort's calls. */
+static void sort_entries(entry *e, size_t n)
+{
+	size_t i, j;
+
+	if (n > 32) {
+		for (i = 1; i < n && cmp_entry(&e[i - 1], &e[i]) < 0; i++)
+			;
+		if (i < n)
+			qsort(e, n, sizeof *e, cmp_entry);
+		return;
+	}
+	for (i = 1; i < n; i++) {
+		entry x = e[i];
+		for (j = i; j > 0 && cmp_entry(&e[j - 1], &x) > 0; j--)
+			e[j] = e[j - 1];
+		e[j] = x;
+	}
+}
+
 static cb_value *convert(conv *c, int idx, int depth);
 
 /* The shape a table was marked with (casebook.map / casebook.list), or NULL. */
@@ -593,8 +615,7 @@ static cb_value *convert_table(conv *c, int idx, int depth)
 		}
 		e[n++] = en;
 	}
-	if (n > 1)
-		qsort(e, n, sizeof *e, cmp_entry);
+	sort_entries(e, n);
 	if ((shape && strcmp(shape, "list") == 0) ||
 	    (!(shape && strcmp(shape, "map") == 0) && all_int && (size_t)max_int == n)) {
 		if (!all_int || (size_t)max_int != n) {

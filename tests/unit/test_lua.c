@@ -542,6 +542,41 @@ static void test_values_refused(void **state)
 	assert_string_equal(cb_value_key(v, 1, NULL), "10");
 	assert_string_equal(cb_value_key(v, 2, NULL), "k");
 	cb_value_unref(v);
+	/* Sorted at every size: 1 to 40 string keys (up to 32 sorted one way,
+	 * more another), a list of 40, and 40 integer keys made in reverse. */
+	assert_int_equal(run(lua, "x = {}\n"
+	                          "for n = 1, 40 do\n"
+	                          "  local m = {}\n"
+	                          "  for i = n, 1, -1 do m[string.format('k%02d', (i * 7) % n)] = i end\n"
+	                          "  x[n] = m\n"
+	                          "end\n"
+	                          "x.list, x.back = {}, {}\n"
+	                          "for i = 1, 40 do x.list[i] = i end\n"
+	                          "for i = 40, 1, -1 do x.back[i * 2] = i end"),
+	                 0);
+	assert_int_equal(cb_lua_get_global(lua, "x", &v), 0);
+	{
+		size_t n, i;
+		const cb_value *l = cb_value_getc(v, "list"), *back = cb_value_getc(v, "back");
+		for (n = 1; n <= 40; n++) {
+			char key[16];
+			const cb_value *m = cb_value_getc(v, (snprintf(key, sizeof key, "%zu", n), key));
+			assert_int_equal(cb_value_type(m), CB_MAP);
+			for (i = 1; i < cb_value_len(m); i++)
+				assert_true(strcmp(cb_value_key(m, i - 1, NULL), cb_value_key(m, i, NULL)) < 0);
+		}
+		assert_int_equal(cb_value_type(l), CB_LIST);
+		assert_int_equal(cb_value_len(l), 40);
+		for (i = 0; i < 40; i++)
+			assert_int_equal(cb_value_int(cb_value_at(l, i)), (long long)i + 1);
+		assert_int_equal(cb_value_type(back), CB_MAP);
+		for (i = 0; i < 40; i++) {
+			char want[16];
+			snprintf(want, sizeof want, "%zu", 2 * (i + 1));
+			assert_string_equal(cb_value_key(back, i, NULL), want);
+		}
+	}
+	cb_value_unref(v);
 	cb_lua_free(lua);
 	cb_diag_list_free(d);
 }
