@@ -270,6 +270,24 @@ static void test_atomic_refs(void **state)
 	cb_value_unref(v);
 }
 
+/* put (an escape) on text, whose byte at is escaped or not: the bytes
+ * before and after it are copied as they are, and an escape starts with
+ * first. */
+static void check_escaped(void (*put)(cb_buf *, const char *, size_t), const char *text,
+                          size_t at, int escaped, char first)
+{
+	cb_buf b = CB_BUF_INIT;
+	size_t len = strlen(text);
+
+	put(&b, text, len);
+	assert_int_equal(b.len != len, escaped);
+	assert_memory_equal(b.ptr, text, at);
+	assert_string_equal(b.ptr + b.len - (len - 1 - at), text + at + 1);
+	if (escaped)
+		assert_int_equal(b.ptr[at], first);
+	cb_buf_dispose(&b);
+}
+
 /* cb_buf's escapes: every byte HTML or JSON changes, and the bytes around
  * them (most of a text) copied as they are, at the start, middle and end. */
 static void test_buf_escapes(void **state)
@@ -313,20 +331,8 @@ static void test_buf_escapes(void **state)
 			memset(text, 'x', sizeof text - 1);
 			text[sizeof text - 1] = '\0';
 			text[at[k]] = (char)c;
-			cb_buf_clear(&b);
-			cb_buf_put_html(&b, text, sizeof text - 1);
-			assert_int_equal(b.len != sizeof text - 1, html);
-			assert_memory_equal(b.ptr, text, at[k]);
-			assert_string_equal(b.ptr + b.len - (sizeof text - 2 - at[k]), text + at[k] + 1);
-			if (html)
-				assert_int_equal(b.ptr[at[k]], '&');
-			cb_buf_clear(&b);
-			cb_buf_put_json(&b, text, sizeof text - 1);
-			assert_int_equal(b.len != sizeof text - 1, json);
-			assert_memory_equal(b.ptr, text, at[k]);
-			assert_string_equal(b.ptr + b.len - (sizeof text - 2 - at[k]), text + at[k] + 1);
-			if (json)
-				assert_int_equal(b.ptr[at[k]], '\\');
+			check_escaped(cb_buf_put_html, text, at[k], html, '&');
+			check_escaped(cb_buf_put_json, text, at[k], json, '\\');
 		}
 	}
 	cb_buf_dispose(&b);
