@@ -166,6 +166,7 @@ typedef struct build {
 	const char *out_real;
 	cb_buf ed_env;       /* what every edition's key holds */
 	int *reused;         /* per site: taken from the last build */
+	char (*pre)[CB_OID_HEXSZ + 1]; /* per edition: edition_pre, when reusing */
 	int alone;           /* every edition will most likely be reused */
 	cb_render **r;       /* per site, while the pages are made */
 	cb_render_opts *ro;
@@ -298,6 +299,7 @@ static void build_dispose(build *b)
 	free(b->labels);
 	free(b->plugged);
 	free(b->reused);
+	free(b->pre);
 	cb_buf_dispose(&b->ed_env);
 	cb_cache_free(b->cache);
 	cb_editions_free(b->eds);
@@ -373,12 +375,10 @@ static int editions_intact(build *b)
 {
 	size_t k;
 
-	for (k = 0; b->reuse && k + 1 < b->n; k++) {
-		char pre[CB_OID_HEXSZ + 1];
-		edition_pre(b, k, pre);
-		if (!cb_reuse_site_intact(b->reuse, cb_editions_prefix(b->eds, k), pre, b->out_real))
+	for (k = 0; b->reuse && k + 1 < b->n; k++)
+		if (!cb_reuse_site_intact(b->reuse, cb_editions_prefix(b->eds, k), b->pre[k],
+		                          b->out_real))
 			return 0;
-	}
 	return b->reuse != NULL;
 }
 
@@ -444,15 +444,14 @@ static int make_sites(build *b, cb_config *cfg)
 	for (k = 0; k < latest; k++) {
 		size_t n;
 		const char *const *pages;
-		char pre[CB_OID_HEXSZ + 1], key[CB_OID_HEXSZ + 1];
+		char key[CB_OID_HEXSZ + 1];
 
 		if (!b->reuse)
 			continue;
 		pages = cb_reuse_site_pages(b->reuse, cb_editions_prefix(b->eds, k), &n);
 		if (!pages)
 			continue;
-		edition_pre(b, k, pre);
-		edition_key(b, pre, pages, n, key);
+		edition_key(b, b->pre[k], pages, n, key);
 		if (cb_reuse_site_fresh(b->reuse, cb_editions_prefix(b->eds, k), key, b->out_real)) {
 			b->reused[k] = 1;
 			b->sites_reused++;
@@ -497,7 +496,7 @@ static int link_into(void *ctx, const char *path, const char *from)
 static void record_site(build *b, size_t k)
 {
 	const char *prefix = cb_editions_prefix(b->eds, k);
-	char pre[CB_OID_HEXSZ + 1], key[CB_OID_HEXSZ + 1];
+	char key[CB_OID_HEXSZ + 1];
 	const char **pages;
 	size_t n = 0, i;
 
@@ -514,9 +513,8 @@ static void record_site(build *b, size_t k)
 		for (i = 0; i < n; i++)
 			pages[i] = cb_render_page_path(b->r[k], i);
 	}
-	edition_pre(b, k, pre);
-	edition_key(b, pre, pages, n, key);
-	cb_reuse_site_record(b->reuse, prefix, pre, key, pages, n, b->dl[k]);
+	edition_key(b, b->pre[k], pages, n, key);
+	cb_reuse_site_record(b->reuse, prefix, b->pre[k], key, pages, n, b->dl[k]);
 	free(pages);
 }
 
@@ -743,6 +741,11 @@ int cb_build_run(const cb_build_opts *opts, cb_diag_list *diags, cb_build_result
 		b.cache = cb_cache_new();
 		cb_buf_put(&b.ed_env, ed_env.ptr, ed_env.len);
 		cb_editions_describe(b.eds, &b.ed_env);
+		if (reuse) {
+			b.pre = cb_xcalloc(b.n - 1, sizeof *b.pre);
+			for (k = 0; k + 1 < b.n; k++)
+				edition_pre(&b, k, b.pre[k]);
+		}
 	}
 	r = make_sites(&b, cfg);
 	cfg = NULL;

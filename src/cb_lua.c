@@ -38,17 +38,26 @@ void cb_lua__setmetatable(lua_State *L, int t)
 	luaL_setmetatable(L, cb_lua__type_names[t]);
 }
 
+/* The address of the metatable of the value at idx, or NULL. [-0, +0, -] */
+static const void *metatable_of(lua_State *L, int idx)
+{
+	const void *mt;
+
+	if (!lua_getmetatable(L, idx))
+		return NULL;
+	mt = lua_topointer(L, -1);
+	lua_pop(L, 1);
+	return mt;
+}
+
 int cb_lua__udtype(lua_State *L, int idx)
 {
-	const cb_lua *lua;
+	const cb_lua *lua = cb_lua__from(L);
 	const void *mt;
 	int t;
 
-	if (lua_type(L, idx) != LUA_TUSERDATA || !lua_getmetatable(L, idx))
+	if (lua_type(L, idx) != LUA_TUSERDATA || !(mt = metatable_of(L, idx)))
 		return -1;
-	mt = lua_topointer(L, -1);
-	lua_pop(L, 1);
-	lua = cb_lua__from(L);
 	for (t = 0; t < CB_LUA_NTYPES; t++)
 		if (lua->mt[t] == mt)
 			return t;
@@ -58,13 +67,8 @@ int cb_lua__udtype(lua_State *L, int idx)
 void *cb_lua__testudata(lua_State *L, int idx, int t)
 {
 	void *p = lua_touserdata(L, idx);
-	const void *mt;
 
-	if (!p || !lua_getmetatable(L, idx))
-		return NULL;
-	mt = lua_topointer(L, -1);
-	lua_pop(L, 1);
-	return mt == cb_lua__from(L)->mt[t] ? p : NULL;
+	return p && metatable_of(L, idx) == cb_lua__from(L)->mt[t] ? p : NULL;
 }
 
 void *cb_lua__checkudata(lua_State *L, int idx, int t)

@@ -27,7 +27,6 @@
 #include "cb_stage.h"
 #include "cb_text.h"
 
-
 #define REG_DOCS "casebook.api.docs"        /* cb_doc* -> object */
 #define REG_CASES "casebook.api.cases"      /* site.cases */
 #define REG_PAGES "casebook.api.pages"      /* site.pages */

@@ -200,13 +200,6 @@ static int stat_matches(const stat_entry *e, const struct stat *st)
 	return e->size == size && e->sec == sec && e->nsec == nsec && e->ino == ino;
 }
 
-/* Whether a and b have the same size, modification time and inode. */
-static int same_stat(const struct stat *a, const struct stat *b)
-{
-	return a->st_size == b->st_size && a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
-	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec && a->st_ino == b->st_ino;
-}
-
 static void free_diags(saved_diag *v, size_t n)
 {
 	size_t i;
@@ -471,6 +464,7 @@ static void key_hash(void *arg, size_t t)
 	key_run *run = arg;
 	key_job *j = &run->v[run->todo[t]];
 	struct stat st;
+	stat_entry before;
 	char *data = NULL;
 	size_t len;
 
@@ -482,7 +476,8 @@ static void key_hash(void *arg, size_t t)
 	free(data);
 	/* A file changed while it was read is keyed by what was read, but its
 	 * stat is not trusted for next time. */
-	j->stable = lstat(j->path, &st) == 0 && same_stat(&st, &j->st);
+	stat_of(&j->st, &before.size, &before.sec, &before.nsec, &before.ino);
+	j->stable = lstat(j->path, &st) == 0 && stat_matches(&before, &st);
 }
 
 /* Key the files v[0..n-1] into key, in that order (an entry with its line
@@ -855,20 +850,25 @@ static int files_intact(const cb_reuse *c, site_rec *r, const char *out)
 	return ok;
 }
 
-int cb_reuse_site_intact(cb_reuse *c, const char *prefix, const char *pre, const char *out)
+/* Did the last build write site prefix into out, with the key (or, with
+ * whole 0, the part pre of it) given, and is its folder as it left it? */
+static int site_matches(cb_reuse *c, const char *prefix, int whole, const char *key,
+                        const char *out)
 {
 	site_rec *r = find_site(c->sites, c->n_sites, prefix);
 
-	return r && c->out && strcmp(c->out, out) == 0 && strcmp(r->pre, pre) == 0 &&
-	       files_intact(c, r, out);
+	return r && c->out && strcmp(c->out, out) == 0 &&
+	       strcmp(whole ? r->key : r->pre, key) == 0 && files_intact(c, r, out);
+}
+
+int cb_reuse_site_intact(cb_reuse *c, const char *prefix, const char *pre, const char *out)
+{
+	return site_matches(c, prefix, 0, pre, out);
 }
 
 int cb_reuse_site_fresh(cb_reuse *c, const char *prefix, const char *key, const char *out)
 {
-	site_rec *r = find_site(c->sites, c->n_sites, prefix);
-
-	return r && c->out && strcmp(c->out, out) == 0 && strcmp(r->key, key) == 0 &&
-	       files_intact(c, r, out);
+	return site_matches(c, prefix, 1, key, out);
 }
 
 int cb_reuse_site_reuse(cb_reuse *c, const char *prefix, const char *out,
