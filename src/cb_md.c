@@ -566,7 +566,30 @@ static const char *keep(cb_md *md, char *s)
 	return s;
 }
 
-/* Find needle in hay[*from..len) and move *from past it; NULL if absent. */
+/* Bytes after the last item where the next one is looked for first. */
+#define ITEM_NEAR 64
+
+/* The first needle (nlen > 0) in hay[0..len) starting within ITEM_NEAR
+ * bytes, or NULL. */
+static const char *find_near(const char *hay, size_t len, const char *needle, size_t nlen)
+{
+	const char *p = hay, *last;
+
+	if (nlen > len)
+		return NULL;
+	last = hay + (len - nlen < ITEM_NEAR ? len - nlen : ITEM_NEAR - 1);
+	while (p <= last && (p = memchr(p, needle[0], (size_t)(last - p) + 1)) != NULL) {
+		if (memcmp(p, needle, nlen) == 0)
+			return p;
+		p++;
+	}
+	return NULL;
+}
+
+/* Find needle in hay[*from..len) and move *from past it; NULL if absent.
+ * Items come in order, each a few bytes (a tag, a newline) after the last:
+ * they are looked for there first, and memmem (whose setup costs as much as
+ * the search itself for a short gap) searches the rest. */
 static const char *find_from(const char *hay, size_t len, size_t *from, const char *needle,
                              size_t nlen)
 {
@@ -574,7 +597,11 @@ static const char *find_from(const char *hay, size_t len, size_t *from, const ch
 
 	if (*from > len)
 		return NULL;
-	at = nlen ? memmem(hay + *from, len - *from, needle, nlen) : hay + *from;
+	if (nlen == 0)
+		at = hay + *from;
+	else if ((at = find_near(hay + *from, len - *from, needle, nlen)) == NULL &&
+	         len - *from > ITEM_NEAR)
+		at = memmem(hay + *from + ITEM_NEAR, len - *from - ITEM_NEAR, needle, nlen);
 	if (at)
 		*from = (size_t)(at - hay) + nlen;
 	return at;
