@@ -11,6 +11,28 @@
 #include <emmintrin.h>
 #endif
 
+/* The end of the run of ASCII without NUL that starts at s[i], a block of
+ * 16 bytes at a time (at most len; the bytes after the last whole block
+ * are left to the caller's loop). */
+static size_t skip_ascii(const char *s, size_t i, size_t len)
+{
+#ifdef __SSE2__
+	const __m128i zero = _mm_setzero_si128();
+
+	while (len - i >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		/* High bits (non-ASCII) or NUL bytes anywhere in the block. */
+		if (_mm_movemask_epi8(v) | _mm_movemask_epi8(_mm_cmpeq_epi8(v, zero)))
+			break;
+		i += 16;
+	}
+#else
+	(void)s;
+	(void)len;
+#endif
+	return i;
+}
+
 int cb_utf8_check(const char *s, size_t len, size_t *bad, int *nul)
 {
 	size_t i = 0;
@@ -21,6 +43,9 @@ int cb_utf8_check(const char *s, size_t len, size_t *bad, int *nul)
 		utf8proc_int32_t cp;
 		utf8proc_ssize_t n;
 
+		i = skip_ascii(s, i, len);
+		if (i == len)
+			break;
 		if ((unsigned char)s[i] < 0x80) {
 			if (s[i] == '\0') {
 				if (bad)

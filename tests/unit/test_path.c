@@ -120,6 +120,45 @@ static void test_utf8(void **state)
 	assert_int_equal(cb_utf8_chars("Łó", 4), 2);
 }
 
+/* cb_utf8_check skips ASCII 16 bytes at a time: put a NUL, a stray byte, a
+ * bad sequence and a good one at every place of three blocks and the bytes
+ * after them, in ASCII text, and check what is found and where. */
+static void test_utf8_check_blocks(void **state)
+{
+	static const struct {
+		const char *bytes;
+		size_t len;
+		int ok, nul;
+	} put[] = {
+	    {"\0", 1, 0, 1},           {"\x80", 1, 0, 0},         {"\xff", 1, 0, 0},
+	    {"\xc3", 1, 0, 0},         {"\xed\xa0\x80", 3, 0, 0}, {"\xc3\xa9", 2, 1, 0},
+	    {"\xe2\x80\x93", 3, 1, 0}, {"\xf0\x9f\x98\x80", 4, 1, 0},
+	};
+	char text[64];
+	size_t k, at, len, bad;
+	int nul;
+
+	(void)state;
+	for (k = 0; k < sizeof put / sizeof put[0]; k++)
+		for (at = 0; at + put[k].len <= 53; at++) {
+			len = at + put[k].len + (at % 7); /* some ASCII after it, or none */
+			memset(text, 'a', sizeof text);
+			memcpy(text + at, put[k].bytes, put[k].len);
+			bad = 999;
+			nul = -1;
+			assert_int_equal(cb_utf8_check(text, len, &bad, &nul), put[k].ok);
+			assert_int_equal(nul, put[k].nul);
+			if (!put[k].ok)
+				assert_int_equal(bad, at);
+			/* The same bytes end the text: a sequence cut short there. */
+			if (put[k].len > 1)
+				assert_false(cb_utf8_check(text, at + 1, &bad, &nul));
+		}
+	memset(text, 'a', sizeof text);
+	assert_true(cb_utf8_check(text, sizeof text, NULL, NULL));
+	assert_true(cb_utf8_check(text, 0, NULL, NULL));
+}
+
 static void test_suggest(void **state)
 {
 	const char *const phases[] = {"co-commissioning", "co-design", "co-delivery", "co-assessment"};
@@ -137,6 +176,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_normalize), cmocka_unit_test(test_relative),
 	    cmocka_unit_test(test_misc),      cmocka_unit_test(test_utf8),
+	    cmocka_unit_test(test_utf8_check_blocks),
 	    cmocka_unit_test(test_suggest),
 	};
 	return cmocka_run_group_tests_name("cb_path, cb_utf8, cb_text", tests, NULL, NULL);
