@@ -46,19 +46,20 @@ int cb_lint_has_placeholder(const char *s, size_t len)
 
 static void index_lines(lint *l)
 {
-	size_t i, cap = 64;
+	size_t cap = 64;
+	const char *p = l->data, *end = l->data + l->len, *nl;
 
 	l->lines = cb_xreallocarray(NULL, cap, sizeof(size_t));
 	l->lines[0] = 0;
 	l->n_lines = 1;
-	for (i = 0; i < l->len; i++)
-		if (l->data[i] == '\n') {
-			if (l->n_lines == cap) {
-				cap *= 2;
-				l->lines = cb_xreallocarray(l->lines, cap, sizeof(size_t));
-			}
-			l->lines[l->n_lines++] = i + 1;
+	while (p < end && (nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		if (l->n_lines == cap) {
+			cap *= 2;
+			l->lines = cb_xreallocarray(l->lines, cap, sizeof(size_t));
 		}
+		p = nl + 1;
+		l->lines[l->n_lines++] = (size_t)(p - l->data);
+	}
 }
 
 /* Offset where line (1-based) starts, or len if there is no such line. */
