@@ -11,9 +11,9 @@
 #include <emmintrin.h>
 #endif
 
-/* The end of the run of ASCII without NUL that starts at s[i], a block of
- * 16 bytes at a time (at most len; the bytes after the last whole block
- * are left to the caller's loop). */
+/* Where the run of ASCII without NUL that starts at s[i] ends: the first
+ * byte that is not ASCII or is NUL, found 16 bytes at a time (at most len;
+ * the bytes after the last whole block are left to the caller's loop). */
 static size_t skip_ascii(const char *s, size_t i, size_t len)
 {
 #ifdef __SSE2__
@@ -21,9 +21,11 @@ static size_t skip_ascii(const char *s, size_t i, size_t len)
 
 	while (len - i >= 16) {
 		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-		/* High bits (non-ASCII) or NUL bytes anywhere in the block. */
-		if (_mm_movemask_epi8(v) | _mm_movemask_epi8(_mm_cmpeq_epi8(v, zero)))
-			break;
+		/* High bits (non-ASCII) and NUL bytes in the block. */
+		unsigned bits = (unsigned)(_mm_movemask_epi8(v) |
+		                           _mm_movemask_epi8(_mm_cmpeq_epi8(v, zero)));
+		if (bits)
+			return i + (size_t)__builtin_ctz(bits);
 		i += 16;
 	}
 #else
