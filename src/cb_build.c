@@ -167,6 +167,7 @@ typedef struct build {
 	cb_buf ed_env;       /* what every edition's key holds */
 	int *reused;         /* per site: taken from the last build */
 	char (*pre)[CB_OID_HEXSZ + 1]; /* per edition: edition_pre, when reusing */
+	char (*key)[CB_OID_HEXSZ + 1]; /* per edition: edition_key, when reused */
 	int alone;           /* every edition will most likely be reused */
 	cb_render **r;       /* per site, while the pages are made */
 	cb_render_opts *ro;
@@ -300,6 +301,7 @@ static void build_dispose(build *b)
 	free(b->plugged);
 	free(b->reused);
 	free(b->pre);
+	free(b->key);
 	cb_buf_dispose(&b->ed_env);
 	cb_cache_free(b->cache);
 	cb_editions_free(b->eds);
@@ -444,15 +446,15 @@ static int make_sites(build *b, cb_config *cfg)
 	for (k = 0; k < latest; k++) {
 		size_t n;
 		const char *const *pages;
-		char key[CB_OID_HEXSZ + 1];
 
 		if (!b->reuse)
 			continue;
 		pages = cb_reuse_site_pages(b->reuse, cb_editions_prefix(b->eds, k), &n);
 		if (!pages)
 			continue;
-		edition_key(b, b->pre[k], pages, n, key);
-		if (cb_reuse_site_fresh(b->reuse, cb_editions_prefix(b->eds, k), key, b->out_real)) {
+		edition_key(b, b->pre[k], pages, n, b->key[k]);
+		if (cb_reuse_site_fresh(b->reuse, cb_editions_prefix(b->eds, k), b->key[k],
+		                        b->out_real)) {
 			b->reused[k] = 1;
 			b->sites_reused++;
 			cb_editions_set_page_paths(b->eds, k, pages, n);
@@ -503,16 +505,15 @@ static void record_site(build *b, size_t k)
 	if (!b->reuse || k + 1 == b->n)
 		return;
 	if (b->reused[k]) {
+		/* As it was found fresh: the last build's pages, and their key. */
 		const char *const *prev = cb_reuse_site_pages(b->reuse, prefix, &n);
-		pages = cb_xcalloc(n ? n : 1, sizeof *pages);
-		for (i = 0; i < n; i++)
-			pages[i] = prev[i];
-	} else {
-		n = cb_render_page_count(b->r[k]);
-		pages = cb_xcalloc(n ? n : 1, sizeof *pages);
-		for (i = 0; i < n; i++)
-			pages[i] = cb_render_page_path(b->r[k], i);
+		cb_reuse_site_record(b->reuse, prefix, b->pre[k], b->key[k], prev, n, b->dl[k]);
+		return;
 	}
+	n = cb_render_page_count(b->r[k]);
+	pages = cb_xcalloc(n ? n : 1, sizeof *pages);
+	for (i = 0; i < n; i++)
+		pages[i] = cb_render_page_path(b->r[k], i);
 	edition_key(b, b->pre[k], pages, n, key);
 	cb_reuse_site_record(b->reuse, prefix, b->pre[k], key, pages, n, b->dl[k]);
 	free(pages);
@@ -743,6 +744,7 @@ int cb_build_run(const cb_build_opts *opts, cb_diag_list *diags, cb_build_result
 		cb_editions_describe(b.eds, &b.ed_env);
 		if (reuse) {
 			b.pre = cb_xcalloc(b.n - 1, sizeof *b.pre);
+			b.key = cb_xcalloc(b.n - 1, sizeof *b.key);
 			for (k = 0; k + 1 < b.n; k++)
 				edition_pre(&b, k, b.pre[k]);
 		}
