@@ -377,11 +377,13 @@ static int editions_intact(build *b)
 {
 	size_t k;
 
-	for (k = 0; b->reuse && k + 1 < b->n; k++)
+	if (!b->reuse)
+		return 0;
+	for (k = 0; k + 1 < b->n; k++)
 		if (!cb_reuse_site_intact(b->reuse, cb_editions_prefix(b->eds, k), b->pre[k],
 		                          b->out_real))
 			return 0;
-	return b->reuse != NULL;
+	return 1;
 }
 
 /* Load edition k and run its plugins. */
