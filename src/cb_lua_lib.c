@@ -156,6 +156,18 @@ typedef struct idoc {
 	uint32_t rank; /* position by (title, key), for ties */
 } idoc;
 
+/* What ranking one document takes besides the index: scratch of one thread
+ * (only the index is read, so threads rank side by side, each with its own).
+ * score and qpos are zero between queries. */
+typedef struct scratch {
+	double *score;     /* per document (n_docs) */
+	uint32_t *touched; /* documents a query reached (n_docs + 1: a loop writes one past) */
+	uint32_t *qpos;    /* per feature (n_feats): its place among the query's, + 1 */
+	uint64_t *ord;     /* the query's lists, (length << 32 | place) (n_feats) */
+	size_t n_score, n_touched, n_qpos, n_ord; /* their sizes, where they are grown */
+	unsigned idle, backoff; /* queries left before trying to leave lists out again */
+} scratch;
+
 typedef struct index {
 	lua_Alloc alloc;
 	void *ud;
@@ -164,9 +176,7 @@ typedef struct index {
 	idoc *docs;
 	size_t n_docs, cap_docs;
 	cb_value *feat_ids, *doc_ids; /* name -> id (hashed maps) */
-	double *score;                /* per document, zero between queries */
-	uint32_t *touched;
-	size_t score_cap, touched_cap;
+	scratch *sc;                  /* related()'s scratch (NULL until it is first needed) */
 	int ranked;                   /* docs[].rank is up to date */
 	struct hit *all;              /* idx:rank_all: all_k hits per document */
 	uint32_t *all_n;              /* ... how many each has; NULL when none */
@@ -251,8 +261,13 @@ static int l_index_gc(lua_State *L)
 		ix->alloc(ix->ud, ix->docs[i].f, ix->docs[i].cap * sizeof(uint32_t), 0);
 	}
 	ix->alloc(ix->ud, ix->docs, ix->cap_docs * sizeof(idoc), 0);
-	ix->alloc(ix->ud, ix->score, ix->score_cap * sizeof(double), 0);
-	ix->alloc(ix->ud, ix->touched, ix->touched_cap * sizeof(uint32_t), 0);
+	if (ix->sc) {
+		ix->alloc(ix->ud, ix->sc->score, ix->sc->n_score * sizeof(double), 0);
+		ix->alloc(ix->ud, ix->sc->touched, ix->sc->n_touched * sizeof(uint32_t), 0);
+		ix->alloc(ix->ud, ix->sc->qpos, ix->sc->n_qpos * sizeof(uint32_t), 0);
+		ix->alloc(ix->ud, ix->sc->ord, ix->sc->n_ord * sizeof(uint64_t), 0);
+		ix->alloc(ix->ud, ix->sc, sizeof *ix->sc, 0);
+	}
 	drop_all(ix);
 	cb_value_unref(ix->feat_ids);
 	cb_value_unref(ix->doc_ids);
@@ -478,43 +493,176 @@ static void push_shared(lua_State *L, index_t *ix, uint32_t q, uint32_t d)
 	lua_remove(L, -2);
 }
 
-/* Rank the documents sharing features with q into best (room for k),
- * best first; returns how many. score (zero on entry, and again on return)
- * and touched (room for n_docs + 1) are scratch of one thread: only reads
- * the index, so threads may rank side by side, each with its own. */
-static size_t rank_one(const index_t *ix, uint32_t q, size_t k, double min_score, double *score,
-                       uint32_t *touched, hit *best)
+/* Below this many postings in a query's lists, walking them all is cheaper
+ * than choosing which to leave out. */
+#define PRUNE_MIN 4096
+
+/* Insert h into best (n of room k, best first); returns the new count. */
+static size_t keep_best(const index_t *ix, hit *best, size_t n, size_t k, const hit *h)
+{
+	size_t j;
+
+	if (n < k)
+		n++;
+	else if (!better(ix, h, &best[n - 1]))
+		return n;
+	for (j = n - 1; j > 0 && better(ix, h, &best[j - 1]); j--)
+		best[j] = best[j - 1];
+	best[j] = *h;
+	return n;
+}
+
+/* The score of d against q, whose features' places are in qpos: the weights
+ * of the features they share, added in q's order, as walking q's lists adds
+ * them, so that both ways give the same number to the last bit. */
+static double score_of(const index_t *ix, const idoc *qd, const uint32_t *qpos, uint32_t d)
+{
+	const idoc *dd = &ix->docs[d];
+	double s = 0;
+	size_t i, j;
+
+	if (qd->n <= 64) {
+		uint64_t m = 0;
+		for (i = 0; i < dd->n; i++)
+			if (qpos[dd->f[i]])
+				m |= (uint64_t)1 << (qpos[dd->f[i]] - 1);
+		for (; m; m &= m - 1)
+			s += ix->feats[qd->f[__builtin_ctzll(m)]].w;
+		return s;
+	}
+	for (i = 0; i < qd->n; i++)
+		for (j = 0; j < dd->n; j++)
+			if (dd->f[j] == qd->f[i]) {
+				s += ix->feats[qd->f[i]].w;
+				break;
+			}
+	return s;
+}
+
+static int cmp_u64_desc(const void *pa, const void *pb)
+{
+	uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
+
+	return a > b ? -1 : a < b;
+}
+
+/* A score the k-th best document is sure to reach: the k-th best of a
+ * sample (the documents on q's shortest lists), or 0 when the sample has
+ * fewer than k that qualify. best (room for k) is scratch here. */
+static double sure_score(const index_t *ix, uint32_t q, size_t k, double min_score, scratch *s,
+                         hit *best)
 {
 	const idoc *qd = &ix->docs[q];
-	size_t i, j, nt = 0, nb = 0;
+	size_t want = 4 * k + 16, seen = 0, nb = 0, i, t;
 
-	for (i = 0; i < qd->n; i++) {
-		const feature *f = &ix->feats[qd->f[i]];
-		const uint32_t *p = f->docs, *end = p + f->n;
-		double w = f->w;
-		for (; p < end; p++) {
-			/* Branch-free: whether d is new is a coin toss early on. */
-			uint32_t d = *p;
-			touched[nt] = d;
-			nt += score[d] == 0;
-			score[d] += w;
+	for (i = qd->n; i-- > 0 && seen < want;) {
+		const feature *f = &ix->feats[qd->f[(uint32_t)s->ord[i]]];
+		for (t = 0; t < f->n && seen < want; t++) {
+			hit h;
+			h.doc = f->docs[t];
+			if (h.doc == q || s->score[h.doc] != 0)
+				continue; /* q itself, or sampled already */
+			s->score[h.doc] = 1;
+			s->touched[seen++] = h.doc;
+			h.score = score_of(ix, qd, s->qpos, h.doc);
+			if (h.score >= min_score)
+				nb = keep_best(ix, best, nb, k, &h);
 		}
 	}
+	for (i = 0; i < seen; i++)
+		s->score[s->touched[i]] = 0;
+	return nb == k ? best[k - 1].score : 0;
+}
+
+/* Rank the documents sharing features with q into best (room for k),
+ * best first; returns how many.
+ *
+ * Walking every one of q's lists adds each feature's weight to every
+ * document on it. But once some score T is sure to be reached by k documents
+ * (or min_score is asked), a document on none but a set of lists whose
+ * weights sum below T cannot be among them: the longest such lists are left
+ * out, the documents on the others are the candidates, and each candidate is
+ * scored whole from its own features. The result is the same as walking
+ * them all, to the last tie. */
+static size_t rank_one(const index_t *ix, uint32_t q, size_t k, double min_score, scratch *s,
+                       hit *best)
+{
+	const idoc *qd = &ix->docs[q];
+	size_t i, nt = 0, nb = 0, out = 0, total = 0, left = 0;
+	double sure, rest = 0;
+	int tried = 0, pruned;
+
+	for (i = 0; i < qd->n; i++) {
+		size_t n = ix->feats[qd->f[i]].n;
+		s->qpos[qd->f[i]] = (uint32_t)i + 1;
+		s->ord[i] = (uint64_t)n << 32 | i;
+		total += n;
+	}
+	/* Where trying left nothing out, the next queries (up to 64) do not try:
+	 * on data where the best scores are low, the walk costs little more. */
+	if (s->idle > 0) {
+		s->idle--;
+	} else if (total >= PRUNE_MIN) {
+		tried = 1;
+		qsort(s->ord, qd->n, sizeof(uint64_t), cmp_u64_desc); /* longest first */
+		sure = sure_score(ix, q, k, min_score, s, best);
+		if (sure < min_score)
+			sure = min_score;
+		/* The margin covers adding the same weights in another order. */
+		for (; out < qd->n; out++) {
+			double w = ix->feats[qd->f[(uint32_t)s->ord[out]]].w;
+			if (!((rest + w) * (1 + 1e-9) < sure))
+				break;
+			rest += w;
+			left += s->ord[out] >> 32;
+		}
+	}
+	/* Candidates are scored whole (a dozen features each) where the walk
+	 * adds one weight per posting: worth it when most postings are left. */
+	pruned = out > 0 && (total - left) * 8 < total;
+	if (tried && pruned) {
+		s->backoff = 0;
+	} else if (tried) {
+		s->backoff = s->backoff ? (s->backoff < 64 ? 2 * s->backoff : 64) : 1;
+		s->idle = s->backoff;
+	}
+	if (pruned) {
+		for (i = out; i < qd->n; i++) {
+			const feature *f = &ix->feats[qd->f[(uint32_t)s->ord[i]]];
+			const uint32_t *p = f->docs, *end = p + f->n;
+			for (; p < end; p++) {
+				uint32_t d = *p;
+				s->touched[nt] = d;
+				nt += s->score[d] == 0;
+				s->score[d] = 1;
+			}
+		}
+		for (i = 0; i < nt; i++)
+			s->score[s->touched[i]] = score_of(ix, qd, s->qpos, s->touched[i]);
+	} else {
+		for (i = 0; i < qd->n; i++) {
+			const feature *f = &ix->feats[qd->f[i]];
+			const uint32_t *p = f->docs, *end = p + f->n;
+			double w = f->w;
+			for (; p < end; p++) {
+				/* Branch-free: whether d is new is a coin toss early on. */
+				uint32_t d = *p;
+				s->touched[nt] = d;
+				nt += s->score[d] == 0;
+				s->score[d] += w;
+			}
+		}
+	}
+	for (i = 0; i < qd->n; i++)
+		s->qpos[qd->f[i]] = 0;
 	for (i = 0; i < nt; i++) {
 		hit h;
-		h.doc = touched[i];
-		h.score = score[h.doc];
-		score[h.doc] = 0;
+		h.doc = s->touched[i];
+		h.score = s->score[h.doc];
+		s->score[h.doc] = 0;
 		if (h.doc == q || h.score < min_score || h.score <= 0)
 			continue;
-		if (nb < k) {
-			nb++;
-		} else if (!better(ix, &h, &best[nb - 1])) {
-			continue;
-		}
-		for (j = nb - 1; j > 0 && better(ix, &h, &best[j - 1]); j--)
-			best[j] = best[j - 1];
-		best[j] = h;
+		nb = keep_best(ix, best, nb, k, &h);
 	}
 	return nb;
 }
@@ -535,16 +683,22 @@ static void *rank_thread(void *arg)
 {
 	rank_job *job = arg;
 	const index_t *ix = job->ix;
-	double *score = cb_xcalloc(ix->n_docs ? ix->n_docs : 1, sizeof(double));
-	uint32_t *touched = cb_xcalloc(ix->n_docs + 1, sizeof(uint32_t));
-	size_t from, q;
+	size_t from, q, nf = ix->n_feats ? ix->n_feats : 1;
+	scratch s;
 
+	memset(&s, 0, sizeof s);
+	s.score = cb_xcalloc(ix->n_docs ? ix->n_docs : 1, sizeof(double));
+	s.touched = cb_xcalloc(ix->n_docs + 1, sizeof(uint32_t));
+	s.qpos = cb_xcalloc(nf, sizeof(uint32_t));
+	s.ord = cb_xcalloc(nf, sizeof(uint64_t));
 	while ((from = atomic_fetch_add(&job->next, RANK_CHUNK)) < ix->n_docs)
 		for (q = from; q < from + RANK_CHUNK && q < ix->n_docs; q++)
-			job->all_n[q] = (uint32_t)rank_one(ix, (uint32_t)q, job->k, job->min_score, score,
-			                                   touched, job->all + q * job->k);
-	free(score);
-	free(touched);
+			job->all_n[q] = (uint32_t)rank_one(ix, (uint32_t)q, job->k, job->min_score, &s,
+			                                   job->all + q * job->k);
+	free(s.score);
+	free(s.touched);
+	free(s.qpos);
+	free(s.ord);
 	return NULL;
 }
 
@@ -601,16 +755,48 @@ static int l_index_rank_all(lua_State *L)
 	return 0;
 }
 
+/* Grow related()'s scratch to the index's size, zeroed where it must be.
+ * Raises on failure; each array's size is kept as soon as it is grown. */
+static void reserve_scratch(lua_State *L, index_t *ix)
+{
+	size_t nd = ix->n_docs ? ix->n_docs : 1, nf = ix->n_feats ? ix->n_feats : 1;
+	scratch *s;
+
+	if (!ix->sc) {
+		ix->sc = ix_realloc(L, ix, NULL, 0, sizeof *ix->sc);
+		memset(ix->sc, 0, sizeof *ix->sc);
+	}
+	s = ix->sc;
+	if (s->n_score < nd) {
+		s->score = ix_realloc(L, ix, s->score, s->n_score * sizeof(double), nd * sizeof(double));
+		memset(s->score + s->n_score, 0, (nd - s->n_score) * sizeof(double));
+		s->n_score = nd;
+	}
+	if (s->n_touched < nd + 1) {
+		s->touched = ix_realloc(L, ix, s->touched, s->n_touched * sizeof(uint32_t),
+		                        (nd + 1) * sizeof(uint32_t));
+		s->n_touched = nd + 1;
+	}
+	if (s->n_qpos < nf) {
+		s->qpos = ix_realloc(L, ix, s->qpos, s->n_qpos * sizeof(uint32_t), nf * sizeof(uint32_t));
+		memset(s->qpos + s->n_qpos, 0, (nf - s->n_qpos) * sizeof(uint32_t));
+		s->n_qpos = nf;
+	}
+	if (s->n_ord < nf) {
+		s->ord = ix_realloc(L, ix, s->ord, s->n_ord * sizeof(uint64_t), nf * sizeof(uint64_t));
+		s->n_ord = nf;
+	}
+}
+
 /*
  * idx:related(key, k [, min_score]): up to k other documents sharing features
  * with key, as a list of {key, title, score, shared}, best first (ties by
  * title, then key). Unknown keys give an empty list.
  *
  * Walks the posting lists of the key's features, adding each feature's weight
- * to the score of every document on them: the cost is the total length of
- * those lists. (Stopping early on the long lists once the best scores are out
- * of reach was tried: on flat distributions like a handbook's, the bookkeeping
- * costs more than the lists it saves.)
+ * to the score of every document on them, except the longest lists when the
+ * best scores are sure to be out of their reach (rank_one): the cost is at
+ * most the total length of those lists.
  */
 static int l_index_related(lua_State *L)
 {
@@ -634,22 +820,11 @@ static int l_index_related(lua_State *L)
 		best = ix->all + (size_t)q * (size_t)k;
 		nb = ix->all_n[q];
 	} else {
-		if (ix->score_cap < ix->n_docs) {
-			ix->score = ix_realloc(L, ix, ix->score, ix->score_cap * sizeof(double),
-			                       ix->n_docs * sizeof(double));
-			for (i = ix->score_cap; i < ix->n_docs; i++)
-				ix->score[i] = 0;
-			ix->score_cap = ix->n_docs;
-		}
-		if (ix->touched_cap < ix->n_docs + 1) { /* + 1: the loop writes one past */
-			ix->touched = ix_realloc(L, ix, ix->touched, ix->touched_cap * sizeof(uint32_t),
-			                         (ix->n_docs + 1) * sizeof(uint32_t));
-			ix->touched_cap = ix->n_docs + 1;
-		}
+		reserve_scratch(L, ix);
 		rank_docs(L, ix);
 		/* Allocate before scoring: nothing may raise while scores are dirty. */
 		best = lua_newuserdatauv(L, (size_t)k * sizeof(hit), 0); /* -- ..., box */
-		nb = rank_one(ix, q, (size_t)k, min_score, ix->score, ix->touched, best);
+		nb = rank_one(ix, q, (size_t)k, min_score, ix->sc, best);
 	}
 	lua_createtable(L, (int)nb, 0); /* -- [box,] list */
 	for (i = 0; i < nb; i++) {

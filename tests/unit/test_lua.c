@@ -610,7 +610,7 @@ static void test_index(void **state)
 	          "assert(r2[1].key == 'x' and r2[2].key == 'z' and r2[3].key == 'y')\n"
 	          "local nd, nf = t:size()\n"
 	          "assert(nd == 4 and nf == 1)");
-	/* The pruned walk gives exactly what scoring every pair gives. */
+	/* Walking the lists gives exactly what scoring every pair gives. */
 	expect_ok("local ix, docs = casebook.index(), {}\n"
 	          "local w = {}\n"
 	          "for f = 1, 40 do w['f' .. f] = (f % 4) + 1 end\n"
@@ -709,6 +709,63 @@ static void test_index_rank_all(void **state)
 	expect_error("local ix = casebook.index()\nix:rank_all(0)", 2, "between 1 and 1000");
 }
 
+/* Where the best scores are high (documents with near twins) and some lists
+ * long, ranking leaves the long lists out (rank_one): the lists are still
+ * exactly those of scoring every pair, ties by title then key included, with
+ * weights that are sums of halves and quarters (exact in any order), through
+ * related() and through rank_all on several threads. */
+static void test_index_pruned(void **state)
+{
+	cb_diag_list *d = cb_diag_list_new();
+	cb_lua *lua = mk(d, 2000000000, 256 << 20);
+	cb_lua_host host;
+
+	(void)state;
+	memset(&host, 0, sizeof host);
+	host.threads = 3;
+	lua->host = &host;
+	if (run(lua, "local ix, docs = casebook.index(), {}\n"
+	             "for d = 1, 3000 do\n"
+	             "  local f = {all = 0.5, ['half' .. d % 2] = 0.25, ['third' .. d % 3] = 1,\n"
+	             "             ['group' .. d % 200] = 3}\n"
+	             "  for _ = 1, math.random(0, 3) do\n"
+	             "    local r = math.random(1, 300)\n"
+	             "    f['r' .. r] = r % 2 == 0 and 1.5 or 2\n"
+	             "  end\n"
+	             "  docs[d] = {key = 'k' .. d, title = 'T' .. d % 37, f = f}\n"
+	             "  ix:add(docs[d].key, docs[d].title, f)\n"
+	             "end\n"
+	             "local function expect(q, k, min)\n"
+	             "  local all = {}\n"
+	             "  for d = 1, #docs do\n"
+	             "    local s = 0\n"
+	             "    for f, x in pairs(docs[q].f) do if docs[d].f[f] then s = s + x end end\n"
+	             "    if d ~= q and s > 0 and s >= min then all[#all + 1] = {d = docs[d], s = s} end\n"
+	             "  end\n"
+	             "  table.sort(all, function(a, b)\n"
+	             "    if a.s ~= b.s then return a.s > b.s end\n"
+	             "    if a.d.title ~= b.d.title then return a.d.title < b.d.title end\n"
+	             "    return a.d.key < b.d.key end)\n"
+	             "  local got = ix:related(docs[q].key, k, min)\n"
+	             "  assert(#got == math.min(k, #all), docs[q].key .. ': ' .. #got .. ' hits')\n"
+	             "  for i, h in ipairs(got) do\n"
+	             "    assert(h.key == all[i].d.key and h.score == all[i].s,\n"
+	             "           docs[q].key .. ' #' .. i .. ': ' .. h.key .. ' ' .. h.score ..\n"
+	             "           ' vs ' .. all[i].d.key .. ' ' .. all[i].s)\n"
+	             "  end\n"
+	             "end\n"
+	             "for q = 1, 3000, 37 do expect(q, 5, 0) expect(q, 12, 4) end\n"
+	             "ix:rank_all(5)\n"
+	             "for q = 2, 3000, 41 do expect(q, 5, 0) end\n"
+	             "ix:rank_all(20, 3.75)\n"
+	             "for q = 3, 3000, 43 do expect(q, 20, 3.75) end") != 0)
+		fail_msg("failed: %s", cb_diag_at(d, 0)->msg);
+	assert_int_equal(cb_diag_errors(d), 0);
+	lua->host = NULL;
+	cb_lua_free(lua);
+	cb_diag_list_free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -728,6 +785,7 @@ int main(void)
 	    cmocka_unit_test(test_values_refused),
 	    cmocka_unit_test(test_index),
 	    cmocka_unit_test(test_index_rank_all),
+	    cmocka_unit_test(test_index_pruned),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
