@@ -598,8 +598,9 @@ static size_t rank_one(const index_t *ix, uint32_t q, size_t k, double min_score
 		s->ord[i] = (uint64_t)n << 32 | i;
 		total += n;
 	}
-	/* Where trying left nothing out, the next queries (up to 64) do not try:
-	 * on data where the best scores are low, the walk costs little more. */
+	/* A query that could not leave enough out makes the next ones (1, 2,
+	 * 4, ... up to 64) walk every list without trying: where the best
+	 * scores are low, the sample would cost without saving. */
 	if (s->idle > 0) {
 		s->idle--;
 	} else if (total >= PRUNE_MIN) {
