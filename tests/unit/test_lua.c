@@ -87,6 +87,25 @@ static void expect_ok(const char *code)
 	cb_diag_list_free(d);
 }
 
+/* The same with a larger budget and cap, and `threads` threads for helpers
+ * such as idx:rank_all (as the plugin stage gives). */
+static void expect_ok_threaded(int threads, const char *code)
+{
+	cb_diag_list *d = cb_diag_list_new();
+	cb_lua *lua = mk(d, 2000000000, 256 << 20);
+	cb_lua_host host;
+
+	memset(&host, 0, sizeof host);
+	host.threads = threads;
+	lua->host = &host;
+	if (run(lua, code) != 0)
+		fail_msg("failed: %s", cb_diag_at(d, 0)->msg);
+	assert_int_equal(cb_diag_errors(d), 0);
+	lua->host = NULL;
+	cb_lua_free(lua);
+	cb_diag_list_free(d);
+}
+
 /* ---- the sandbox --------------------------------------------------------- */
 
 static void test_escapes(void **state)
@@ -650,62 +669,52 @@ static void test_index(void **state)
  * ranked and for others; adding to the index drops the ranking. */
 static void test_index_rank_all(void **state)
 {
-	cb_diag_list *d = cb_diag_list_new();
-	cb_lua *lua = mk(d, 2000000000, 256 << 20);
-	cb_lua_host host;
+	const char *code = "local ix, keys, first = casebook.index(), {}, nil\n"
+	                   "for d = 1, 3000 do\n"
+	                   "  local feats = {}\n"
+	                   "  for _ = 1, 2 + math.random(0, 5) do\n"
+	                   "    local f = 'f' .. math.random(1, math.random(1, 60))\n"
+	                   "    feats[f] = (#f % 3) + 1\n"
+	                   "  end\n"
+	                   "  keys[d] = 'k' .. d\n"
+	                   "  ix:add(keys[d], 'T' .. (d % 97), feats)\n"
+	                   "  if d == 1 then first = feats end\n"
+	                   "end\n"
+	                   "local function lists(k, min)\n"
+	                   "  local out = {}\n"
+	                   "  for i, key in ipairs(keys) do\n"
+	                   "    local parts = {}\n"
+	                   "    for _, h in ipairs(ix:related(key, k, min)) do\n"
+	                   "      parts[#parts + 1] = h.key .. '=' .. h.score .. ':' .. table.concat(h.shared, ',')\n"
+	                   "    end\n"
+	                   "    out[i] = table.concat(parts, ' ')\n"
+	                   "  end\n"
+	                   "  return out\n"
+	                   "end\n"
+	                   "local walked, walked3 = lists(5, 2), lists(3, 0)\n"
+	                   "ix:rank_all(5, 2)\n"
+	                   "local ranked, other = lists(5, 2), lists(3, 0)\n"
+	                   "for i = 1, #keys do\n"
+	                   "  assert(ranked[i] == walked[i], keys[i] .. ': ' .. ranked[i] .. ' vs ' .. walked[i])\n"
+	                   "  assert(other[i] == walked3[i], keys[i] .. ' (k = 3)')\n"
+	                   "end\n"
+	                   "assert(walked[1] ~= '' and walked[2] ~= '')\n"
+	                   "local heavy = {}\n"
+	                   "for f in pairs(first) do heavy[f] = 50 end\n"
+	                   "ix:add('k2', 'T2', heavy) -- features added to a document already ranked\n"
+	                   "assert(ix:related('k1', 5, 2)[1].key == 'k2', 'the ranking was not dropped')\n"
+	                   "ix:rank_all(5, 2)\n"
+	                   "ix:add('new', 'New', heavy) -- a new document\n"
+	                   "local r = ix:related('k1', 5, 2) -- new and k2 tie: by title, New first\n"
+	                   "assert(r[1].key == 'new' and r[2].key == 'k2', 'the ranking was not dropped')\n"
+	                   "ix:rank_all(5, 2)\n"
+	                   "ix:add('bare', 'Bare', {}) -- a document without features drops it too\n"
+	                   "assert(#ix:related('bare', 5, 2) == 0)\n"
+	                   "ix:rank_all(1)\n"
+	                   "assert(ix:related('new', 1)[1].score >= 50)";
 
 	(void)state;
-	memset(&host, 0, sizeof host);
-	host.threads = 4;
-	lua->host = &host;
-	if (run(lua, "local ix, keys, first = casebook.index(), {}, nil\n"
-	             "for d = 1, 3000 do\n"
-	             "  local feats = {}\n"
-	             "  for _ = 1, 2 + math.random(0, 5) do\n"
-	             "    local f = 'f' .. math.random(1, math.random(1, 60))\n"
-	             "    feats[f] = (#f % 3) + 1\n"
-	             "  end\n"
-	             "  keys[d] = 'k' .. d\n"
-	             "  ix:add(keys[d], 'T' .. (d % 97), feats)\n"
-	             "  if d == 1 then first = feats end\n"
-	             "end\n"
-	             "local function lists(k, min)\n"
-	             "  local out = {}\n"
-	             "  for i, key in ipairs(keys) do\n"
-	             "    local parts = {}\n"
-	             "    for _, h in ipairs(ix:related(key, k, min)) do\n"
-	             "      parts[#parts + 1] = h.key .. '=' .. h.score .. ':' .. table.concat(h.shared, ',')\n"
-	             "    end\n"
-	             "    out[i] = table.concat(parts, ' ')\n"
-	             "  end\n"
-	             "  return out\n"
-	             "end\n"
-	             "local walked, walked3 = lists(5, 2), lists(3, 0)\n"
-	             "ix:rank_all(5, 2)\n"
-	             "local ranked, other = lists(5, 2), lists(3, 0)\n"
-	             "for i = 1, #keys do\n"
-	             "  assert(ranked[i] == walked[i], keys[i] .. ': ' .. ranked[i] .. ' vs ' .. walked[i])\n"
-	             "  assert(other[i] == walked3[i], keys[i] .. ' (k = 3)')\n"
-	             "end\n"
-	             "assert(walked[1] ~= '' and walked[2] ~= '')\n"
-	             "local heavy = {}\n"
-	             "for f in pairs(first) do heavy[f] = 50 end\n"
-	             "ix:add('k2', 'T2', heavy) -- features added to a document already ranked\n"
-	             "assert(ix:related('k1', 5, 2)[1].key == 'k2', 'the ranking was not dropped')\n"
-	             "ix:rank_all(5, 2)\n"
-	             "ix:add('new', 'New', heavy) -- a new document\n"
-	             "local r = ix:related('k1', 5, 2) -- new and k2 tie: by title, New first\n"
-	             "assert(r[1].key == 'new' and r[2].key == 'k2', 'the ranking was not dropped')\n"
-	             "ix:rank_all(5, 2)\n"
-	             "ix:add('bare', 'Bare', {}) -- a document without features drops it too\n"
-	             "assert(#ix:related('bare', 5, 2) == 0)\n"
-	             "ix:rank_all(1)\n"
-	             "assert(ix:related('new', 1)[1].score >= 50)") != 0)
-		fail_msg("failed: %s", cb_diag_at(d, 0)->msg);
-	assert_int_equal(cb_diag_errors(d), 0);
-	lua->host = NULL;
-	cb_lua_free(lua);
-	cb_diag_list_free(d);
+	expect_ok_threaded(4, code);
 	expect_error("local ix = casebook.index()\nix:rank_all(0)", 2, "between 1 and 1000");
 }
 
@@ -716,54 +725,44 @@ static void test_index_rank_all(void **state)
  * related() and through rank_all on several threads. */
 static void test_index_pruned(void **state)
 {
-	cb_diag_list *d = cb_diag_list_new();
-	cb_lua *lua = mk(d, 2000000000, 256 << 20);
-	cb_lua_host host;
+	const char *code = "local ix, docs = casebook.index(), {}\n"
+	                   "for d = 1, 3000 do\n"
+	                   "  local f = {all = 0.5, ['half' .. d % 2] = 0.25, ['third' .. d % 3] = 1,\n"
+	                   "             ['group' .. d % 200] = 3}\n"
+	                   "  for _ = 1, math.random(0, 3) do\n"
+	                   "    local r = math.random(1, 300)\n"
+	                   "    f['r' .. r] = r % 2 == 0 and 1.5 or 2\n"
+	                   "  end\n"
+	                   "  docs[d] = {key = 'k' .. d, title = 'T' .. d % 37, f = f}\n"
+	                   "  ix:add(docs[d].key, docs[d].title, f)\n"
+	                   "end\n"
+	                   "local function expect(q, k, min)\n"
+	                   "  local all = {}\n"
+	                   "  for d = 1, #docs do\n"
+	                   "    local s = 0\n"
+	                   "    for f, x in pairs(docs[q].f) do if docs[d].f[f] then s = s + x end end\n"
+	                   "    if d ~= q and s > 0 and s >= min then all[#all + 1] = {d = docs[d], s = s} end\n"
+	                   "  end\n"
+	                   "  table.sort(all, function(a, b)\n"
+	                   "    if a.s ~= b.s then return a.s > b.s end\n"
+	                   "    if a.d.title ~= b.d.title then return a.d.title < b.d.title end\n"
+	                   "    return a.d.key < b.d.key end)\n"
+	                   "  local got = ix:related(docs[q].key, k, min)\n"
+	                   "  assert(#got == math.min(k, #all), docs[q].key .. ': ' .. #got .. ' hits')\n"
+	                   "  for i, h in ipairs(got) do\n"
+	                   "    assert(h.key == all[i].d.key and h.score == all[i].s,\n"
+	                   "           docs[q].key .. ' #' .. i .. ': ' .. h.key .. ' ' .. h.score ..\n"
+	                   "           ' vs ' .. all[i].d.key .. ' ' .. all[i].s)\n"
+	                   "  end\n"
+	                   "end\n"
+	                   "for q = 1, 3000, 37 do expect(q, 5, 0) expect(q, 12, 4) end\n"
+	                   "ix:rank_all(5)\n"
+	                   "for q = 2, 3000, 41 do expect(q, 5, 0) end\n"
+	                   "ix:rank_all(20, 3.75)\n"
+	                   "for q = 3, 3000, 43 do expect(q, 20, 3.75) end";
 
 	(void)state;
-	memset(&host, 0, sizeof host);
-	host.threads = 3;
-	lua->host = &host;
-	if (run(lua, "local ix, docs = casebook.index(), {}\n"
-	             "for d = 1, 3000 do\n"
-	             "  local f = {all = 0.5, ['half' .. d % 2] = 0.25, ['third' .. d % 3] = 1,\n"
-	             "             ['group' .. d % 200] = 3}\n"
-	             "  for _ = 1, math.random(0, 3) do\n"
-	             "    local r = math.random(1, 300)\n"
-	             "    f['r' .. r] = r % 2 == 0 and 1.5 or 2\n"
-	             "  end\n"
-	             "  docs[d] = {key = 'k' .. d, title = 'T' .. d % 37, f = f}\n"
-	             "  ix:add(docs[d].key, docs[d].title, f)\n"
-	             "end\n"
-	             "local function expect(q, k, min)\n"
-	             "  local all = {}\n"
-	             "  for d = 1, #docs do\n"
-	             "    local s = 0\n"
-	             "    for f, x in pairs(docs[q].f) do if docs[d].f[f] then s = s + x end end\n"
-	             "    if d ~= q and s > 0 and s >= min then all[#all + 1] = {d = docs[d], s = s} end\n"
-	             "  end\n"
-	             "  table.sort(all, function(a, b)\n"
-	             "    if a.s ~= b.s then return a.s > b.s end\n"
-	             "    if a.d.title ~= b.d.title then return a.d.title < b.d.title end\n"
-	             "    return a.d.key < b.d.key end)\n"
-	             "  local got = ix:related(docs[q].key, k, min)\n"
-	             "  assert(#got == math.min(k, #all), docs[q].key .. ': ' .. #got .. ' hits')\n"
-	             "  for i, h in ipairs(got) do\n"
-	             "    assert(h.key == all[i].d.key and h.score == all[i].s,\n"
-	             "           docs[q].key .. ' #' .. i .. ': ' .. h.key .. ' ' .. h.score ..\n"
-	             "           ' vs ' .. all[i].d.key .. ' ' .. all[i].s)\n"
-	             "  end\n"
-	             "end\n"
-	             "for q = 1, 3000, 37 do expect(q, 5, 0) expect(q, 12, 4) end\n"
-	             "ix:rank_all(5)\n"
-	             "for q = 2, 3000, 41 do expect(q, 5, 0) end\n"
-	             "ix:rank_all(20, 3.75)\n"
-	             "for q = 3, 3000, 43 do expect(q, 20, 3.75) end") != 0)
-		fail_msg("failed: %s", cb_diag_at(d, 0)->msg);
-	assert_int_equal(cb_diag_errors(d), 0);
-	lua->host = NULL;
-	cb_lua_free(lua);
-	cb_diag_list_free(d);
+	expect_ok_threaded(3, code);
 }
 
 int main(void)
