@@ -627,33 +627,23 @@ static size_t rank_one(const index_t *ix, uint32_t q, size_t k, double min_score
 		s->backoff = s->backoff ? (s->backoff < 64 ? 2 * s->backoff : 64) : 1;
 		s->idle = s->backoff;
 	}
-	if (pruned) {
-		for (i = out; i < qd->n; i++) {
-			const feature *f = &ix->feats[qd->f[(uint32_t)s->ord[i]]];
-			const uint32_t *p = f->docs, *end = p + f->n;
-			for (; p < end; p++) {
-				uint32_t d = *p;
-				s->touched[nt] = d;
-				nt += s->score[d] == 0;
-				s->score[d] = 1;
-			}
-		}
-		for (i = 0; i < nt; i++)
-			s->score[s->touched[i]] = score_of(ix, qd, s->qpos, s->touched[i]);
-	} else {
-		for (i = 0; i < qd->n; i++) {
-			const feature *f = &ix->feats[qd->f[i]];
-			const uint32_t *p = f->docs, *end = p + f->n;
-			double w = f->w;
-			for (; p < end; p++) {
-				/* Branch-free: whether d is new is a coin toss early on. */
-				uint32_t d = *p;
-				s->touched[nt] = d;
-				nt += s->score[d] == 0;
-				s->score[d] += w;
-			}
+	/* Walk the lists kept (all of them, in q's order, unless pruned). */
+	for (i = pruned ? out : 0; i < qd->n; i++) {
+		const feature *f = &ix->feats[qd->f[pruned ? (uint32_t)s->ord[i] : i]];
+		const uint32_t *p = f->docs, *end = p + f->n;
+		double w = f->w;
+		for (; p < end; p++) {
+			/* Branch-free: whether d is new is a coin toss early on. */
+			uint32_t d = *p;
+			s->touched[nt] = d;
+			nt += s->score[d] == 0;
+			s->score[d] += w;
 		}
 	}
+	/* Pruned, the sums above miss the lists left out: score whole. */
+	if (pruned)
+		for (i = 0; i < nt; i++)
+			s->score[s->touched[i]] = score_of(ix, qd, s->qpos, s->touched[i]);
 	for (i = 0; i < qd->n; i++)
 		s->qpos[qd->f[i]] = 0;
 	for (i = 0; i < nt; i++) {
