@@ -307,6 +307,38 @@ static void build_dispose(build *b)
 	cb_editions_free(b->eds);
 }
 
+struct cb_build_leftovers {
+	build b;
+};
+
+/* Move what every site reported into the build's list, then the build's
+ * data out whole (see cb_build_leftovers). b is left for its lock alone. */
+static cb_build_leftovers *build_leave(build *b)
+{
+	cb_build_leftovers *l = cb_xmalloc(sizeof *l);
+	size_t k;
+
+	for (k = 0; k < b->n; k++)
+		merge_site_diags(b, k);
+	l->b = *b;
+	/* Borrowed, and not to be used again: the merges above were the last
+	 * writes to the list. */
+	l->b.opts = NULL;
+	l->b.diags = NULL;
+	l->b.src = l->b.share = l->b.share_all = NULL;
+	l->b.reuse = NULL;
+	l->b.out_real = NULL;
+	return l;
+}
+
+void cb_build_leftovers_free(cb_build_leftovers *l)
+{
+	if (!l)
+		return;
+	build_dispose(&l->b);
+	free(l);
+}
+
 /* Make site k's page list (cb_render_new) and record it for the switcher.
  * Returns 0 or -1. */
 static int make_pages(build *b, size_t k)
@@ -828,7 +860,10 @@ out:
 		            st.pages_shared, st.pieces_rendered, st.pieces_shared, st.blobs_made,
 		            st.blobs_shared);
 	}
-	build_dispose(&b);
+	if (opts->exiting)
+		res->leftovers = build_leave(&b);
+	else
+		build_dispose(&b);
 	pthread_mutex_destroy(&b.lock);
 	cb_reuse_free(reuse);
 	free(out_real);

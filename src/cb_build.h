@@ -34,9 +34,25 @@ typedef struct cb_build_opts {
 	                         * (history is still read): for previews */
 	int no_cache;           /* neither read nor write SOURCE/.casebook-cache
 	                         * (cb_reuse.h): always build */
+	int exiting;            /* the caller exits after the build: its data comes
+	                         * back in res->leftovers instead of being freed */
 } cb_build_opts;
 
-#define CB_BUILD_OPTS_INIT { ".", NULL, NULL, 0, 0, 0, NULL, 0, 0 }
+#define CB_BUILD_OPTS_INIT { ".", NULL, NULL, 0, 0, 0, NULL, 0, 0, 0 }
+
+/*
+ * What a build run with opts.exiting leaves allocated: its sites, their
+ * documents, values and page lists, moved out whole once everything they
+ * reported is in the build's diagnostics. A process that exits next lets
+ * the system take it back with the rest of its memory, without freeing it
+ * value by value (0.07 s at the end of a 10,000-case build, on one core).
+ * Nothing in it refers to the options, the diagnostics list or the output
+ * folder, so it may outlive them.
+ */
+typedef struct cb_build_leftovers cb_build_leftovers;
+
+/* Free what a build left (NULL does nothing). */
+void cb_build_leftovers_free(cb_build_leftovers *l);
 
 typedef struct cb_build_result {
 	size_t cases;    /* of the latest (the working tree) */
@@ -49,6 +65,7 @@ typedef struct cb_build_result {
 	double seconds;
 	int up_to_date;  /* nothing changed since the last build: nothing written */
 	int env_error;   /* the failure was the environment's (exit 2), not the content's */
+	cb_build_leftovers *leftovers; /* with opts.exiting, else NULL; caller frees */
 } cb_build_result;
 
 /* Run the pipeline. Returns 0 on success, -1 if any error was reported to

@@ -36,6 +36,20 @@
 #define EXIT_CONTENT 1
 #define EXIT_USAGE 2
 
+/* What a build leaves (cb_build_leftovers) is left to the system when the
+ * command exits, except in sanitizer builds: they free it, so that
+ * LeakSanitizer still checks who owns what. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define FREE_AT_EXIT 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define FREE_AT_EXIT 1
+#endif
+#endif
+#ifndef FREE_AT_EXIT
+#define FREE_AT_EXIT 0
+#endif
+
 static volatile sig_atomic_t stop_requested;
 
 static void on_signal(int sig)
@@ -428,6 +442,7 @@ static int cmd_build(int argc, char **argv)
 	opts.share_dir = share;
 	opts.progress = !quiet && isatty(2);
 	opts.stop = &stop_requested;
+	opts.exiting = 1;
 	diags = cb_diag_list_new();
 	rc = cb_build_run(&opts, diags, &res);
 	shown = filtered(diags, verbose, NULL, NULL);
@@ -437,6 +452,8 @@ static int cmd_build(int argc, char **argv)
 	cb_diag_list_free(shown);
 	cb_diag_list_free(diags);
 	free(share);
+	if (FREE_AT_EXIT)
+		cb_build_leftovers_free(res.leftovers);
 	if (rc == 0)
 		return 0;
 	return res.env_error ? EXIT_USAGE : EXIT_CONTENT;
@@ -459,6 +476,7 @@ static int cmd_check(int argc, char **argv)
 	char *share = NULL, *prefix = NULL;
 	int strict = 0, ch, rc;
 
+	memset(&res, 0, sizeof res);
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "s:f:j:h", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -491,6 +509,7 @@ static int cmd_check(int argc, char **argv)
 	share = find_share_dir();
 	opts.share_dir = share;
 	opts.check_only = 1;
+	opts.exiting = 1;
 	diags = cb_diag_list_new();
 	cb_build_run(&opts, diags, &res);
 	if (!res.env_error)
@@ -520,6 +539,8 @@ out:
 	filter_free(&files);
 	free(prefix);
 	free(share);
+	if (FREE_AT_EXIT)
+		cb_build_leftovers_free(res.leftovers);
 	return rc;
 }
 

@@ -71,7 +71,7 @@ typedef struct built {
 	int rc;
 } built;
 
-static void build_with(built *b, const char *src, int latest_only)
+static void build_opts(built *b, const char *src, int latest_only, int no_cache, int exiting)
 {
 	cb_build_opts o = CB_BUILD_OPTS_INIT;
 	char base[] = "/tmp/cb-out-XXXXXX";
@@ -84,7 +84,14 @@ static void build_with(built *b, const char *src, int latest_only)
 	o.share_dir = share_dir;
 	o.threads = 2;
 	o.latest_only = latest_only;
+	o.no_cache = no_cache;
+	o.exiting = exiting;
 	b->rc = cb_build_run(&o, b->diags, &b->res);
+}
+
+static void build_with(built *b, const char *src, int latest_only)
+{
+	build_opts(b, src, latest_only, 0, 0);
 }
 
 static void build_into(built *b, const char *src)
@@ -109,6 +116,21 @@ static char *diag_text(cb_diag_list *d)
 	size_t i;
 
 	for (i = 0; i < cb_diag_count(d); i++) {
+		cb_diag_format_text(cb_diag_at(d, i), &b);
+		cb_buf_putc(&b, '\n');
+	}
+	return cb_buf_detach(&b);
+}
+
+/* The errors and warnings as text lines (notes tell times and memory). */
+static char *problems_text(cb_diag_list *d)
+{
+	cb_buf b = CB_BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < cb_diag_count(d); i++) {
+		if (cb_diag_at(d, i)->severity == CB_NOTE)
+			continue;
 		cb_diag_format_text(cb_diag_at(d, i), &b);
 		cb_buf_putc(&b, '\n');
 	}
@@ -803,6 +825,63 @@ static void test_shared_equals_fresh(void **state)
 }
 
 /*
+ * A build for a command that exits next (opts.exiting) hands its data back
+ * instead of freeing it: it writes and reports the same as any build, every
+ * edition's diagnostics included, and what it left still frees once the
+ * diagnostics list and the site folder are gone.
+ */
+static void test_exiting(void **state)
+{
+	fx_repo fx;
+	built freed, kept;
+	git_oid c1;
+	char *t1, *t2;
+
+	(void)state;
+	make_history(&fx, NULL);
+	build_opts(&freed, fx.dir, 0, 1, 0);
+	assert_no_errors(&freed);
+	assert_null(freed.res.leftovers);
+	build_opts(&kept, fx.dir, 0, 1, 1);
+	assert_no_errors(&kept);
+	assert_non_null(kept.res.leftovers);
+	assert_int_equal(kept.res.pages, freed.res.pages);
+	assert_true(compare_trees(freed.out, kept.out, "") > 10);
+	built_free(&freed);
+	built_free(&kept);
+	cb_build_leftovers_free(kept.res.leftovers);
+	fx_free(&fx);
+
+	/* A broken edition: its errors are in the list before it is left. */
+	fx_init(&fx);
+	fx_write(&fx, "casebook.yml", "title: T\n");
+	fx_write(&fx, "content/cases/a.md", "---\ntitle: Alpha\n---\nNo country, year...\n");
+	c1 = fx_commit(&fx, "Broken", "Ann", "ann@example.org", FX_DAY(2024, 1, 1));
+	fx_tag(&fx, "edition-old", &c1, NULL, 0);
+	{
+		char *text = case_md("Alpha", 2010, "Fixed.", "Outcomes.");
+		fx_write(&fx, "content/cases/a.md", text);
+		free(text);
+	}
+	fx_commit(&fx, "Fix", "Ann", "ann@example.org", FX_DAY(2024, 2, 1));
+	build_opts(&freed, fx.dir, 0, 1, 0);
+	build_opts(&kept, fx.dir, 0, 1, 1);
+	assert_int_equal(freed.rc, -1);
+	assert_int_equal(kept.rc, -1);
+	assert_non_null(kept.res.leftovers);
+	t1 = problems_text(freed.diags);
+	t2 = problems_text(kept.diags);
+	assert_contains(t2, "edition-old:content/cases/a.md:");
+	assert_string_equal(t1, t2);
+	free(t1);
+	free(t2);
+	built_free(&freed);
+	built_free(&kept);
+	cb_build_leftovers_free(kept.res.leftovers);
+	fx_free(&fx);
+}
+
+/*
  * A plugin changed between editions: every page of the edition after the
  * change is rendered anew (the plugin could have changed any of them), while
  * editions with the same plugin share pages. Sites are loaded and rendered
@@ -1087,6 +1166,7 @@ int main(void)
 	    cmocka_unit_test(test_latest_only),
 	    cmocka_unit_test(test_sharing),
 	    cmocka_unit_test(test_shared_equals_fresh),
+	    cmocka_unit_test(test_exiting),
 	    cmocka_unit_test(test_no_repository),
 	    cmocka_unit_test(test_other_owner),
 	    cmocka_unit_test(test_bad_ref),
