@@ -707,26 +707,37 @@ static void test_shallow_listed_edition(void **state)
 
 /* The handbook in a sub-folder of the repository; an edition with errors
  * reports them with the edition's ref, as git names files at a commit. */
+/* Commits, in folder `under` of repository fx ("" or "hb/"), a handbook
+ * whose case lacks its required fields, tagged edition-old, then the case
+ * fixed. */
+static void make_broken_edition(fx_repo *fx, const char *under)
+{
+	char *yml = cb_xasprintf("%scasebook.yml", under);
+	char *path = cb_xasprintf("%scontent/cases/a.md", under);
+	char *text = case_md("Alpha", 2010, "Fixed.", "Outcomes.");
+	git_oid c1;
+
+	fx_write(fx, yml, "title: T\n");
+	fx_write(fx, path, "---\ntitle: Alpha\n---\nNo country, year...\n");
+	c1 = fx_commit(fx, "Broken", "Ann", "ann@example.org", FX_DAY(2024, 1, 1));
+	fx_tag(fx, "edition-old", &c1, NULL, 0);
+	fx_write(fx, path, text);
+	fx_commit(fx, "Fix", "Ann", "ann@example.org", FX_DAY(2024, 2, 1));
+	free(text);
+	free(path);
+	free(yml);
+}
+
 static void test_subfolder_and_edition_errors(void **state)
 {
 	fx_repo fx;
 	built b;
-	git_oid c1;
 	char *dir, *t;
 
 	(void)state;
 	fx_init(&fx);
 	fx_write(&fx, "README", "A repository with a handbook in hb/.\n");
-	fx_write(&fx, "hb/casebook.yml", "title: T\n");
-	fx_write(&fx, "hb/content/cases/a.md", "---\ntitle: Alpha\n---\nNo country, year...\n");
-	c1 = fx_commit(&fx, "Broken", "Ann", "ann@example.org", FX_DAY(2024, 1, 1));
-	fx_tag(&fx, "edition-old", &c1, NULL, 0);
-	{
-		char *text = case_md("Alpha", 2010, "Fixed.", "Outcomes.");
-		fx_write(&fx, "hb/content/cases/a.md", text);
-		free(text);
-	}
-	fx_commit(&fx, "Fix", "Ann", "ann@example.org", FX_DAY(2024, 2, 1));
+	make_broken_edition(&fx, "hb/");
 	dir = cb_xasprintf("%s/hb", fx.dir);
 	build_into(&b, dir);
 	assert_int_equal(b.rc, -1);
@@ -834,7 +845,6 @@ static void test_exiting(void **state)
 {
 	fx_repo fx;
 	built freed, kept;
-	git_oid c1;
 	char *t1, *t2;
 
 	(void)state;
@@ -854,16 +864,7 @@ static void test_exiting(void **state)
 
 	/* A broken edition: its errors are in the list before it is left. */
 	fx_init(&fx);
-	fx_write(&fx, "casebook.yml", "title: T\n");
-	fx_write(&fx, "content/cases/a.md", "---\ntitle: Alpha\n---\nNo country, year...\n");
-	c1 = fx_commit(&fx, "Broken", "Ann", "ann@example.org", FX_DAY(2024, 1, 1));
-	fx_tag(&fx, "edition-old", &c1, NULL, 0);
-	{
-		char *text = case_md("Alpha", 2010, "Fixed.", "Outcomes.");
-		fx_write(&fx, "content/cases/a.md", text);
-		free(text);
-	}
-	fx_commit(&fx, "Fix", "Ann", "ann@example.org", FX_DAY(2024, 2, 1));
+	make_broken_edition(&fx, "");
 	build_opts(&freed, fx.dir, 0, 1, 0);
 	build_opts(&kept, fx.dir, 0, 1, 1);
 	assert_int_equal(freed.rc, -1);
