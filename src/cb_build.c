@@ -603,12 +603,15 @@ static int write_sites(build *b, cb_output *out)
 	return rc;
 }
 
-/* The key of everything the build reads (see cb_reuse.h): the casebook
- * binary, the source folder (but the output folder), the installed themes
- * and plugins, the repository's references (history, editions) and the
- * options that change what is built. Into key[CB_OID_HEXSZ + 1]. */
+/* What the key of everything the build reads is made of (see cb_reuse.h):
+ * the casebook binary, the source folder (but the output folder), the
+ * installed themes and plugins, the repository's references (history,
+ * editions) and the options that change what is built. Into *text (caller
+ * disposes). With `later` (a first build: nothing to compare with), the
+ * source folder's files are keyed as the loader reads them, and the text
+ * holds placeholders until cb_reuse_key_finish. */
 static void build_key(cb_reuse *c, const cb_build_opts *opts, const char *src_real,
-                      const char *out_real, char *key, cb_buf *ed_env)
+                      const char *out_real, int later, cb_buf *text, cb_buf *ed_env)
 {
 	cb_buf b = CB_BUF_INIT;
 	char exe[PATH_MAX];
@@ -630,7 +633,10 @@ static void build_key(cb_reuse *c, const cb_build_opts *opts, const char *src_re
 	}
 	cb_buf_put(&b, ed_env->ptr, ed_env->len);
 	cb_buf_printf(&b, "latest_only %d\nsource\n", opts->latest_only);
-	cb_reuse_key_tree(c, src_real, out_real, &b);
+	if (later)
+		cb_reuse_key_tree_later(c, src_real, out_real, &b);
+	else
+		cb_reuse_key_tree(c, src_real, out_real, &b);
 	if (cb_git_repo_open(&repo, src_real, NULL) == 0) {
 		/* The working tree's top, where .mailmap lies. */
 		size_t sl = strlen(src_real), pl = strlen(cb_git_repo_prefix(repo));
@@ -648,14 +654,25 @@ static void build_key(cb_reuse *c, const cb_build_opts *opts, const char *src_re
 	} else {
 		cb_buf_puts(&b, "no git\n");
 	}
-	if (cb_git_hash_blob(b.ptr, b.len, key) < 0)
+	*text = b;
+}
+
+/* The build's key: the hash of what build_key wrote, into
+ * key[CB_OID_HEXSZ + 1]. */
+static void hash_key(const cb_buf *text, char *key)
+{
+	if (cb_git_hash_blob(text->ptr, text->len, key) < 0)
 		snprintf(key, CB_OID_HEXSZ + 1, "unkeyed");
-	cb_buf_dispose(&b);
 }
 
 static int known_id(void *ctx, const char *path, char *out)
 {
 	return cb_reuse_known_id(ctx, path, out);
+}
+
+static void learn_id(void *ctx, const char *path, const char *id)
+{
+	cb_reuse_learn_id(ctx, path, id);
 }
 
 static size_t all_errors(const build *b)
@@ -681,8 +698,9 @@ int cb_build_run(const cb_build_opts *opts, cb_diag_list *diags, cb_build_result
 	build b;
 	cb_reuse *reuse = NULL;
 	char *out_real = NULL;
-	cb_buf ed_env = CB_BUF_INIT;
+	cb_buf ed_env = CB_BUF_INIT, key_text = CB_BUF_INIT;
 	char key[CB_OID_HEXSZ + 1] = "";
+	int key_later = 0;
 
 	memset(res, 0, sizeof *res);
 	memset(&b, 0, sizeof b);
@@ -712,9 +730,14 @@ int cb_build_run(const cb_build_opts *opts, cb_diag_list *diags, cb_build_result
 		reuse = cb_reuse_open(cache_dir, opts->threads);
 		free(cache_dir);
 		out_real = real_or_planned(out_dir);
-		build_key(reuse, opts, src_real, out_real, key, &ed_env);
+		/* With no last build, nothing can be fresh: the sources are keyed
+		 * from what the loader reads instead of being read twice. */
+		key_later = !cb_reuse_has_record(reuse);
+		build_key(reuse, opts, src_real, out_real, key_later, &key_text, &ed_env);
+		if (!key_later)
+			hash_key(&key_text, key);
 		t_key = now() - t_key;
-		if (cb_reuse_fresh(reuse, key, out_real, &rr, diags)) {
+		if (!key_later && cb_reuse_fresh(reuse, key, out_real, &rr, diags)) {
 			res->cases = rr.cases;
 			res->pages = rr.pages;
 			res->editions = rr.editions;
@@ -730,9 +753,9 @@ int cb_build_run(const cb_build_opts *opts, cb_diag_list *diags, cb_build_result
 	}
 
 	/* The loader takes the ids of the files keyed above instead of hashing
-	 * them again. */
+	 * them again, or tells the ones keyed later. */
 	if (reuse)
-		cb_source_dir_known_ids(src, known_id, reuse);
+		cb_source_dir_known_ids(src, known_id, key_later ? learn_id : NULL, reuse);
 	r = cb_config_load(&cfg, src, diags);
 	if (r == CB_ENOCONFIG) {
 		res->env_error = 1;
@@ -828,6 +851,12 @@ int cb_build_run(const cb_build_opts *opts, cb_diag_list *diags, cb_build_result
 		 * changed to repeat; a cache that cannot be written is no error. */
 		for (k = 0; k < b.n; k++)
 			merge_site_diags(&b, k);
+		if (key_later) {
+			double t = now();
+			cb_reuse_key_finish(reuse, &key_text);
+			hash_key(&key_text, key);
+			t_key += now() - t;
+		}
 		t_save = now();
 		cb_reuse_save(reuse, key, out_real, &rr, diags);
 		t_save = now() - t_save;
@@ -868,6 +897,7 @@ out:
 	cb_reuse_free(reuse);
 	free(out_real);
 	cb_buf_dispose(&ed_env);
+	cb_buf_dispose(&key_text);
 	if (rc < 0 && cb_diag_errors(diags) == 0)
 		cb_diag_error(diags, "build", NULL, 0, 0, "the build failed");
 	cb_output_free(out);

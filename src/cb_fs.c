@@ -198,14 +198,21 @@ int cb_fs_list(const char *dir, cb_fs_entry **out, size_t *n)
 		}
 		v[len].name = cb_xstrdup(e->d_name);
 		v[len].kind = CB_FS_OTHER;
+		v[len].stated = 0;
 		v[len].size = 0;
+		v[len].mtime_sec = v[len].mtime_nsec = 0;
+		v[len].ino = 0;
 		/* From the folder: no walk of the whole path for every entry. */
 		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 			v[len].kind = S_ISREG(st.st_mode)   ? CB_FS_FILE
 			              : S_ISDIR(st.st_mode) ? CB_FS_DIR
 			              : S_ISLNK(st.st_mode) ? CB_FS_LINK
 			                                    : CB_FS_OTHER;
+			v[len].stated = 1;
 			v[len].size = (uint64_t)st.st_size;
+			v[len].mtime_sec = (int64_t)st.st_mtim.tv_sec;
+			v[len].mtime_nsec = (int64_t)st.st_mtim.tv_nsec;
+			v[len].ino = (uint64_t)st.st_ino;
 		}
 		len++;
 	}

@@ -18,7 +18,10 @@ typedef enum cb_fs_kind { CB_FS_FILE, CB_FS_DIR, CB_FS_LINK, CB_FS_OTHER } cb_fs
 typedef struct cb_fs_entry {
 	char *name;      /* owned by the listing */
 	cb_fs_kind kind; /* what the entry itself is (a symlink is CB_FS_LINK) */
+	int stated;      /* the fields below were read (else only name is known) */
 	uint64_t size;
+	int64_t mtime_sec, mtime_nsec; /* last modification */
+	uint64_t ino;
 } cb_fs_entry;
 
 /* Read a whole file into a malloc'd, NUL-terminated buffer (*data, *len);

@@ -26,6 +26,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,7 +47,18 @@ typedef struct stat_entry {
 	unsigned long long size, sec, nsec, ino;
 	char id[CB_OID_HEXSZ + 1];
 	int used; /* looked up (or made) by this build: saved */
+	int later;   /* keyed with cb_reuse_key_tree_later: id not known yet */
+	int learned; /* ... and since learned from the loader (cb_reuse_learn_id) */
 } stat_entry;
+
+/* A file whose id cb_reuse_key_tree_later left out of the key: its stat
+ * cache entry, the listing's stat of it, and where its placeholder is in
+ * the key. */
+typedef struct later_file {
+	size_t entry;
+	struct stat st;
+	size_t at;
+} later_file;
 
 typedef struct saved_diag {
 	int severity;
@@ -85,6 +97,10 @@ struct cb_reuse {
 	cb_value *index;
 	stat_entry *stats;
 	size_t n_stats, cap_stats;
+	/* Keyed later (cb_reuse_key_tree_later). */
+	later_file *later;
+	size_t n_later, cap_later;
+	pthread_mutex_t learn_lock;
 };
 
 /* ---- text fields ------------------------------------------------------------- */
@@ -400,6 +416,7 @@ cb_reuse *cb_reuse_open(const char *dir, int threads)
 
 	c->dir = cb_xstrdup(dir);
 	c->threads = threads;
+	pthread_mutex_init(&c->learn_lock, NULL);
 	c->index = cb_value_new_map();
 	if (cb_fs_read(path, 0, &data, &len) < 0 || memchr(data, '\0', len))
 		goto out;
@@ -433,6 +450,8 @@ void cb_reuse_free(cb_reuse *c)
 	drop_stats(c);
 	free_sites(c->rec, c->n_rec);
 	cb_value_unref(c->index);
+	free(c->later);
+	pthread_mutex_destroy(&c->learn_lock);
 	free(c->dir);
 	free(c);
 }
@@ -445,8 +464,10 @@ void cb_reuse_free(cb_reuse *c)
 typedef struct key_job {
 	char *path;
 	char *line;   /* what the key gets for it, once known */
-	struct stat st; /* lstat before reading */
+	struct stat st; /* lstat before reading (or the listing's stat) */
+	int stated;   /* st is the listing's: no lstat needed */
 	long entry;   /* its stat cache entry, or -1 */
+	long later;   /* its index in c->later, or -1 */
 	char id[CB_OID_HEXSZ + 1];
 	int rc;       /* reading: 0, a CB_FS_* error, or 1 when hashing failed */
 	int stable;   /* the same size, time and inode after reading as before */
@@ -480,9 +501,15 @@ static void key_hash(void *arg, size_t t)
 	j->stable = lstat(j->path, &st) == 0 && stat_matches(&before, &st);
 }
 
+/* The placeholder of an id keyed later, and what replaces an id that cannot
+ * be trusted (a file changed during the build): neither is ever an id. */
+#define LATER_ID "????????????????????????????????????????"
+#define SPOILT_ID "########################################"
+
 /* Key the files v[0..n-1] into key, in that order (an entry with its line
- * already set is put as it is). */
-static void key_files(cb_reuse *c, key_job *v, size_t n, cb_buf *key)
+ * already set is put as it is). With `later`, the files the stat cache does
+ * not know are not read: they get a placeholder (cb_reuse_key_finish). */
+static void key_files(cb_reuse *c, key_job *v, size_t n, cb_buf *key, int later)
 {
 	key_run run;
 	size_t i;
@@ -495,9 +522,10 @@ static void key_files(cb_reuse *c, key_job *v, size_t n, cb_buf *key)
 		const cb_value *iv;
 
 		j->entry = -1;
+		j->later = -1;
 		if (j->line) /* a missing folder (list_tree) */
 			continue;
-		if (lstat(j->path, &j->st) < 0) {
+		if (!j->stated && lstat(j->path, &j->st) < 0) {
 			j->line = cb_xasprintf("%s missing\n", j->path);
 			continue;
 		}
@@ -522,6 +550,24 @@ static void key_files(cb_reuse *c, key_job *v, size_t n, cb_buf *key)
 				continue;
 			}
 		}
+		if (later) {
+			stat_entry *e = j->entry >= 0 ? &c->stats[j->entry] : add_stat(c, j->path);
+			later_file *lf;
+			if (c->n_later == c->cap_later) {
+				c->cap_later = c->cap_later ? c->cap_later * 2 : 256;
+				c->later = cb_xreallocarray(c->later, c->cap_later, sizeof *c->later);
+			}
+			lf = &c->later[c->n_later];
+			lf->entry = (size_t)(e - c->stats);
+			lf->st = j->st;
+			j->later = (long)c->n_later++;
+			e->used = 0;
+			e->later = 1;
+			e->learned = 0;
+			stat_of(&j->st, &e->size, &e->sec, &e->nsec, &e->ino);
+			j->line = cb_xasprintf("%s " LATER_ID "\n", j->path);
+			continue;
+		}
 		run.todo[run.n_todo++] = i;
 	}
 	cb_pool_each(c->threads, run.n_todo, key_hash, &run);
@@ -545,6 +591,8 @@ static void key_files(cb_reuse *c, key_job *v, size_t n, cb_buf *key)
 		j->line = cb_xasprintf("%s %s\n", j->path, e->id);
 	}
 	for (i = 0; i < n; i++) {
+		if (v[i].later >= 0)
+			c->later[v[i].later].at = key->len + strlen(v[i].path) + 1;
 		cb_buf_puts(key, v[i].line);
 		free(v[i].line);
 		v[i].line = NULL;
@@ -558,7 +606,7 @@ void cb_reuse_key_file(cb_reuse *c, const char *path, cb_buf *key)
 
 	memset(&j, 0, sizeof j);
 	j.path = (char *)path;
-	key_files(c, &j, 1, key);
+	key_files(c, &j, 1, key, 0);
 }
 
 typedef struct path_list {
@@ -583,6 +631,7 @@ static void list_tree(const char *root, const char *skip, path_list *l)
 {
 	cb_fs_entry *e = NULL;
 	size_t n = 0, i;
+	key_job *j;
 
 	if (skip && strcmp(root, skip) == 0)
 		return;
@@ -600,21 +649,108 @@ static void list_tree(const char *root, const char *skip, path_list *l)
 			free(p);
 			continue;
 		}
-		push_job(l)->path = p;
+		j = push_job(l);
+		j->path = p;
+		/* The listing's stat: no second one per file. */
+		if (e[i].stated) {
+			j->stated = 1;
+			j->st.st_mode = e[i].kind == CB_FS_FILE   ? S_IFREG
+			                : e[i].kind == CB_FS_LINK ? S_IFLNK
+			                                          : 0;
+			j->st.st_size = (off_t)e[i].size;
+			j->st.st_mtim.tv_sec = (time_t)e[i].mtime_sec;
+			j->st.st_mtim.tv_nsec = (long)e[i].mtime_nsec;
+			j->st.st_ino = (ino_t)e[i].ino;
+		}
 	}
 	cb_fs_list_free(e, n);
 }
 
-void cb_reuse_key_tree(cb_reuse *c, const char *root, const char *skip, cb_buf *key)
+static void key_tree(cb_reuse *c, const char *root, const char *skip, cb_buf *key, int later)
 {
 	path_list l = {NULL, 0, 0};
 	size_t i;
 
 	list_tree(root, skip, &l);
-	key_files(c, l.v, l.n, key);
+	key_files(c, l.v, l.n, key, later);
 	for (i = 0; i < l.n; i++)
 		free(l.v[i].path);
 	free(l.v);
+}
+
+void cb_reuse_key_tree(cb_reuse *c, const char *root, const char *skip, cb_buf *key)
+{
+	key_tree(c, root, skip, key, 0);
+}
+
+int cb_reuse_has_record(const cb_reuse *c)
+{
+	return c->key != NULL;
+}
+
+void cb_reuse_key_tree_later(cb_reuse *c, const char *root, const char *skip, cb_buf *key)
+{
+	key_tree(c, root, skip, key, 1);
+}
+
+void cb_reuse_learn_id(cb_reuse *c, const char *path, const char *id)
+{
+	const cb_value *iv = cb_value_getc(c->index, path);
+
+	if (!iv)
+		return;
+	pthread_mutex_lock(&c->learn_lock);
+	stat_entry *e = &c->stats[cb_value_int(iv)];
+	if (e->later && !e->learned) {
+		memcpy(e->id, id, CB_OID_HEXSZ);
+		e->id[CB_OID_HEXSZ] = '\0';
+		e->learned = 1;
+	}
+	pthread_mutex_unlock(&c->learn_lock);
+}
+
+void cb_reuse_key_finish(cb_reuse *c, cb_buf *key)
+{
+	key_run run;
+	key_job *v;
+	size_t i;
+
+	if (!c->n_later)
+		return;
+	/* What the loader did not read is read and hashed now, on the cores,
+	 * and trusted only if unchanged since it was listed: the build may
+	 * have read it before it changed. */
+	v = cb_xcalloc(c->n_later, sizeof *v);
+	run.v = v;
+	run.todo = cb_xcalloc(c->n_later, sizeof *run.todo);
+	run.n_todo = 0;
+	for (i = 0; i < c->n_later; i++) {
+		stat_entry *e = &c->stats[c->later[i].entry];
+		v[i].path = e->path;
+		v[i].st = c->later[i].st;
+		if (!e->learned)
+			run.todo[run.n_todo++] = i;
+	}
+	cb_pool_each(c->threads, run.n_todo, key_hash, &run);
+	for (i = 0; i < c->n_later; i++) {
+		later_file *lf = &c->later[i];
+		stat_entry *e = &c->stats[lf->entry];
+		if (!e->learned) {
+			if (v[i].rc == 0 && v[i].stable) {
+				memcpy(e->id, v[i].id, sizeof e->id);
+				e->learned = 1;
+			}
+		}
+		e->later = 0;
+		e->used = e->learned;
+		if (lf->at + CB_OID_HEXSZ <= key->len)
+			memcpy(key->ptr + lf->at, e->learned ? e->id : SPOILT_ID, CB_OID_HEXSZ);
+	}
+	free(run.todo);
+	free(v);
+	free(c->later);
+	c->later = NULL;
+	c->n_later = c->cap_later = 0;
 }
 
 int cb_reuse_known_id(cb_reuse *c, const char *path, char *out)

@@ -56,6 +56,38 @@ void cb_reuse_key_file(cb_reuse *c, const char *path, cb_buf *key);
  * path, or NULL). A missing folder adds "<root> missing". */
 void cb_reuse_key_tree(cb_reuse *c, const char *root, const char *skip, cb_buf *key);
 
+/* Whether the cache holds a last build (one cb_reuse_fresh could find
+ * fresh). */
+int cb_reuse_has_record(const cb_reuse *c);
+
+/*
+ * Key the files under root as cb_reuse_key_tree does, but for a build that
+ * has no last build to compare with (cb_reuse_has_record), whose key is
+ * needed only to be saved at its end: a file the stat cache does not know
+ * is not read now. Its id is left as a placeholder in key, filled by the
+ * id the loader learns when it reads the file (cb_reuse_learn_id) or, for
+ * the files the loader never reads, by cb_reuse_key_finish. The stat
+ * recorded for it is the listing's, taken before anything read it: a file
+ * changed after that is read and hashed again by the next build.
+ */
+void cb_reuse_key_tree_later(cb_reuse *c, const char *root, const char *skip, cb_buf *key);
+
+/* The blob id (CB_OID_HEXSZ hex digits) of file `path` (as given to the
+ * keying) hashed from the bytes the loader read. Files not keyed later are
+ * left alone. Safe to call from several threads once keying is done. */
+void cb_reuse_learn_id(cb_reuse *c, const char *path, const char *id);
+
+/*
+ * Fill the placeholders cb_reuse_key_tree_later left in key (the same
+ * buffer, after any appends): the ids learned, and for the other files the
+ * ids of their bytes, read and hashed now on the keying threads. A file
+ * that changed since it was listed (the build may have read it before),
+ * or cannot be read, spoils its id: the key then matches no later build's,
+ * and the file is not put in the stat cache. Call after every read of the
+ * build, before hashing key.
+ */
+void cb_reuse_key_finish(cb_reuse *c, cb_buf *key);
+
 /*
  * The blob id keyed for file `path` (as given to cb_reuse_key_*) by this
  * build, into out[CB_OID_HEXSZ + 1], if the file is still as it was then:

@@ -97,6 +97,7 @@ const char *cb_source_label(const cb_source *src)
 typedef struct dir_impl {
 	char *root;
 	cb_source_known_id known; /* or NULL */
+	cb_source_learn_id learn; /* or NULL */
 	void *known_ctx;
 } dir_impl;
 
@@ -137,12 +138,19 @@ static int dir_blob_id(void *impl, const char *path, const char *data, size_t le
 		if (rc == 0)
 			return 0;
 	}
-	if (data)
-		return cb_git_hash_blob(data, len, out);
-	if ((rc = dir_read(impl, path, 0, &buf, &blen)) < 0)
-		return rc;
-	rc = cb_git_hash_blob(buf, blen, out);
-	free(buf);
+	if (data) {
+		rc = cb_git_hash_blob(data, len, out);
+	} else {
+		if ((rc = dir_read(impl, path, 0, &buf, &blen)) < 0)
+			return rc;
+		rc = cb_git_hash_blob(buf, blen, out);
+		free(buf);
+	}
+	if (rc == 0 && d->learn) {
+		char *p = full_path(d, path);
+		d->learn(d->known_ctx, p, out);
+		free(p);
+	}
 	return rc;
 }
 
@@ -161,7 +169,8 @@ static void dir_free(void *impl)
 
 static const cb_source_ops dir_ops = {dir_list, dir_read, dir_blob_id, dir_fs_root, dir_free};
 
-void cb_source_dir_known_ids(cb_source *src, cb_source_known_id known, void *ctx)
+void cb_source_dir_known_ids(cb_source *src, cb_source_known_id known, cb_source_learn_id learn,
+                             void *ctx)
 {
 	dir_impl *d;
 
@@ -169,6 +178,7 @@ void cb_source_dir_known_ids(cb_source *src, cb_source_known_id known, void *ctx
 		return;
 	d = src->impl;
 	d->known = known;
+	d->learn = learn;
 	d->known_ctx = ctx;
 }
 

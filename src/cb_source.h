@@ -56,10 +56,16 @@ int cb_source_blob_id(cb_source *src, const char *path, const char *data, size_t
  * it: 0 and the id in out[CB_OID_HEXSZ + 1] when known, else -1. Called
  * from several threads at once. */
 typedef int (*cb_source_known_id)(void *ctx, const char *path, char *out);
+/* Is told the blob id of the file at `path` (a path on disk) that
+ * cb_source_blob_id has just hashed. Called from several threads at once. */
+typedef void (*cb_source_learn_id)(void *ctx, const char *path, const char *id);
 /* For a source over a folder: cb_source_blob_id asks known(ctx, ...) first
  * and hashes the bytes only when it does not know the file (the build cache
- * knows the files it has just keyed). No effect on other sources. */
-void cb_source_dir_known_ids(cb_source *src, cb_source_known_id known, void *ctx);
+ * knows the files it has just keyed), then tells learn(ctx, ...) the id it
+ * hashed (the build cache keys a first build with what the loader read).
+ * Either may be NULL. No effect on other sources. */
+void cb_source_dir_known_ids(cb_source *src, cb_source_known_id known, cb_source_learn_id learn,
+                             void *ctx);
 /* What path is in the source; -ENOENT if nothing. */
 int cb_source_kind(cb_source *src, const char *path, cb_fs_kind *kind);
 /* The folder on disk, or NULL (borrowed). */

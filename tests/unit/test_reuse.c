@@ -245,6 +245,92 @@ static void test_known_id(void **state)
 	cb_fs_remove_tree(base);
 }
 
+/* Keying later, for a first build: the files are listed now and their ids
+ * filled in at the end, from what the loader learned or by reading them
+ * then. The key comes out as keying them at once gives it, but for a file
+ * changed after it was listed and not learned (the build may have read the
+ * old bytes): its id is spoilt, and the next build reads it again. */
+static void test_key_later(void **state)
+{
+	char base[] = "/tmp/cb-reuse-XXXXXX";
+	char src[64], cache[64], out[64], a[128], b[128], c_[128], d_[128], want[1024];
+	char id[CB_OID_HEXSZ + 1];
+	cb_diag_list *d = cb_diag_list_new();
+	cb_reuse_result res = {1, 1, 0};
+	cb_buf k = CB_BUF_INIT;
+	struct stat st;
+	struct timespec times[2];
+	cb_reuse *c;
+	char *now;
+
+	(void)state;
+	make_dirs(base, src, cache, out);
+	put(src, "a", "hello\n");
+	put(src, "b", "");
+	put(src, "c", "hello\n");
+	put(src, "d", "hello\n");
+	snprintf(a, sizeof a, "%s/a", src);
+	snprintf(b, sizeof b, "%s/b", src);
+	snprintf(c_, sizeof c_, "%s/c", src);
+	snprintf(d_, sizeof d_, "%s/d", src);
+
+	c = cb_reuse_open(cache, 2);
+	assert_int_equal(cb_reuse_has_record(c), 0);
+	cb_reuse_key_tree_later(c, src, NULL, &k);
+	cb_buf_puts(&k, "after\n");
+	/* Nothing is known yet: the loader hashes for itself. */
+	assert_int_equal(cb_reuse_known_id(c, a, id), -1);
+	snprintf(want, sizeof want,
+	         "%s/a ????????????????????????????????????????\n"
+	         "%s/b ????????????????????????????????????????\n"
+	         "%s/c ????????????????????????????????????????\n"
+	         "%s/d ????????????????????????????????????????\nafter\n",
+	         src, src, src, src);
+	assert_string_equal(k.ptr, want);
+	/* The loader read a, and c after it changed; b and d it never read,
+	 * and d changed after the listing. */
+	cb_reuse_learn_id(c, a, HELLO_ID);
+	put(src, "c", "");
+	cb_reuse_learn_id(c, c_, EMPTY_ID);
+	put(src, "d", "changed\n");
+	cb_reuse_learn_id(c, "/elsewhere/x", HELLO_ID); /* not keyed: ignored */
+	cb_reuse_key_finish(c, &k);
+	snprintf(want, sizeof want,
+	         "%s/a " HELLO_ID "\n"
+	         "%s/b " EMPTY_ID "\n"
+	         "%s/c " EMPTY_ID "\n"
+	         "%s/d ########################################\nafter\n",
+	         src, src, src, src);
+	assert_string_equal(k.ptr, want);
+	assert_int_equal(cb_reuse_save(c, "k", out, &res, d), 0);
+	cb_reuse_free(c);
+
+	/* The next build trusts the stat cache for a (other bytes, same size
+	 * and time: the recorded id stands) and reads d again (spoilt: not
+	 * recorded). */
+	c = cb_reuse_open(cache, 1);
+	assert_int_equal(cb_reuse_has_record(c), 1);
+	cb_reuse_free(c);
+	assert_int_equal(stat(a, &st), 0);
+	put(src, "a", "HELLO\n");
+	times[0] = st.st_atim;
+	times[1] = st.st_mtim;
+	assert_int_equal(utimensat(AT_FDCWD, a, times, 0), 0);
+	assert_int_equal(cb_git_hash_blob("changed\n", 8, id), 0);
+	now = tree_key(cache, src, NULL, 2);
+	snprintf(want, sizeof want,
+	         "%s/a " HELLO_ID "\n"
+	         "%s/b " EMPTY_ID "\n"
+	         "%s/c " EMPTY_ID "\n"
+	         "%s/d %s\n",
+	         src, src, src, src, id);
+	assert_string_equal(now, want);
+	free(now);
+	cb_buf_dispose(&k);
+	cb_diag_list_free(d);
+	cb_fs_remove_tree(base);
+}
+
 /* What a folder source does with known ids: takes them when known, hashes
  * the bytes otherwise. */
 static int fake_known(void *ctx, const char *path, char *out)
@@ -258,6 +344,12 @@ static int fake_known(void *ctx, const char *path, char *out)
 	return 0;
 }
 
+/* What fake_learn was told last: "path id". */
+static void fake_learn(void *ctx, const char *path, const char *id)
+{
+	snprintf(ctx, 256, "%s %s", path, id);
+}
+
 static void test_source_known_ids(void **state)
 {
 	char base[] = "/tmp/cb-reuse-XXXXXX";
@@ -269,7 +361,7 @@ static void test_source_known_ids(void **state)
 	put(base, "a.md", "hello\n");
 	put(base, "b.md", "hello\n");
 	assert_int_equal(cb_source_open_dir(&src, base), 0);
-	cb_source_dir_known_ids(src, fake_known, known);
+	cb_source_dir_known_ids(src, fake_known, NULL, known);
 	assert_int_equal(cb_source_blob_id(src, "a.md", "hello\n", 6, id), 0);
 	assert_string_equal(id, "0123456789012345678901234567890123456789");
 	assert_int_equal(cb_source_blob_id(src, "b.md", "hello\n", 6, id), 0);
@@ -277,6 +369,21 @@ static void test_source_known_ids(void **state)
 	assert_int_equal(cb_source_blob_id(src, "b.md", NULL, 0, id), 0);
 	assert_string_equal(id, HELLO_ID);
 	cb_source_free(src);
+
+	/* Told each id it hashes, from the bytes given or read, by the file's
+	 * path on disk. */
+	{
+		char told[256] = "", want[256];
+		assert_int_equal(cb_source_open_dir(&src, base), 0);
+		cb_source_dir_known_ids(src, NULL, fake_learn, told);
+		assert_int_equal(cb_source_blob_id(src, "b.md", "", 0, id), 0);
+		snprintf(want, sizeof want, "%s/b.md " EMPTY_ID, base);
+		assert_string_equal(told, want);
+		assert_int_equal(cb_source_blob_id(src, "a.md", NULL, 0, id), 0);
+		snprintf(want, sizeof want, "%s/a.md " HELLO_ID, base);
+		assert_string_equal(told, want);
+		cb_source_free(src);
+	}
 	cb_fs_remove_tree(base);
 }
 
@@ -417,6 +524,7 @@ int main(void)
 	    cmocka_unit_test(test_key_many),
 	    cmocka_unit_test(test_stat_cache),
 	    cmocka_unit_test(test_known_id),
+	    cmocka_unit_test(test_key_later),
 	    cmocka_unit_test(test_source_known_ids),
 	    cmocka_unit_test(test_sites_reused),
 	};
