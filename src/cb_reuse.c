@@ -544,7 +544,8 @@ static void key_files(cb_reuse *c, key_job *v, size_t n, cb_buf *key, int later)
 		if (iv) {
 			stat_entry *e = &c->stats[cb_value_int(iv)];
 			j->entry = (long)cb_value_int(iv);
-			if (stat_matches(e, &j->st)) {
+			/* (A file keyed later has no id yet.) */
+			if (stat_matches(e, &j->st) && !e->later) {
 				e->used = 1;
 				j->line = cb_xasprintf("%s %s\n", j->path, e->id);
 				continue;
@@ -588,6 +589,8 @@ static void key_files(cb_reuse *c, key_job *v, size_t n, cb_buf *key, int later)
 		memcpy(e->id, j->id, sizeof e->id);
 		stat_of(&j->st, &e->size, &e->sec, &e->nsec, &e->ino);
 		e->used = j->stable;
+		if (e->later) /* keyed later too: known now, if it held still */
+			e->learned = j->stable;
 		j->line = cb_xasprintf("%s %s\n", j->path, e->id);
 	}
 	for (i = 0; i < n; i++) {
@@ -696,11 +699,12 @@ void cb_reuse_key_tree_later(cb_reuse *c, const char *root, const char *skip, cb
 void cb_reuse_learn_id(cb_reuse *c, const char *path, const char *id)
 {
 	const cb_value *iv = cb_value_getc(c->index, path);
+	stat_entry *e;
 
 	if (!iv)
 		return;
+	e = &c->stats[cb_value_int(iv)];
 	pthread_mutex_lock(&c->learn_lock);
-	stat_entry *e = &c->stats[cb_value_int(iv)];
 	if (e->later && !e->learned) {
 		memcpy(e->id, id, CB_OID_HEXSZ);
 		e->id[CB_OID_HEXSZ] = '\0';
@@ -735,11 +739,9 @@ void cb_reuse_key_finish(cb_reuse *c, cb_buf *key)
 	for (i = 0; i < c->n_later; i++) {
 		later_file *lf = &c->later[i];
 		stat_entry *e = &c->stats[lf->entry];
-		if (!e->learned) {
-			if (v[i].rc == 0 && v[i].stable) {
-				memcpy(e->id, v[i].id, sizeof e->id);
-				e->learned = 1;
-			}
+		if (!e->learned && v[i].rc == 0 && v[i].stable) {
+			memcpy(e->id, v[i].id, sizeof e->id);
+			e->learned = 1;
 		}
 		e->later = 0;
 		e->used = e->learned;
