@@ -138,14 +138,16 @@ static int dir_blob_id(void *impl, const char *path, const char *data, size_t le
 		if (rc == 0)
 			return 0;
 	}
-	if (data) {
-		rc = cb_git_hash_blob(data, len, out);
-	} else {
+	if (!data) {
+		/* Read now: these may not be the bytes the caller used, so the
+		 * id is not told. */
 		if ((rc = dir_read(impl, path, 0, &buf, &blen)) < 0)
 			return rc;
 		rc = cb_git_hash_blob(buf, blen, out);
 		free(buf);
+		return rc;
 	}
+	rc = cb_git_hash_blob(data, len, out);
 	if (rc == 0 && d->learn) {
 		char *p = full_path(d, path);
 		d->learn(d->known_ctx, p, out);

@@ -57,13 +57,16 @@ int cb_source_blob_id(cb_source *src, const char *path, const char *data, size_t
  * from several threads at once. */
 typedef int (*cb_source_known_id)(void *ctx, const char *path, char *out);
 /* Is told the blob id of the file at `path` (a path on disk) that
- * cb_source_blob_id has just hashed. Called from several threads at once. */
+ * cb_source_blob_id has just hashed from the bytes its caller read and
+ * uses. Called from several threads at once. */
 typedef void (*cb_source_learn_id)(void *ctx, const char *path, const char *id);
 /* For a source over a folder: cb_source_blob_id asks known(ctx, ...) first
  * and hashes the bytes only when it does not know the file (the build cache
  * knows the files it has just keyed), then tells learn(ctx, ...) the id it
- * hashed (the build cache keys a first build with what the loader read).
- * Either may be NULL. No effect on other sources. */
+ * hashed from the bytes it was given (the build cache keys a first build
+ * with what the loader read); an id of bytes it read itself is not told,
+ * since the caller may have used other bytes read before. Either may be
+ * NULL. No effect on other sources. */
 void cb_source_dir_known_ids(cb_source *src, cb_source_known_id known, cb_source_learn_id learn,
                              void *ctx);
 /* What path is in the source; -ENOENT if nothing. */
