@@ -157,16 +157,21 @@ local function case_hook(c, site)
               "the rest of the section is left out", {code = "lessons-extra"})
   end
   local lessons, seen = {}, {}
+  local slug, case_title, case_url = c.slug, c.title, c.url
   for _, item in ipairs(items) do
     local text, html = item.text, item.html
     local at, marked = marker_at(text, TEXT_MARKER)
     local theme, derived
     if marked then
       text = before(text, at)
+      -- In a paragraph ("...[theme: id]</p>") or not (a tight list).
       local hat, tail = marker_at(html, HTML_MARKER_P)
-      if hat then html = before(html, hat) .. tail end
-      hat = marker_at(html, HTML_MARKER)
-      if hat then html = before(html, hat) end
+      if hat then
+        html = before(html, hat) .. tail
+      else
+        hat = marker_at(html, HTML_MARKER)
+        if hat then html = before(html, hat) end
+      end
       theme = theme_by_id[marked]
       if not theme then
         local s = casebook.suggest(marked, theme_ids)
@@ -186,7 +191,7 @@ local function case_hook(c, site)
       theme = theme_by_keywords(folded)
       derived = theme ~= nil
     end
-    local id = lesson_id(c.slug, folded)
+    local id = lesson_id(slug, folded)
     if seen[id] then
       seen[id] = seen[id] + 1
       id = id .. "-" .. seen[id]
@@ -206,8 +211,8 @@ local function case_hook(c, site)
     -- One frozen entry, shared by lessons.html and data/lessons.json.
     all[#all + 1] = {theme = theme, value = casebook.freeze{
       id = id, text = text, theme = theme and theme.id or casebook.null,
-      derived = derived or false, case = c.slug, case_title = c.title,
-      url = c.url .. "#" .. id}}
+      derived = derived or false, case = slug, case_title = case_title,
+      url = case_url .. "#" .. id}}
   end
   c:set("lessons", {items = lessons})
   c:omit(sec.id)
