@@ -133,6 +133,21 @@ local function before(s, i)
   return s:sub(1, e)
 end
 
+-- Where the marker that ends item's text is in the source. The item's last
+-- character is then the marker's "]", and the marker is written as it reads
+-- when it holds nothing Markdown changes (entities, escapes, "--", quotes)
+-- and its HTML is its text (no emphasis or code in it, none around it).
+-- Otherwise the error goes to the item's start.
+local function marker_pos(item, text, at)
+  local marker = text:sub(at):gsub("%s+$", "")
+  local html = item.html:gsub("%s*</p>%s*$", "")
+  if item.end_line and marker:find("^%[theme:[ %w_%-]*%]$") and
+     not marker:find("--", 1, true) and html:sub(-#marker) == marker then
+    return {line = item.end_line, col = item.end_col - #marker + 1}
+  end
+  return item
+end
+
 local function find_section(sections)
   for _, s in ipairs(sections) do
     if casebook.fold(s.title):gsub("%s+", " ") == heading then return s end
@@ -175,14 +190,15 @@ local function case_hook(c, site)
       theme = theme_by_id[marked]
       if not theme then
         local s = casebook.suggest(marked, theme_ids)
-        site:error(c, item.line, string.format("unknown lesson theme '%s'%s", marked,
+        site:error(c, marker_pos(item, item.text, at),
+                   string.format("unknown lesson theme '%s'%s", marked,
                    s and string.format("; did you mean '%s'?", s) or ""),
                    {code = "unknown-term",
                     hint = #theme_ids > 0 and ("themes: " .. table.concat(theme_ids, ", ")) or
                            "there is no content/taxonomies/lesson-theme.yml"})
       end
     elseif text:find("[theme:", 1, true) then
-      site:error(c, item.line, "a theme marker must end the lesson: '... [theme: id]'",
+      site:error(c, item, "a theme marker must end the lesson: '... [theme: id]'",
                  {code = "lesson-marker"})
       marked = true -- no keyword rule for it
     end

@@ -739,13 +739,23 @@ static int section_index(lua_State *L)
 	} else if (strcmp(k, "items") == 0) {
 		lua_createtable(L, (int)s->n_items, 0);
 		for (i = 0; i < s->n_items; i++) {
-			lua_createtable(L, 0, 3);
-			lua_pushlstring(L, s->items[i].text, s->items[i].text_len);
+			const cb_md_item *it = &s->items[i];
+
+			lua_createtable(L, 0, 6);
+			lua_pushlstring(L, it->text, it->text_len);
 			lua_setfield(L, -2, "text");
-			lua_pushlstring(L, s->items[i].html, s->items[i].html_len);
+			lua_pushlstring(L, it->html, it->html_len);
 			lua_setfield(L, -2, "html");
-			lua_pushinteger(L, s->items[i].line);
+			lua_pushinteger(L, it->line);
 			lua_setfield(L, -2, "line");
+			lua_pushinteger(L, it->col);
+			lua_setfield(L, -2, "col");
+			if (it->end_line) {
+				lua_pushinteger(L, it->end_line);
+				lua_setfield(L, -2, "end_line");
+				lua_pushinteger(L, it->end_col);
+				lua_setfield(L, -2, "end_col");
+			}
 			lua_rawseti(L, -2, (lua_Integer)i + 1);
 		}
 	} else if (strcmp(k, "children") == 0) {
@@ -1106,6 +1116,7 @@ static void position(lua_State *L, int idx, unsigned *line, unsigned *col)
 		*line = l > 0 && l < 100000000 ? (unsigned)l : 0;
 	} else if ((su = cb_lua__testudata(L, idx, CB_LUA_SECTION)) != NULL) {
 		*line = cb_md_section_at(cb_doc_md(su->doc), su->i)->line;
+		*col = 1; /* the heading, as cb_lint reports sections */
 	} else if (lua_type(L, idx) == LUA_TTABLE) {
 		lua_pushliteral(L, "line");
 		if (lua_rawget(L, idx) == LUA_TNUMBER && lua_isinteger(L, -1) && lua_tointeger(L, -1) > 0)

@@ -607,6 +607,69 @@ static const char *find_from(const char *hay, size_t len, size_t *from, const ch
 	return at;
 }
 
+/* Where Markdown line `line` starts in the source and its length without
+ * the newline; -1 when the source has no such line. */
+static int line_span(state *st, unsigned line, size_t *ls, size_t *len)
+{
+	size_t le;
+
+	*ls = line_start(st, line);
+	if (*ls >= st->src_len)
+		return -1;
+	for (le = *ls; le < st->src_len && st->src[le] != '\n'; le++)
+		;
+	*len = le - *ls;
+	return 0;
+}
+
+/* The column, in characters, of the character that holds byte b (0-based)
+ * of the line starting at ls. */
+static unsigned char_col(const state *st, size_t ls, size_t b)
+{
+	while (b > 0 && ((unsigned char)st->src[ls + b] & 0xC0) == 0x80)
+		b--;
+	return (unsigned)cb_utf8_chars(st->src + ls, b) + 1;
+}
+
+/* The column where item's content starts (its marker's when the content
+ * starts on a later line) and where its last character is (line and column
+ * in characters, counted in the document's lines). cmark's columns count
+ * bytes, and its end column the spaces that end a line: they are left out. */
+static void item_span(state *st, cmark_node *item, cb_md_item *it)
+{
+	cmark_node *first = cmark_node_first_child(item), *last = cmark_node_last_child(item);
+	int sl, sc, el, ec;
+	size_t ls, len, e;
+
+	if (!first)
+		first = last = item;
+	sl = cmark_node_get_start_line(first);
+	sc = cmark_node_get_start_column(first);
+	if (sl != cmark_node_get_start_line(item)) { /* "-" alone on its line */
+		sl = cmark_node_get_start_line(item);
+		sc = cmark_node_get_start_column(item);
+	}
+	it->col = 1;
+	if (sl > 0 && sc > 0 && line_span(st, (unsigned)sl, &ls, &len) == 0 && (size_t)sc <= len)
+		it->col = char_col(st, ls, (size_t)sc - 1);
+	/* A nested list that ends the item ends at column 0 of a blank line:
+	 * its own last block has the position. */
+	do {
+		el = cmark_node_get_end_line(last);
+		ec = cmark_node_get_end_column(last);
+	} while (ec <= 0 && (last = cmark_node_last_child(last)) != NULL);
+	it->end_line = it->end_col = 0;
+	if (el <= 0 || ec <= 0 || line_span(st, (unsigned)el, &ls, &len) < 0)
+		return;
+	e = (size_t)ec < len ? (size_t)ec : len; /* bytes up to the last character */
+	while (e > 0 && memchr(" \t\r", st->src[ls + e - 1], 3))
+		e--;
+	if (e > 0) {
+		it->end_line = (unsigned)el + st->opts->line_offset;
+		it->end_col = char_col(st, ls, e - 1);
+	}
+}
+
 /* Collect the list items of the lists among blocks [from, to). An item's
  * HTML is what cmark renders inside its <li> within the list's block, and
  * its text is within the block's text: both are kept as ranges of the
@@ -663,6 +726,7 @@ static void collect_items(state *st, cmark_node **nodes, size_t from, size_t to,
 				it->text = keep(md, text);
 			}
 			it->line = node_line(st, item);
+			item_span(st, item, it);
 		}
 	}
 }

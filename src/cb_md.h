@@ -35,7 +35,10 @@ typedef struct cb_md_item {
 	size_t text_len;
 	const char *html; /* inner HTML, without <li>, html_len bytes */
 	size_t html_len;
-	unsigned line;
+	unsigned line;              /* where the item starts (its marker) */
+	unsigned col;               /* on that line, in characters: where its content starts
+	                               (its marker, when the content starts on a later line) */
+	unsigned end_line, end_col; /* its content's last character; 0 when unknown */
 } cb_md_item;
 
 /* A heading and what follows it up to the next heading of the same or a

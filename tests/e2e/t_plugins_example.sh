@@ -26,7 +26,7 @@ file_contains "$site/index.html" '<a href="reading.html">Reading time</a>'
 file_contains "$site/data/reading.json" '"title": "A short note",'
 file_contains "$site/data/reading.json" '"minutes": 2,'
 # The warning, at the first section's heading, with its hint.
-contains "$ERR" 'content/cases/short-note.md:9: warning: only 10 words'
+contains "$ERR" 'content/cases/short-note.md:9:1: warning: only 10 words'
 contains "$ERR" 'hint: is the case finished?'
 # c:set values reach the case's template context: a theme can show them.
 mkdir -p "$src/themes/example/templates"

@@ -91,8 +91,31 @@ printf '\nA closing remark that is not a lesson.\n' >> "$src/content/cases/clini
 sed -i 's/^- Walk in pairs at night. \[theme: trust\]$/None yet./' "$src/content/cases/patrol.md"
 run_cb build -s "$src"
 expect_rc 1
-contains "$ERR" "content/cases/watch.md:24: error: unknown lesson theme 'recruitement'; did you mean 'recruitment'?"
+# The unknown theme at its marker's "[", the misplaced marker at the lesson.
+contains "$ERR" "content/cases/watch.md:24:50: error: unknown lesson theme 'recruitement'; did you mean 'recruitment'?"
 contains "$ERR" "hint: themes: recruitment, process, trust"
-contains "$ERR" "content/cases/garden.md:17: error: a theme marker must end the lesson: '... [theme: id]'"
-contains "$ERR" "content/cases/clinic.md:21: warning: only the list items of 'Lessons for practice' are shown, as lessons; the rest of the section is left out"
+contains "$ERR" "content/cases/garden.md:17:3: error: a theme marker must end the lesson: '... [theme: id]'"
+contains "$ERR" "content/cases/clinic.md:21:1: warning: only the list items of 'Lessons for practice' are shown, as lessons; the rest of the section is left out"
 contains "$ERR" "content/cases/patrol.md:17:1: error: the 'Lessons for practice' section has no list items (each item is a lesson)"
+
+# Where an unknown theme is reported: at its marker's "[", counted in
+# characters, past markup before it, spaces after it and a wrapped lesson's
+# first lines; at the lesson's start when the marker is not written as it
+# reads (emphasis in it) or when markup ends the lesson after it.
+src=$(copy_site plugins)
+cat >> "$src/content/cases/school.md" <<'CASE'
+- Let **élèves** speak   [theme: tust]   
+- Start the meeting
+  on time, and close it on time. [theme: timing]
+-
+  Ask the parents first. [theme: voice]
+- Write the minutes [theme: _minutes_]
+- **Keep the records [theme: records]**
+CASE
+run_cb check -s "$src"
+expect_rc 1
+contains "$ERR" "content/cases/school.md:19:26: error: unknown lesson theme 'tust'; did you mean 'trust'?"
+contains "$ERR" "content/cases/school.md:21:34: error: unknown lesson theme 'timing'"
+contains "$ERR" "content/cases/school.md:23:26: error: unknown lesson theme 'voice'"
+contains "$ERR" "content/cases/school.md:24:3: error: unknown lesson theme 'minutes'"
+contains "$ERR" "content/cases/school.md:25:3: error: unknown lesson theme 'records'"

@@ -86,6 +86,55 @@ static void test_sections(void **state)
 
 /* Dropping the plain text empties the text of the document, its sections
  * and their items; the HTML, headings and ids stay. */
+/* Where each item starts (its text's first character) and ends (its last
+ * character, spaces after it left out), in characters, with the line offset
+ * of the front matter; a nested list or a tab does not move either. */
+static void test_item_positions(void **state)
+{
+	cb_diag_list *d = cb_diag_list_new();
+	cb_md *md = parse("## Lessons\n\n"
+	                  "- One \xC3\xA9l\xC3\xA8ve [m]   \n"          /* 3 */
+	                  "  1.  Two\n"                                  /* 4: nested */
+	                  "- Three, wrapped\n  over lines.\t\n"         /* 5-6 */
+	                  "-\n   Four\n\n"                               /* 7-8 */
+	                  "- Five\n\n  - nested\n",                     /* 10-12 */
+	                  0, d);
+	const cb_md_section *s = cb_md_section_at(md, 0);
+
+	(void)state;
+	assert_int_equal(s->n_items, 4);
+	assert_int_equal(s->items[0].line, 13);
+	assert_int_equal(s->items[0].col, 3);
+	assert_int_equal(s->items[0].end_line, 14); /* the nested list's "Two" */
+	assert_int_equal(s->items[0].end_col, 9);
+	assert_int_equal(s->items[1].line, 15);
+	assert_int_equal(s->items[1].col, 3);
+	assert_int_equal(s->items[1].end_line, 16);
+	assert_int_equal(s->items[1].end_col, 13);
+	/* "-" alone: the start is the marker, the text comes on the next line. */
+	assert_int_equal(s->items[2].line, 17);
+	assert_int_equal(s->items[2].col, 1);
+	assert_int_equal(s->items[2].end_line, 18);
+	assert_int_equal(s->items[2].end_col, 7);
+	assert_int_equal(s->items[3].line, 20);
+	assert_int_equal(s->items[3].end_line, 22);
+	assert_int_equal(s->items[3].end_col, 10);
+	cb_md_free(md);
+	cb_diag_list_free(d);
+
+	/* Characters, not bytes: "\xC3\xA9" is one column, at its start and
+	 * at its end. */
+	d = cb_diag_list_new();
+	md = parse("## L\n\n- \xC3\xA9t\xC3\xA9 [x]\n-  \xC3\xA9t\xC3\xA9\n", 0, d);
+	s = cb_md_section_at(md, 0);
+	assert_int_equal(s->items[0].col, 3);
+	assert_int_equal(s->items[0].end_col, 9);
+	assert_int_equal(s->items[1].col, 4);
+	assert_int_equal(s->items[1].end_col, 6);
+	cb_md_free(md);
+	cb_diag_list_free(d);
+}
+
 static void test_drop_text(void **state)
 {
 	cb_diag_list *d = cb_diag_list_new();
@@ -475,6 +524,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_sections),         cmocka_unit_test(test_drop_text),
+	    cmocka_unit_test(test_item_positions),
 	    cmocka_unit_test(test_links),
 	    cmocka_unit_test(test_safety),           cmocka_unit_test(test_doc_front_matter),
 	    cmocka_unit_test(test_doc_omit),         cmocka_unit_test(test_output_paths),
