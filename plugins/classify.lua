@@ -370,10 +370,10 @@ local function site_hook(site)
   -- The matrix.
   local pairs_ = settings.matrix or {{"phase", "level"}, {"sector", "phase"}}
   local tables, charted, charts = {}, {}, {}
-  for _, p in ipairs(pairs_) do
+  for i, p in ipairs(pairs_) do
     local rows, cols = by_name[p[1]], by_name[p[2]]
     if not (rows and cols and rows.field and cols.field) then
-      site:error("casebook.yml", nil, string.format(
+      site:error("casebook.yml", site:where("matrix", i), string.format(
         "classify.matrix: %s × %s: both must be vocabularies that classify a field",
         tostring(p[1]), tostring(p[2])), {code = "classify-settings"})
     else
@@ -393,7 +393,7 @@ local function site_hook(site)
 
   -- The home page's charts.
   local home = {}
-  for _, name in ipairs(settings.charts or {"sector", "phase", "level", "country"}) do
+  for i, name in ipairs(settings.charts or {"sector", "phase", "level", "country"}) do
     if name == "country" then
       if next(countries) then
         home[#home + 1] = {svg = country_chart(settings.country_bars or 15)}
@@ -401,7 +401,8 @@ local function site_hook(site)
     elseif by_name[name] and by_name[name].field then
       home[#home + 1] = {svg = term_chart(by_name[name], "home-" .. name)}
     else
-      site:error("casebook.yml", nil, string.format("classify.charts: no vocabulary '%s'", name),
+      site:error("casebook.yml", site:where("charts", i),
+                 string.format("classify.charts: no vocabulary '%s'", name),
                  {code = "classify-settings"})
     end
   end

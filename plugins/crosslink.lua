@@ -37,20 +37,20 @@ local function setup(site)
   if s.weights == nil then
     for k, v in pairs(DEFAULT_WEIGHTS) do weights[k] = v end
   else
-    if type(s.weights) ~= "table" then
-      site:error("casebook.yml", nil, "crosslink.weights must be a map (name: weight)",
-                 {code = "crosslink-settings"})
+    if type(s.weights) ~= "table" or #s.weights > 0 then -- a list is no map
+      site:error("casebook.yml", site:where("weights"),
+                 "crosslink.weights must be a map (name: weight)", {code = "crosslink-settings"})
     else
       for k, v in pairs(s.weights) do
         if type(v) ~= "number" or v < 0 then
-          site:error("casebook.yml", nil, string.format(
+          site:error("casebook.yml", site:where("weights", k), string.format(
             "crosslink.weights.%s must be a number of at least 0", tostring(k)),
             {code = "crosslink-settings"})
         elseif k ~= "tags" and not site:taxonomy(k) then
           local names = {"tags"}
           for _, t in ipairs(site.taxonomies) do names[#names + 1] = t.name end
           local sugg = casebook.suggest(k, names)
-          site:error("casebook.yml", nil, string.format(
+          site:error("casebook.yml", site:where("weights", k), string.format(
             "crosslink.weights: '%s' is neither a vocabulary nor 'tags'%s", k,
             sugg and ("; did you mean '" .. sugg .. "'?") or ""), {code = "crosslink-settings"})
         else

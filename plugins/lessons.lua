@@ -29,7 +29,13 @@ local phrases      -- keywords of several words: {{pattern =, theme =}}
 local function setup(site)
   if themes then return end
   themes, theme_by_id, theme_ids, by_prefix, phrases = {}, {}, {}, {}, {}
-  heading = casebook.fold(site.settings.heading or "Lessons for practice")
+  local h = site.settings.heading
+  if h ~= nil and type(h) ~= "string" then
+    site:error("casebook.yml", site:where("heading"), "lessons.heading must be a heading's text",
+               {code = "lessons-settings"})
+    h = nil
+  end
+  heading = casebook.fold(h or "Lessons for practice")
   local tax = site:taxonomy("lesson-theme")
   for _, t in ipairs(tax and tax.terms or {}) do
     local th = {id = t.id, label = t.label or t.id, definition = t.definition,

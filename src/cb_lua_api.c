@@ -862,7 +862,7 @@ static void check_site(lua_State *L)
 
 static const char *const site_names[] = {
     "cases", "pages", "config", "settings", "name",  "taxonomies", "case",  "doc",
-    "taxonomy", "page", "data", "set",      "error", "warn",       "note",  NULL};
+    "taxonomy", "page", "data", "set",      "error", "warn",       "note",  "where", NULL};
 
 static int site_index(lua_State *L)
 {
@@ -946,6 +946,60 @@ static int site_doc(lua_State *L)
 		}
 	}
 	lua_pushnil(L);
+	return 1;
+}
+
+/* site:where(key, ...): {line, col} in casebook.yml of the plugin's setting
+ * site.settings[key][...] (a string key into a map, a number into a list),
+ * or nil when there is no such setting. Like c:where, the value's position,
+ * else its key's. */
+static int site_where(lua_State *L)
+{
+	const cb_value *v, *map = NULL;
+	int n = lua_gettop(L), i;
+	size_t at = 0;
+	unsigned line, col;
+
+	check_site(L);
+	v = cb_value_getc(cb_config_value(cb_site_config(site_of(L))), host_of(L)->plugin);
+	for (i = 2; i <= n && v; i++) {
+		map = NULL;
+		if (lua_type(L, i) == LUA_TNUMBER) {
+			lua_Integer item = luaL_checkinteger(L, i);
+			v = cb_value_type(v) == CB_LIST && item >= 1 && (size_t)item <= cb_value_len(v)
+			            ? cb_value_at(v, (size_t)item - 1)
+			            : NULL;
+		} else {
+			size_t kl, l2;
+			const char *key = luaL_checklstring(L, i, &kl);
+			const cb_value *m = cb_value_type(v) == CB_MAP ? v : NULL;
+
+			v = NULL;
+			for (at = 0; m && at < cb_value_len(m); at++) {
+				const char *k2 = cb_value_key(m, at, &l2);
+				if (l2 == kl && memcmp(k2, key, kl) == 0) {
+					v = cb_value_entry(m, at);
+					map = m;
+					break;
+				}
+			}
+		}
+	}
+	if (!v || n < 2) {
+		lua_pushnil(L);
+		return 1;
+	}
+	line = cb_value_line(v);
+	col = cb_value_col(v);
+	if (!line && map) {
+		line = cb_value_key_line(map, at);
+		col = cb_value_key_col(map, at);
+	}
+	lua_createtable(L, 0, 2);
+	lua_pushinteger(L, line);
+	lua_setfield(L, -2, "line");
+	lua_pushinteger(L, col);
+	lua_setfield(L, -2, "col");
 	return 1;
 }
 
@@ -1188,7 +1242,7 @@ void cb_lua__open_api(lua_State *L)
 	                                       {"section", doc_section}, {"where", doc_where},
 	                                       {NULL, NULL}};
 	static const luaL_Reg site_methods[] = {
-	    {"case", site_case}, {"doc", site_doc},   {"taxonomy", site_taxonomy},
+	    {"case", site_case}, {"doc", site_doc},   {"taxonomy", site_taxonomy}, {"where", site_where},
 	    {"page", site_page}, {"data", site_data}, {"set", site_set},
 	    {"error", site_error}, {"warn", site_warn}, {"note", site_note},
 	    {NULL, NULL}};

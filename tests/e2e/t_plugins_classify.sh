@@ -93,3 +93,11 @@ lacks "$ERR" "unknown task 'center'; did you mean"
 run_cb check -s "$src"
 expect_rc 1
 contains "$ERR" "content/cases/patrol.md:7:10: error: unknown phase 'co-deliverry'"
+
+# Settings that cannot be used, each at the value in casebook.yml.
+src=$(copy_site plugins)
+printf 'title: "Plugin handbook"\nplugins: [classify, crosslink, lessons]\nclassify:\n  matrix: [[phase, level], [phase, levl]]\n  charts:\n    - sector\n    - nope\n' > "$src/casebook.yml"
+run_cb check -s "$src"
+expect_rc 1
+contains "$ERR" "casebook.yml:4:28: error: classify.matrix: phase × levl: both must be vocabularies that classify a field"
+contains "$ERR" "casebook.yml:7:7: error: classify.charts: no vocabulary 'nope'"

@@ -60,3 +60,15 @@ run_cb build -s "$src"
 expect_rc 1
 contains "$ERR" "content/cases/garden.md:21:92: error: no heading '#lessons-for-practice' in content/cases/watch.md; did you mean '#lessons'?"
 [ "$(printf '%s\n' "$ERR" | grep -c 'error:')" = 1 ] || fail "expected one error: $ERR"
+
+# Settings that cannot be used, each at the value in casebook.yml.
+src=$(copy_site plugins)
+printf 'title: "Plugin handbook"\nplugins: [classify, crosslink, lessons]\ncrosslink:\n  weights: {sector: 3, sectr: 2,\n            phase: -1}\n' > "$src/casebook.yml"
+run_cb check -s "$src"
+expect_rc 1
+contains "$ERR" "casebook.yml:4:31: error: crosslink.weights: 'sectr' is neither a vocabulary nor 'tags'; did you mean 'sector'?"
+contains "$ERR" "casebook.yml:5:20: error: crosslink.weights.phase must be a number of at least 0"
+printf 'title: "Plugin handbook"\nplugins: [classify, crosslink, lessons]\ncrosslink:\n  weights: [sector]\n' > "$src/casebook.yml"
+run_cb check -s "$src"
+expect_rc 1
+contains "$ERR" "casebook.yml:4:12: error: crosslink.weights must be a map (name: weight)"

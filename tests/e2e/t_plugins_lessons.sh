@@ -119,3 +119,10 @@ contains "$ERR" "content/cases/school.md:21:34: error: unknown lesson theme 'tim
 contains "$ERR" "content/cases/school.md:23:26: error: unknown lesson theme 'voice'"
 contains "$ERR" "content/cases/school.md:24:3: error: unknown lesson theme 'minutes'"
 contains "$ERR" "content/cases/school.md:25:3: error: unknown lesson theme 'records'"
+
+# A heading setting that is no text, at its value in casebook.yml.
+src=$(copy_site plugins)
+printf 'lessons:\n  heading: [Lessons]\n' >> "$src/casebook.yml"
+run_cb check -s "$src"
+expect_rc 1
+contains "$ERR" "casebook.yml:8:12: error: lessons.heading must be a heading's text"

@@ -67,6 +67,16 @@ return {
     fails(site.pages[1].set, "works on cases, not on free pages", site.pages[1], "x", 1)
     assert(site.name == "probe" and site.config.title == "Runtime handbook")
     assert(site.settings.answer == 42)
+    -- where a setting was written in casebook.yml (an empty value: after its key)
+    local w = site:where("answer")
+    assert(w.line == 5 and w.col == 11, w.line .. ":" .. w.col)
+    w = site:where("list", 2, "deep", 2)
+    assert(w.line == 6 and w.col == 28, w.line .. ":" .. w.col)
+    w = site:where("empty")
+    assert(w.line == 7 and w.col == 9, w.line .. ":" .. w.col)
+    assert(site:where("nothing") == nil and site:where("list", 3) == nil and
+           site:where("answer", "x") == nil and site:where("list", "first") == nil and
+           site:where() == nil)
     assert(site:taxonomy("phase").terms[2].id == "co-design" and site:taxonomy("nope") == nil)
     assert(site:taxonomy("phase").path == "content/taxonomies/phase.yml")
     assert(site.taxonomies[1].name == "phase")
