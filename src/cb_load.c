@@ -15,6 +15,7 @@
 #include "cb_path.h"
 #include "cb_pool.h"
 #include "cb_schema.h"
+#include "cb_text.h"
 #include "cb_utf8.h"
 #include "cb_yaml.h"
 
@@ -194,6 +195,81 @@ static int stray_markdown(cb_site *site, const char *path)
 
 /* ---- vocabularies -------------------------------------------------------- */
 
+/* A vocabulary's keys and its terms' (docs/case-format.md#vocabularies),
+ * with what each must hold. */
+typedef enum { KEY_TEXT, KEY_TEXTS, KEY_OTHER } key_kind;
+typedef struct {
+	const char *name;
+	key_kind kind;
+} vocab_key;
+
+static const vocab_key vocab_keys[] = {
+    {"name", KEY_OTHER},       {"title", KEY_TEXT},      {"field", KEY_TEXT},
+    {"description", KEY_TEXT}, {"citations", KEY_TEXTS}, {"terms", KEY_OTHER},
+    {NULL, KEY_TEXT}};
+static const vocab_key term_keys[] = {{"id", KEY_OTHER},        {"label", KEY_TEXT},
+                                      {"definition", KEY_TEXT}, {"citation", KEY_TEXT},
+                                      {"keywords", KEY_TEXTS},  {NULL, KEY_TEXT}};
+
+/* Check the keys of map m (a vocabulary or one of its terms) against keys:
+ * each known key's value has its kind (an error at the value otherwise;
+ * KEY_OTHER is checked by the caller); an unknown key close to a known one is
+ * a warning with the suggestion (another key is the handbook's own, for its
+ * plugins). Returns -1 on errors. */
+static int check_keys(cb_diag_list *diags, const char *path, const cb_value *m,
+                      const vocab_key *keys, const char *what)
+{
+	const char *names[8];
+	size_t i, k, n = 0;
+	int rc = 0;
+
+	for (k = 0; keys[k].name; k++)
+		names[n++] = keys[k].name;
+	for (i = 0; i < cb_value_len(m); i++) {
+		const char *key = cb_value_key(m, i, NULL);
+		const cb_value *v = cb_value_entry(m, i);
+		const char *sugg;
+		size_t j;
+		int ok = 1;
+
+		for (k = 0; keys[k].name && strcmp(keys[k].name, key) != 0; k++)
+			;
+		if (!keys[k].name) {
+			if ((sugg = cb_text_suggest(key, names, n)) != NULL) {
+				char *hint = cb_xasprintf("did you mean '%s'?", sugg);
+				cb_diag_add(diags, CB_WARNING, "taxonomy-unknown-key", path,
+				            cb_value_key_line(m, i), cb_value_key_col(m, i), hint,
+				            "unknown key '%s' in %s (it is ignored)", key, what);
+				free(hint);
+			}
+			continue;
+		}
+		if (keys[k].kind == KEY_OTHER)
+			continue;
+		if (keys[k].kind == KEY_TEXT) {
+			ok = cb_value_type(v) == CB_STRING;
+			if (ok && !cb_value_cstr(v)[0]) {
+				rc = cb_diag_error(diags, "taxonomy", path, cb_value_line(v),
+				                   cb_value_col(v), "%s is empty", key);
+				continue;
+			}
+		} else {
+			ok = cb_value_type(v) == CB_LIST;
+			for (j = 0; ok && j < cb_value_len(v); j++)
+				if (cb_value_type(cb_value_at(v, j)) != CB_STRING) {
+					v = cb_value_at(v, j);
+					ok = 0;
+				}
+		}
+		if (!ok)
+			rc = cb_diag_error(diags, "taxonomy", path, cb_value_line(v), cb_value_col(v),
+			                   keys[k].kind == KEY_TEXT ? "%s must be a text" :
+			                                              "%s must be a list of texts",
+			                   key);
+	}
+	return rc;
+}
+
 static int load_taxonomy(cb_site *site, const char *path, const char *file)
 {
 	cb_diag_list *diags = cb_site_diags(site);
@@ -215,6 +291,7 @@ static int load_taxonomy(cb_site *site, const char *path, const char *file)
 		return cb_diag_error(diags, "taxonomy", path, 1, 1,
 		                     "a vocabulary must be a mapping with name, title and terms");
 	}
+	rc = check_keys(diags, path, tax, vocab_keys, "a vocabulary");
 	name = cb_xstrndup(file, strlen(file) - strlen(cb_path_ext(file)));
 	if (!cb_value_getc(tax, "name"))
 		cb_value_set_str(tax, "name", name);
@@ -240,6 +317,8 @@ static int load_taxonomy(cb_site *site, const char *path, const char *file)
 				                   "each term needs an id");
 				continue;
 			}
+			if (check_keys(diags, path, t, term_keys, "a term") < 0)
+				rc = -1;
 			if (!cb_path_is_slug(s, strlen(s)))
 				rc = cb_diag_error(diags, "taxonomy", path, cb_value_line(id),
 				                   cb_value_col(id),
