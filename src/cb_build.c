@@ -468,6 +468,9 @@ static int make_sites(build *b, cb_config *cfg)
 	if (load_site(b, latest, cfg, b->src, b->share, b->share_all) < 0)
 		return -1;
 	run_plugins(b, latest);
+	/* Every template, used or not, before any page: check stops here. */
+	if (cb_render_check_theme(b->sites[latest]) < 0)
+		return -1;
 	if (b->n == 1)
 		return b->opts->check_only ? 0 : make_pages(b, latest);
 	/* The latest's changes.html compares it with the newest edition. */

@@ -1851,13 +1851,83 @@ static void setup_switcher(cb_render *r)
 
 static const cb_render_opts default_opts = CB_RENDER_OPTS_INIT;
 
+/* Is theme `theme` there, in the source or installed? Reports it at
+ * casebook.yml's theme when not. Returns 0 or -1. */
+static int find_theme(cb_site *site, const char *theme)
+{
+	char *probe = cb_xasprintf("themes/%s", theme);
+	const cb_value *at;
+	int found = cb_site_lookup(site, probe) != NULL;
+
+	free(probe);
+	if (found)
+		return 0;
+	at = cb_value_getc(cb_config_value(cb_site_config(site)), "theme");
+	return cb_diag_error(cb_site_diags(site), "no-theme", CB_CONFIG_FILE,
+	                     at ? cb_value_line(at) : 0, at ? cb_value_col(at) : 0,
+	                     "theme '%s' not found (looked in themes/%s in the source and in the "
+	                     "installed themes)",
+	                     theme, theme);
+}
+
+int cb_render_check_theme(cb_site *site)
+{
+	cb_render r;
+	const char *themes[2];
+	cb_value *seen;
+	int i, rc;
+
+	memset(&r, 0, sizeof r);
+	r.site = site;
+	r.theme = (char *)cb_config_theme(cb_site_config(site));
+	if (find_theme(site, r.theme) < 0)
+		return -1;
+	themes[0] = r.theme;
+	themes[1] = "default";
+	r.tmpls = cb_tmpl_set_new(template_loader, &r);
+	seen = cb_value_new_map();
+	rc = 0;
+	/* Every template the theme has, or takes from the default theme (each
+	 * partial is one of them), compiled once. */
+	for (i = 0; i < (strcmp(r.theme, "default") == 0 ? 1 : 2); i++) {
+		char *dir = cb_xasprintf("themes/%s/templates", themes[i]);
+		cb_source *src = cb_site_lookup(site, dir);
+		cb_fs_entry *e = NULL;
+		size_t n = 0, k;
+
+		if (src && cb_source_list(src, dir, &e, &n) == 0)
+			for (k = 0; k < n; k++) {
+				size_t len = strlen(e[k].name);
+				const cb_tmpl *t;
+				char *name;
+
+				if (e[k].kind != CB_FS_FILE || e[k].name[0] == '.' || len <= 9 ||
+				    strcmp(e[k].name + len - 9, ".mustache") != 0 ||
+				    cb_value_get(seen, e[k].name, len - 9))
+					continue;
+				cb_value_set(seen, e[k].name, len - 9, cb_value_new_null());
+				name = cb_xstrndup(e[k].name, len - 9);
+				if (cb_tmpl_set_get(r.tmpls, name, &t, cb_site_diags(site)) < 0)
+					rc = -1;
+				free(name);
+			}
+		cb_fs_list_free(e, n);
+		free(dir);
+	}
+	cb_value_unref(seen);
+	cb_tmpl_set_free(r.tmpls);
+	return rc;
+}
+
 int cb_render_new(cb_render **out, cb_site *site, const cb_render_opts *opts)
 {
-	cb_render *r = cb_xcalloc(1, sizeof *r);
+	cb_render *r;
 	size_t i;
-	char *probe;
 
 	*out = NULL;
+	if (find_theme(site, cb_config_theme(cb_site_config(site))) < 0)
+		return -1;
+	r = cb_xcalloc(1, sizeof *r);
 	r->site = site;
 	r->diags = cb_site_diags(site);
 	r->opts = opts ? opts : &default_opts;
@@ -1866,19 +1936,6 @@ int cb_render_new(cb_render **out, cb_site *site, const cb_render_opts *opts)
 	pthread_mutex_init(&r->lock, NULL);
 	atomic_init(&r->next, 0);
 	atomic_init(&r->done, 0);
-	probe = cb_xasprintf("themes/%s", r->theme);
-	if (!cb_site_lookup(site, probe)) {
-		const cb_value *at = cb_value_getc(cb_config_value(cb_site_config(site)), "theme");
-
-		free(probe);
-		cb_diag_error(r->diags, "no-theme", CB_CONFIG_FILE, at ? cb_value_line(at) : 0,
-		              at ? cb_value_col(at) : 0, "theme '%s' not found (looked in themes/%s in the source and "
-		              "in the installed themes)",
-		              r->theme, r->theme);
-		cb_render_free(r);
-		return -1;
-	}
-	free(probe);
 	r->tmpls = cb_tmpl_set_new(template_loader, r);
 	/* No marker without a cache, so no switcher either. */
 	r->switching = r->opts->editions && r->opts->cache;

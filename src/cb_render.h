@@ -79,6 +79,12 @@ extern const char *const cb_render_core_paths[];
  * cb_render_free. */
 int cb_render_site(cb_site *site, cb_output *out, const cb_render_opts *opts);
 
+/* Check the theme casebook.yml names, without rendering: that it exists and
+ * that every template it has or takes from the default theme compiles (the
+ * errors a build would stop on before writing a page). Returns 0, or -1
+ * after reporting to the site's diagnostics. */
+int cb_render_check_theme(cb_site *site);
+
 /* The render stage in steps, for builds that must know every edition's
  * pages before writing any (the edition switcher links to the same page in
  * other editions). cb_render_new loads the theme, builds the contexts and
