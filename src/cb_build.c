@@ -261,6 +261,10 @@ static void run_plugins(build *b, size_t k)
 	if (b->plugged[k])
 		return;
 	b->plugged[k] = 1;
+	/* site:page checks its template against the theme's (the latest's: an
+	 * edition's theme is checked when it is rendered). */
+	if (k + 1 == b->n)
+		cb_site_set_templates(b->sites[k], cb_render_theme_templates(b->sites[k]));
 	/* Plugins run even when loading found errors, so one run reports all. */
 	cb_plugin_run(b->sites[k], b->opts->threads);
 	pthread_mutex_lock(&b->lock);
@@ -469,7 +473,7 @@ static int make_sites(build *b, cb_config *cfg)
 		return -1;
 	run_plugins(b, latest);
 	/* Every template, used or not, before any page: check stops here. */
-	if (cb_render_check_theme(b->sites[latest]) < 0)
+	if (cb_render_check_theme(b->sites[latest], cb_site_templates(b->sites[latest])) < 0)
 		return -1;
 	if (b->n == 1)
 		return b->opts->check_only ? 0 : make_pages(b, latest);

@@ -1064,6 +1064,21 @@ static int site_page(lua_State *L)
 			return luaL_error(L, "site:page: template name '%s' may only use a-z, 0-9, '-' and "
 			                     "'_'",
 			                  tmpl);
+	if (cb_site_templates(site) && !cb_value_get(cb_site_templates(site), tmpl, tl)) {
+		const cb_value *names = cb_site_templates(site);
+		const char *theme = cb_config_theme(cb_site_config(site)), *sugg, **list;
+		size_t n = cb_value_len(names);
+
+		list = lua_newuserdatauv(L, (n ? n : 1) * sizeof *list, 0);
+		for (i = 0; i < n; i++)
+			list[i] = cb_value_key(names, i, NULL);
+		sugg = cb_text_suggest(tmpl, list, n);
+		return luaL_error(L, "site:page: the theme '%s' has no template '%s'%s%s%s (looked for "
+		                     "themes/%s/templates/%s.mustache%s)",
+		                  theme, tmpl, sugg ? "; did you mean '" : "", sugg ? sugg : "",
+		                  sugg ? "'?" : "", theme, tmpl,
+		                  strcmp(theme, "default") ? " and in the default theme" : "");
+	}
 	if (!lua_isnil(L, 5) && lua_type(L, 5) != LUA_TSTRING)
 		return luaL_error(L, "site:page: title must be a string");
 	title = lua_tostring(L, 5);

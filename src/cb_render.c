@@ -1851,16 +1851,23 @@ static void setup_switcher(cb_render *r)
 
 static const cb_render_opts default_opts = CB_RENDER_OPTS_INIT;
 
-/* Is theme `theme` there, in the source or installed? Reports it at
- * casebook.yml's theme when not. Returns 0 or -1. */
-static int find_theme(cb_site *site, const char *theme)
+/* 1 if theme `theme` is neither in the source nor installed. */
+static int theme_missing(const cb_site *site, const char *theme)
 {
 	char *probe = cb_xasprintf("themes/%s", theme);
-	const cb_value *at;
 	int found = cb_site_lookup(site, probe) != NULL;
 
 	free(probe);
-	if (found)
+	return !found;
+}
+
+/* Is theme `theme` there? Reports it at casebook.yml's theme when not.
+ * Returns 0 or -1. */
+static int find_theme(cb_site *site, const char *theme)
+{
+	const cb_value *at;
+
+	if (!theme_missing(site, theme))
 		return 0;
 	at = cb_value_getc(cb_config_value(cb_site_config(site)), "theme");
 	return cb_diag_error(cb_site_diags(site), "no-theme", CB_CONFIG_FILE,
@@ -1870,51 +1877,60 @@ static int find_theme(cb_site *site, const char *theme)
 	                     theme, theme);
 }
 
-int cb_render_check_theme(cb_site *site)
+cb_value *cb_render_theme_templates(cb_site *site)
 {
-	cb_render r;
-	const char *themes[2];
-	cb_value *seen;
-	int i, rc;
+	const char *theme = cb_config_theme(cb_site_config(site));
+	const char *themes[2] = {theme, "default"};
+	cb_value *names;
+	int i;
 
-	memset(&r, 0, sizeof r);
-	r.site = site;
-	r.theme = (char *)cb_config_theme(cb_site_config(site));
-	if (find_theme(site, r.theme) < 0)
-		return -1;
-	themes[0] = r.theme;
-	themes[1] = "default";
-	r.tmpls = cb_tmpl_set_new(template_loader, &r);
-	seen = cb_value_new_map();
-	rc = 0;
-	/* Every template the theme has, or takes from the default theme (each
-	 * partial is one of them), compiled once. */
-	for (i = 0; i < (strcmp(r.theme, "default") == 0 ? 1 : 2); i++) {
-		char *dir = cb_xasprintf("themes/%s/templates", themes[i]);
-		cb_source *src = cb_site_lookup(site, dir);
+	if (theme_missing(site, theme))
+		return NULL;
+	names = cb_value_new_map();
+	/* A template is looked for in the theme, then in the default theme,
+	 * each in the source, then installed (template_loader). */
+	for (i = 0; i < (strcmp(theme, "default") == 0 ? 2 : 4); i++) {
+		char *dir = cb_xasprintf("themes/%s/templates", themes[i / 2]);
+		cb_source *src = i % 2 ? cb_site_share(site) : cb_site_source(site);
 		cb_fs_entry *e = NULL;
 		size_t n = 0, k;
+		cb_fs_kind kind;
 
-		if (src && cb_source_list(src, dir, &e, &n) == 0)
+		if (src && cb_source_kind(src, dir, &kind) == 0 && kind == CB_FS_DIR &&
+		    cb_source_list(src, dir, &e, &n) == 0)
 			for (k = 0; k < n; k++) {
 				size_t len = strlen(e[k].name);
-				const cb_tmpl *t;
-				char *name;
 
-				if (e[k].kind != CB_FS_FILE || e[k].name[0] == '.' || len <= 9 ||
-				    strcmp(e[k].name + len - 9, ".mustache") != 0 ||
-				    cb_value_get(seen, e[k].name, len - 9))
-					continue;
-				cb_value_set(seen, e[k].name, len - 9, cb_value_new_null());
-				name = cb_xstrndup(e[k].name, len - 9);
-				if (cb_tmpl_set_get(r.tmpls, name, &t, cb_site_diags(site)) < 0)
-					rc = -1;
-				free(name);
+				if (e[k].kind == CB_FS_FILE && e[k].name[0] != '.' && len > 9 &&
+				    strcmp(e[k].name + len - 9, ".mustache") == 0 &&
+				    !cb_value_get(names, e[k].name, len - 9))
+					cb_value_set(names, e[k].name, len - 9, cb_value_new_null());
 			}
 		cb_fs_list_free(e, n);
 		free(dir);
 	}
-	cb_value_unref(seen);
+	return names;
+}
+
+int cb_render_check_theme(cb_site *site, const cb_value *names)
+{
+	cb_render r;
+	size_t i;
+	int rc = 0;
+
+	if (!names)
+		return find_theme(site, cb_config_theme(cb_site_config(site)));
+	memset(&r, 0, sizeof r);
+	r.site = site;
+	r.theme = (char *)cb_config_theme(cb_site_config(site));
+	r.tmpls = cb_tmpl_set_new(template_loader, &r);
+	/* Each partial is one of them. */
+	for (i = 0; i < cb_value_len(names); i++) {
+		const cb_tmpl *t;
+
+		if (cb_tmpl_set_get(r.tmpls, cb_value_key(names, i, NULL), &t, cb_site_diags(site)) < 0)
+			rc = -1;
+	}
 	cb_tmpl_set_free(r.tmpls);
 	return rc;
 }

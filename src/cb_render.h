@@ -79,11 +79,15 @@ extern const char *const cb_render_core_paths[];
  * cb_render_free. */
 int cb_render_site(cb_site *site, cb_output *out, const cb_render_opts *opts);
 
-/* Check the theme casebook.yml names, without rendering: that it exists and
- * that every template it has or takes from the default theme compiles (the
- * errors a build would stop on before writing a page). Returns 0, or -1
- * after reporting to the site's diagnostics. */
-int cb_render_check_theme(cb_site *site);
+/* The names of the templates of the theme casebook.yml names, its own and
+ * those it takes from the default theme ("case" for case.mustache), as a
+ * map; NULL when the theme is not there (reported by the next call). Caller
+ * unrefs. */
+cb_value *cb_render_theme_templates(cb_site *site);
+/* Check the theme without rendering: report a missing theme (names NULL) or
+ * compile every template of `names` (cb_render_theme_templates), reporting
+ * each syntax error as a build would, before any page. Returns 0 or -1. */
+int cb_render_check_theme(cb_site *site, const cb_value *names);
 
 /* The render stage in steps, for builds that must know every edition's
  * pages before writing any (the edition switcher links to the same page in

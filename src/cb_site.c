@@ -56,6 +56,7 @@ struct cb_site {
 	cb_value *vars;
 	VEC(extra) extras;
 	cb_value *extra_index; /* path -> index */
+	cb_value *templates;   /* the theme's template names, or NULL */
 	VEC(named) data;
 	VEC(nav) nav;
 	int nav_sorted;
@@ -119,6 +120,7 @@ void cb_site_free(cb_site *site)
 	cb_value_unref(site->case_index);
 	cb_value_unref(site->file_index);
 	cb_value_unref(site->vars);
+	cb_value_unref(site->templates);
 	cb_value_unref(site->extra_index);
 	cb_config_free(site->cfg);
 	free(site);
@@ -289,6 +291,14 @@ void cb_site_set_var(cb_site *site, const char *key, cb_value *val)
 {
 	cb_value_setc(site->vars, key, val);
 }
+
+void cb_site_set_templates(cb_site *site, cb_value *names)
+{
+	cb_value_unref(site->templates);
+	site->templates = names;
+}
+
+const cb_value *cb_site_templates(const cb_site *site) { return site->templates; }
 
 static int page_path_ok(const char *path)
 {

@@ -84,6 +84,12 @@ void cb_site_file_at(const cb_site *site, size_t i, const char **from, const cha
 cb_value *cb_site_vars(const cb_site *site);
 void cb_site_set_var(cb_site *site, const char *key, cb_value *val);
 
+/* The names of the theme's templates (a map, stolen; cb_render_theme_templates),
+ * known before the plugins run so that site:page can check its template; and
+ * those names, or NULL when not known (borrowed). */
+void cb_site_set_templates(cb_site *site, cb_value *names);
+const cb_value *cb_site_templates(const cb_site *site);
+
 /* Ask for a page at site path `path` made with template `tmpl` from `data`
  * (stolen). Returns 0, or -1 if another page already has that path or the
  * path is not a normalised relative .html/.xml/.txt/.svg path (the caller

@@ -84,6 +84,9 @@ return {
     assert(site:case("zz") == nil and site:doc("content/pages/notes.md") == site.pages[1])
     assert(a.facets.phase[1].term == "co-design" and a.facets.phase[1].derived == false)
     assert(a:get("probe").n == 42 and a:get("none") == nil)
+    fails(site.page, "the theme 'probe' has no template 'nope'.- %(looked for " ..
+          "themes/probe/templates/nope.mustache and in the default theme%)",
+          site, {path = "nope.html", template = "nope", title = "Nope"})
     site:set("probe_flag", "site value")
     site:page{path = "probe/values.html", template = "probe", title = "Values", nav = "Probe",
               nav_order = 5, data = {values = a:get("probe"), meta = a.meta}}
