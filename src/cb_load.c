@@ -223,7 +223,7 @@ static int check_keys(cb_diag_list *diags, const char *path, const cb_value *m,
 	size_t i, k, n = 0;
 	int rc = 0;
 
-	for (k = 0; keys[k].name; k++)
+	for (k = 0; keys[k].name && n < sizeof names / sizeof *names; k++)
 		names[n++] = keys[k].name;
 	for (i = 0; i < cb_value_len(m); i++) {
 		const char *key = cb_value_key(m, i, NULL);

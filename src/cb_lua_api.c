@@ -668,6 +668,24 @@ static int doc_section(lua_State *L)
 	return 1;
 }
 
+/* Push {line, col}: where value v was written, or when that is not known,
+ * where the key of entry `at` of map was. Returns 1. */
+static int push_where(lua_State *L, const cb_value *v, const cb_value *map, size_t at)
+{
+	unsigned line = cb_value_line(v), col = cb_value_col(v);
+
+	if (!line && map && at < cb_value_len(map)) {
+		line = cb_value_key_line(map, at);
+		col = cb_value_key_col(map, at);
+	}
+	lua_createtable(L, 0, 2);
+	lua_pushinteger(L, line);
+	lua_setfield(L, -2, "line");
+	lua_pushinteger(L, col);
+	lua_setfield(L, -2, "col");
+	return 1;
+}
+
 /* c:where(field [, i]): {line, col} of a front-matter value (the i-th item
  * of a list), or nil when the field is absent. */
 static int doc_where(lua_State *L)
@@ -677,7 +695,6 @@ static int doc_where(lua_State *L)
 	lua_Integer item = luaL_optinteger(L, 3, 0);
 	const cb_value *meta = cb_doc_meta(d->doc);
 	const cb_value *v = cb_value_getc(meta, field);
-	unsigned line = 0, col = 0;
 	size_t i;
 
 	if (!v) {
@@ -686,20 +703,10 @@ static int doc_where(lua_State *L)
 	}
 	if (item > 0 && cb_value_type(v) == CB_LIST && (size_t)item <= cb_value_len(v))
 		v = cb_value_at(v, (size_t)item - 1);
-	line = cb_value_line(v);
-	col = cb_value_col(v);
-	if (!line)
-		for (i = 0; i < cb_value_len(meta); i++)
-			if (strcmp(cb_value_key(meta, i, NULL), field) == 0) {
-				line = cb_value_key_line(meta, i);
-				col = cb_value_key_col(meta, i);
-			}
-	lua_createtable(L, 0, 2);
-	lua_pushinteger(L, line);
-	lua_setfield(L, -2, "line");
-	lua_pushinteger(L, col);
-	lua_setfield(L, -2, "col");
-	return 1;
+	for (i = 0; i < cb_value_len(meta); i++)
+		if (strcmp(cb_value_key(meta, i, NULL), field) == 0)
+			break;
+	return push_where(L, v, meta, i);
 }
 
 /* }================================================================= */
@@ -958,7 +965,6 @@ static int site_where(lua_State *L)
 	const cb_value *v, *map = NULL;
 	int n = lua_gettop(L), i;
 	size_t at = 0;
-	unsigned line, col;
 
 	check_site(L);
 	v = cb_value_getc(cb_config_value(cb_site_config(site_of(L))), host_of(L)->plugin);
@@ -989,18 +995,7 @@ static int site_where(lua_State *L)
 		lua_pushnil(L);
 		return 1;
 	}
-	line = cb_value_line(v);
-	col = cb_value_col(v);
-	if (!line && map) {
-		line = cb_value_key_line(map, at);
-		col = cb_value_key_col(map, at);
-	}
-	lua_createtable(L, 0, 2);
-	lua_pushinteger(L, line);
-	lua_setfield(L, -2, "line");
-	lua_pushinteger(L, col);
-	lua_setfield(L, -2, "col");
-	return 1;
+	return push_where(L, v, map, at);
 }
 
 /* site:taxonomy(name): the vocabulary (a table), or nil. */

@@ -1924,7 +1924,8 @@ int cb_render_check_theme(cb_site *site, const cb_value *names)
 	r.site = site;
 	r.theme = (char *)cb_config_theme(cb_site_config(site));
 	r.tmpls = cb_tmpl_set_new(template_loader, &r);
-	/* Each partial is one of them. */
+	/* By name, as rendering loads them; the partials and parents they name
+	 * are among them. */
 	for (i = 0; i < cb_value_len(names); i++) {
 		const cb_tmpl *t;
 

@@ -84,8 +84,6 @@ static void test_sections(void **state)
 	cb_diag_list_free(d);
 }
 
-/* Dropping the plain text empties the text of the document, its sections
- * and their items; the HTML, headings and ids stay. */
 /* Where each item starts (its text's first character) and ends (its last
  * character, spaces after it left out), in characters, with the line offset
  * of the front matter; a nested list or a tab does not move either. */
@@ -102,23 +100,20 @@ static void test_item_positions(void **state)
 	const cb_md_section *s = cb_md_section_at(md, 0);
 
 	(void)state;
+	/* Item 1 ends in its nested list's "Two"; item 3 is "-" alone, so it
+	 * starts at the marker and its text comes on the next line. */
+	static const struct {
+		unsigned line, col, end_line, end_col;
+	} want[] = {{13, 3, 14, 9}, {15, 3, 16, 13}, {17, 1, 18, 7}, {20, 3, 22, 10}};
+	size_t i;
+
 	assert_int_equal(s->n_items, 4);
-	assert_int_equal(s->items[0].line, 13);
-	assert_int_equal(s->items[0].col, 3);
-	assert_int_equal(s->items[0].end_line, 14); /* the nested list's "Two" */
-	assert_int_equal(s->items[0].end_col, 9);
-	assert_int_equal(s->items[1].line, 15);
-	assert_int_equal(s->items[1].col, 3);
-	assert_int_equal(s->items[1].end_line, 16);
-	assert_int_equal(s->items[1].end_col, 13);
-	/* "-" alone: the start is the marker, the text comes on the next line. */
-	assert_int_equal(s->items[2].line, 17);
-	assert_int_equal(s->items[2].col, 1);
-	assert_int_equal(s->items[2].end_line, 18);
-	assert_int_equal(s->items[2].end_col, 7);
-	assert_int_equal(s->items[3].line, 20);
-	assert_int_equal(s->items[3].end_line, 22);
-	assert_int_equal(s->items[3].end_col, 10);
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(s->items[i].line, want[i].line);
+		assert_int_equal(s->items[i].col, want[i].col);
+		assert_int_equal(s->items[i].end_line, want[i].end_line);
+		assert_int_equal(s->items[i].end_col, want[i].end_col);
+	}
 	cb_md_free(md);
 	cb_diag_list_free(d);
 
@@ -135,6 +130,8 @@ static void test_item_positions(void **state)
 	cb_diag_list_free(d);
 }
 
+/* Dropping the plain text empties the text of the document, its sections
+ * and their items; the HTML, headings and ids stay. */
 static void test_drop_text(void **state)
 {
 	cb_diag_list *d = cb_diag_list_new();
