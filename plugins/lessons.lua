@@ -139,13 +139,13 @@ local function before(s, i)
   return s:sub(1, e)
 end
 
--- Where the marker that ends item's text is in the source. The item's last
+-- Where the marker that ends item's text (at byte `at`) is in the source. The item's last
 -- character is then the marker's "]", and the marker is written as it reads
 -- when it holds nothing Markdown changes (entities, escapes, "--", quotes)
 -- and its HTML is its text (no emphasis or code in it, none around it).
 -- Otherwise the error goes to the item's start.
-local function marker_pos(item, text, at)
-  local marker = text:sub(at):gsub("%s+$", "")
+local function marker_pos(item, at)
+  local marker = item.text:sub(at):gsub("%s+$", "")
   local html = item.html:gsub("%s*</p>%s*$", "")
   if item.end_line and marker:find("^%[theme:[ %w_%-]*%]$") and
      not marker:find("--", 1, true) and html:sub(-#marker) == marker then
@@ -196,7 +196,7 @@ local function case_hook(c, site)
       theme = theme_by_id[marked]
       if not theme then
         local s = casebook.suggest(marked, theme_ids)
-        site:error(c, marker_pos(item, item.text, at),
+        site:error(c, marker_pos(item, at),
                    string.format("unknown lesson theme '%s'%s", marked,
                    s and string.format("; did you mean '%s'?", s) or ""),
                    {code = "unknown-term",
