@@ -458,6 +458,17 @@ static int check_file_links(cb_site *site, cb_doc *doc)
 /* A content file copied to the address of a page would overwrite it (or be
  * overwritten): content/cases/a.html against content/cases/a.md, or
  * content/index.html against the home page. */
+/* Case d's title is case other's, once both are slugs: an error at d's
+ * title naming other. Returns -1. */
+static int same_title(cb_diag_list *diags, const cb_doc *d, const cb_doc *other)
+{
+	const cb_value *tv = cb_value_getc(cb_doc_meta(d), "title");
+
+	return cb_diag_add(diags, CB_ERROR, "duplicate-title", cb_doc_path(d), cb_value_line(tv),
+	                   cb_value_col(tv), "give each case a title of its own",
+	                   "%s has the same title", cb_doc_path(other));
+}
+
 static int check_output_paths(cb_site *site)
 {
 	cb_value *taken = cb_value_new_map();
@@ -528,14 +539,16 @@ int cb_load(cb_site *site, const cb_load_opts *opts)
 	cb_site_seal(site);
 
 	/* Titles must tell cases apart, also to a reader who does not notice
-	 * case, accents or punctuation: they are compared by their slugs. */
-	titles = cb_value_new_map();
+	 * case, accents or punctuation: they are compared by their slugs. Every
+	 * case of a pair is told, so a check of either file alone fails. */
+	titles = cb_value_new_map(); /* slug -> the first case's index; -1 - it once told */
 	for (i = 0; i < cb_site_case_count(site); i++) {
 		cb_doc *d = cb_site_case(site, i);
 		const cb_value *tv = cb_value_getc(cb_doc_meta(d), "title");
 		const char *t = cb_value_cstr(tv);
-		const cb_value *first;
+		const cb_value *seen;
 		cb_buf key = CB_BUF_INIT;
+		long long first;
 
 		if (!t || cb_lint_has_placeholder(t, strlen(t)))
 			continue;
@@ -544,14 +557,19 @@ int cb_load(cb_site *site, const cb_load_opts *opts)
 			cb_buf_dispose(&key);
 			continue;
 		}
-		first = cb_value_getc(titles, key.ptr);
-		if (first)
-			rc = cb_diag_add(diags, CB_ERROR, "duplicate-title", cb_doc_path(d),
-			                 cb_value_line(tv), cb_value_col(tv),
-			                 "give each case a title of its own",
-			                 "%s has the same title", cb_value_cstr(first));
-		else
-			cb_value_setc(titles, key.ptr, cb_value_new_cstr(cb_doc_path(d)));
+		seen = cb_value_getc(titles, key.ptr);
+		if (!seen) {
+			cb_value_setc(titles, key.ptr, cb_value_new_int((long long)i));
+		} else {
+			first = cb_value_int(seen);
+			if (first < 0) {
+				first = -1 - first;
+			} else { /* the first case of the title, told once */
+				same_title(diags, cb_site_case(site, (size_t)first), d);
+				cb_value_setc(titles, key.ptr, cb_value_new_int(-1 - first));
+			}
+			rc = same_title(diags, d, cb_site_case(site, (size_t)first));
+		}
 		cb_buf_dispose(&key);
 	}
 	cb_value_unref(titles);

@@ -179,13 +179,25 @@ static unsigned node_line(state *st, cmark_node *n)
 	return line > 0 ? (unsigned)line + st->opts->line_offset : 0;
 }
 
-static unsigned node_col(cmark_node *n)
-{
-	int col = 0;
+static int line_span(state *st, unsigned line, size_t *ls, size_t *len);
+static unsigned char_col(const state *st, size_t ls, size_t b);
 
-	for (; n && col == 0; n = cmark_node_parent(n))
+/* The column, in characters, where n starts (or the nearest ancestor with a
+ * position, as node_line); 1 when none has one. cmark counts bytes. */
+static unsigned node_col(state *st, cmark_node *n)
+{
+	int line = 0, col = 0;
+	size_t ls, len;
+
+	for (; n && col == 0; n = cmark_node_parent(n)) {
 		col = cmark_node_get_start_column(n);
-	return col > 0 ? (unsigned)col : 1;
+		line = cmark_node_get_start_line(n);
+	}
+	if (col <= 0)
+		return 1;
+	if (line <= 0 || line_span(st, (unsigned)line, &ls, &len) < 0 || (size_t)col - 1 > len)
+		return (unsigned)col;
+	return char_col(st, ls, (size_t)col - 1);
 }
 
 /* ---- headings ------------------------------------------------------------ */
@@ -333,7 +345,7 @@ static void visit_link(state *st, cmark_node *n)
 	l.url = cb_xstrdup(url ? url : "");
 	l.text = text_of(n);
 	l.line = node_line(st, n);
-	l.col = node_col(n);
+	l.col = node_col(st, n);
 	url = l.url;
 
 	if (dangerous_url(url)) {
@@ -514,7 +526,7 @@ static void find_words(state *st, cmark_node *n)
 			          (unsigned)st->col_chars + 1);
 			si = at + wl;
 		} else {
-			add_found(st->md, node_line(st, n), node_col(n));
+			add_found(st->md, node_line(st, n), node_col(st, n));
 		}
 	}
 }
@@ -544,7 +556,7 @@ static void walk(state *st, cmark_node *doc)
 		} else if ((t == CMARK_NODE_HTML_BLOCK || t == CMARK_NODE_HTML_INLINE) &&
 		           !st->opts->unsafe_html) {
 			cb_diag_add(st->diags, CB_WARNING, "raw-html", st->opts->path, node_line(st, n),
-			            node_col(n), "set unsafe_html: true in casebook.yml to keep it",
+			            node_col(st, n), "set unsafe_html: true in casebook.yml to keep it",
 			            "raw HTML is dropped");
 		}
 	}

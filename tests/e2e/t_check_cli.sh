@@ -97,3 +97,12 @@ run_cb check -s "$src" content/cases/fine.md content/cases/alpha.md
 contains "$ERR" 'casebook: 2 files checked (in a handbook of 5 cases), 1 error, 1 warning'
 run_cb check -s "$src" content/cases
 contains "$ERR" 'casebook: content/cases checked (in a handbook of 5 cases)'
+# A new case that takes an existing case's title fails a check of it alone,
+# whichever of the two sorts first (the copy here sorts before alpha.md).
+sed 's/^country: .*/country: Peru/' "$cases/alpha.md" >"$cases/aaa-copy.md"
+run_cb check -s "$src" content/cases/aaa-copy.md
+expect_rc 1
+contains "$ERR" 'content/cases/aaa-copy.md:2:8: error: content/cases/alpha.md has the same title'
+run_cb check -s "$src" content/cases/alpha.md
+expect_rc 1
+contains "$ERR" 'content/cases/alpha.md:2:8: error: content/cases/aaa-copy.md has the same title'

@@ -207,6 +207,27 @@ static void test_links(void **state)
 	cb_diag_list_free(d);
 }
 
+/* Links, images and raw HTML are placed in characters, not bytes, as the
+ * rest of casebook's positions: each of "—“ïa日本" counts one. */
+static void test_link_columns(void **state)
+{
+	cb_diag_list *d = cb_diag_list_new();
+	cb_md *md = parse("Citizens \xE2\x80\x94 \xE2\x80\x9Cna\xC3\xAFve\xE2\x80\x9D ![x](nope.png) "
+	                  "\xE6\x97\xA5\xE6\x9C\xAC [w](b.md#nope) <b>x</b>\n",
+	                  0, d);
+
+	(void)state;
+	assert_int_equal(cb_md_link_count(md), 2);
+	assert_int_equal(cb_md_link_at(md, 0)->line, 11);
+	assert_int_equal(cb_md_link_at(md, 0)->col, 20);
+	assert_int_equal(cb_md_link_at(md, 1)->col, 38);
+	assert_int_equal(cb_diag_count(d), 2); /* <b> and </b>, dropped */
+	assert_string_equal(cb_diag_at(d, 0)->code, "raw-html");
+	assert_int_equal(cb_diag_at(d, 0)->col, 53);
+	cb_md_free(md);
+	cb_diag_list_free(d);
+}
+
 static void test_safety(void **state)
 {
 	cb_diag_list *d = cb_diag_list_new();
@@ -522,7 +543,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_sections),         cmocka_unit_test(test_drop_text),
 	    cmocka_unit_test(test_item_positions),
-	    cmocka_unit_test(test_links),
+	    cmocka_unit_test(test_links),            cmocka_unit_test(test_link_columns),
 	    cmocka_unit_test(test_safety),           cmocka_unit_test(test_doc_front_matter),
 	    cmocka_unit_test(test_doc_omit),         cmocka_unit_test(test_output_paths),
 	    cmocka_unit_test(test_comments),         cmocka_unit_test(test_find_word),
