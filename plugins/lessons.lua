@@ -208,6 +208,12 @@ local function case_hook(c, site)
                  {code = "lesson-marker"})
       marked = true -- no keyword rule for it
     end
+    if not text:find("%S") then
+      -- "-", "- <!-- later -->" or a marker alone: nothing to show.
+      site:error(c, item, "this lesson is empty: write it, or remove the list item",
+                 {code = "lesson-empty"})
+      goto next
+    end
     local folded = casebook.fold(text)
     if not marked and not theme then
       theme = theme_by_keywords(folded)
@@ -235,6 +241,7 @@ local function case_hook(c, site)
       id = id, text = text, theme = theme and theme.id or casebook.null,
       derived = derived or false, case = slug, case_title = case_title,
       url = case_url .. "#" .. id}}
+    ::next::
   end
   c:set("lessons", {items = lessons})
   c:omit(sec.id)
