@@ -458,6 +458,48 @@ static int check_file_links(cb_site *site, cb_doc *doc)
 /* A content file copied to the address of a page would overwrite it (or be
  * overwritten): content/cases/a.html against content/cases/a.md, or
  * content/index.html against the home page. */
+/* A front-matter key of a case that neither the schema nor a vocabulary (its
+ * `field`) knows, but that is close to one of theirs (`initator`, `phase`,
+ * `coproducer-role`), is a warning naming it: its value would be ignored
+ * without a word. Other keys are the handbook's own, left alone. */
+static void check_case_fields(cb_site *site)
+{
+	cb_diag_list *diags = cb_site_diags(site);
+	size_t nt = cb_site_taxonomy_count(site), n = 0, i, k, m;
+	const char **names;
+
+	while (cb_schema_fields[n])
+		n++;
+	names = cb_xcalloc(n + nt + 1, sizeof *names);
+	memcpy(names, cb_schema_fields, n * sizeof *names);
+	for (i = 0; i < nt; i++) {
+		const char *f = cb_value_cstr(
+		    cb_value_getc(cb_site_taxonomy_at(site, i, NULL, NULL), "field"));
+		if (f)
+			names[n++] = f;
+	}
+	for (i = 0; i < cb_site_case_count(site); i++) {
+		const cb_doc *d = cb_site_case(site, i);
+		const cb_value *meta = cb_doc_meta(d);
+
+		for (k = 0; cb_value_type(meta) == CB_MAP && k < cb_value_len(meta); k++) {
+			const char *key = cb_value_key(meta, k, NULL), *sugg;
+			char *hint;
+
+			for (m = 0; m < n && strcmp(names[m], key) != 0; m++)
+				;
+			if (m < n || (sugg = cb_text_suggest(key, names, n)) == NULL)
+				continue;
+			hint = cb_xasprintf("did you mean '%s'?", sugg);
+			cb_diag_add(diags, CB_WARNING, "unknown-field", cb_doc_path(d),
+			            cb_value_key_line(meta, k), cb_value_key_col(meta, k), hint,
+			            "unknown field '%s' (it is ignored)", key);
+			free(hint);
+		}
+	}
+	free(names);
+}
+
 /* Case d's title is case other's, once both are slugs: an error at d's
  * title naming other. Returns -1. */
 static int same_title(cb_diag_list *diags, const cb_doc *d, const cb_doc *other)
@@ -573,6 +615,7 @@ int cb_load(cb_site *site, const cb_load_opts *opts)
 		cb_buf_dispose(&key);
 	}
 	cb_value_unref(titles);
+	check_case_fields(site);
 	if (check_output_paths(site) < 0)
 		rc = -1;
 	for (i = 0; i < cb_site_case_count(site); i++)

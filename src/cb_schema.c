@@ -185,7 +185,12 @@ int cb_schema_check(const cb_doc *doc, cb_diag_list *diags)
 		const cb_value *v = cb_value_getc(meta, f->name);
 
 		if (!v || cb_value_type(v) == CB_NULL) {
-			if (f->required)
+			/* "country:" or "country: ~" is placed where it is written. */
+			if (f->required && v && cb_value_line(v))
+				rc = cb_diag_add(diags, CB_ERROR, "field-missing", cb_doc_path(doc),
+				                 cb_value_line(v), cb_value_col(v), f->example,
+				                 "required field '%s' has no value", f->name);
+			else if (f->required)
 				rc = cb_diag_add(diags, CB_ERROR, "field-missing", cb_doc_path(doc), 1, 1,
 				                 f->example, "missing required field '%s'", f->name);
 			continue;
