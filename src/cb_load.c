@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "cb_lint.h"
@@ -162,6 +163,22 @@ static char *suggest_slug(const char *name)
 static int is_hidden(const char *name)
 {
 	return name[0] == '.';
+}
+
+/* A Markdown extension other than ".md" (".MD", ".markdown", ...), which
+ * casebook does not read as a case or page. */
+static int other_markdown_ext(const char *ext)
+{
+	static const char *const exts[] = {".md", ".markdown", ".mdown", ".mkd", ".mkdn", ".mdwn",
+	                                   NULL};
+	size_t k;
+
+	if (strcmp(ext, ".md") == 0)
+		return 0;
+	for (k = 0; exts[k]; k++)
+		if (strcasecmp(ext, exts[k]) == 0)
+			return 1;
+	return 0;
 }
 
 /* A Markdown file outside content/cases and content/pages is not rendered.
@@ -357,6 +374,7 @@ static int walk(cb_site *site, jobs *j, const char *dir)
 		const char *name = e[i].name;
 		char *path = cb_path_join(dir, name);
 		int md = strcmp(cb_path_ext(name), ".md") == 0;
+		int md_other = other_markdown_ext(cb_path_ext(name));
 
 		if (is_hidden(name)) {
 			/* .gitkeep, .DS_Store: not content */
@@ -374,6 +392,14 @@ static int walk(cb_site *site, jobs *j, const char *dir)
 				rc = -1;
 		} else if (e[i].kind != CB_FS_FILE) {
 			cb_diag_warn(diags, "not-a-file", path, 0, 0, "skipped: not a regular file");
+		} else if ((in_cases || in_pages) && md_other) {
+			char *hint = cb_xasprintf(
+			    "rename it to %.*s.md", (int)(strlen(name) - strlen(cb_path_ext(name))), name);
+			rc = cb_diag_add(diags, CB_ERROR, "case-location", path, 0, 0, hint,
+			                 "%s are read only from files ending in .md; this one would be "
+			                 "published as it is",
+			                 in_cases ? "cases" : "pages");
+			free(hint);
 		} else if (in_cases && md) {
 			size_t sl = strlen(name) - 3;
 			if (sl == 5 && strncmp(name, "index", 5) == 0) {
@@ -408,12 +434,12 @@ static int walk(cb_site *site, jobs *j, const char *dir)
 		                      strcmp(cb_path_ext(name), ".yaml") == 0)) {
 			if (load_taxonomy(site, path, name) < 0)
 				rc = -1;
-		} else if (md && strncmp(dir, "content/cases", 13) == 0) {
+		} else if ((md || md_other) && strncmp(dir, "content/cases", 13) == 0) {
 			rc = cb_diag_add(diags, CB_ERROR, "case-location", path, 0, 0,
 			                 "move it to content/cases/",
 			                 "case files must lie directly in content/cases, not in a "
 			                 "sub-folder");
-		} else if (md && stray_markdown(site, path) < 0) {
+		} else if ((md || md_other) && stray_markdown(site, path) < 0) {
 			rc = -1;
 		} else {
 			/* Any other file, stray Markdown included, is copied. */
