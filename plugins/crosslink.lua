@@ -13,7 +13,7 @@
 --   crosslink:
 --     weights: {sector: 3, phase: 2, type: 2, risk: 2, tags: 2, ...}  -- replace the defaults
 --     max: 5          -- related cases per case
---     min_score: 2    -- a related case must share at least this much
+--     min_score: 1    -- a related case must share at least this much
 
 local DEFAULT_WEIGHTS = {
   sector = 3, phase = 2, type = 2, level = 1, role = 1, initiator = 1, task = 1,
@@ -59,8 +59,35 @@ local function setup(site)
       end
     end
   end
-  max_related = math.tointeger(s.max) or 5
-  min_score = tonumber(s.min_score) or 1
+  max_related, min_score = 5, 1
+  if s.max ~= nil then
+    if math.type(s.max) ~= "integer" or s.max < 1 or s.max > 1000 then
+      site:error("casebook.yml", site:where("max"),
+                 "crosslink.max must be a whole number from 1 to 1000 (related cases per case)",
+                 {code = "crosslink-settings"})
+    else
+      max_related = s.max
+    end
+  end
+  if s.min_score ~= nil then
+    if type(s.min_score) ~= "number" or s.min_score < 0 then
+      site:error("casebook.yml", site:where("min_score"),
+                 "crosslink.min_score must be a number of at least 0", {code = "crosslink-settings"})
+    else
+      min_score = s.min_score
+    end
+  end
+  -- A misspelt setting would be ignored: name the one meant.
+  for k in pairs(s) do
+    if k ~= "weights" and k ~= "max" and k ~= "min_score" then
+      local sugg = type(k) == "string" and casebook.suggest(k, {"weights", "max", "min_score"})
+      if sugg then
+        site:warn("casebook.yml", site:where(k), string.format(
+          "unknown crosslink setting '%s' (it is ignored); did you mean '%s'?", k, sugg),
+          {code = "crosslink-settings"})
+      end
+    end
+  end
 end
 
 local function sorted_keys(t)

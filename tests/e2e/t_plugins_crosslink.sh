@@ -72,3 +72,16 @@ printf 'title: "Plugin handbook"\nplugins: [classify, crosslink, lessons]\ncross
 run_cb check -s "$src"
 expect_rc 1
 contains "$ERR" "casebook.yml:4:12: error: crosslink.weights must be a map (name: weight)"
+printf 'title: "Plugin handbook"\nplugins: [classify, crosslink, lessons]\ncrosslink:\n  max: 5000\n  min_score: lots\n  maxx: 3\n' > "$src/casebook.yml"
+run_cb check -s "$src"
+expect_rc 1
+contains "$ERR" "casebook.yml:4:8: error: crosslink.max must be a whole number from 1 to 1000 (related cases per case)"
+contains "$ERR" "casebook.yml:5:14: error: crosslink.min_score must be a number of at least 0"
+contains "$ERR" "casebook.yml:6:9: warning: unknown crosslink setting 'maxx' (it is ignored); did you mean 'max'?"
+lacks "$ERR" "rank_all"
+for bad in 0 2.5 '"5"'; do
+	printf 'title: "Plugin handbook"\nplugins: [classify, crosslink, lessons]\ncrosslink:\n  max: %s\n' "$bad" > "$src/casebook.yml"
+	run_cb check -s "$src"
+	expect_rc 1
+	contains "$ERR" "casebook.yml:4:8: error: crosslink.max must be a whole number from 1 to 1000"
+done
