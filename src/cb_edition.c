@@ -144,7 +144,12 @@ static int date_of(const cb_value *v, char *out)
 
 	if (cb_value_type(v) == CB_STRING) {
 		const char *s = cb_value_cstr(v);
-		if (strlen(s) == 10 && sscanf(s, "%4d-%2d-%2d", &y, &m, &d) == 3)
+		size_t k;
+		/* YYYY-MM-DD exactly: "23-11-2026" is no date, not the year 23. */
+		for (k = 0; k < 10 && s[k] && (k == 4 || k == 7 ? s[k] == '-' : isdigit((unsigned char)s[k]));
+		     k++)
+			;
+		if (k == 10 && !s[10] && sscanf(s, "%4d-%2d-%2d", &y, &m, &d) == 3)
 			date = cb_value_new_date(y, m, d);
 	} else if (cb_value_date(v, &y, &m, &d)) {
 		date = cb_value_ref((cb_value *)v);

@@ -26,6 +26,13 @@ contains "$ERR" 'casebook.yml:5:9: error: editions.tags must be a glob like "edi
 contains "$ERR" "casebook.yml:6:11: error: editions.latest must be worktree or HEAD"
 contains "$ERR" "casebook.yml:7:9: error: editions.list must be a list of {name, ref, date, note}"
 contains "$ERR" "casebook.yml:8:3: warning: unknown key 'wat' in editions (it is ignored)"
+# A date in another order is no date (it used to become the year 23).
+sed -i '/^editions:/,$d' "$src/casebook.yml"
+printf 'editions:\n  list:\n    - { name: "2026", ref: HEAD, date: 23-11-2026 }\n    - { name: "2027", ref: HEAD, date: 2027-1-5 }\n' >>"$src/casebook.yml"
+run_cb check -s "$src"
+expect_rc 1
+contains "$ERR" "casebook.yml:6:40: error: an edition's date must be a date like 2025-06-01"
+contains "$ERR" "casebook.yml:7:40: error: an edition's date must be a date like 2025-06-01"
 
 # The shipped handbook, in its own repository: every case has its history
 # (unless this checkout has no history to give: a shallow clone, a tarball).
