@@ -2,7 +2,7 @@
  * casebook: the command line.
  *
  *   casebook build [-s SOURCE] [-o OUT] [-q] [-v] [-j N] [--no-cache]
- *   casebook check [-s SOURCE] [--format text|github|json] [--strict] [FILE...]
+ *   casebook check [-s SOURCE] [--format text|github|json] [--strict] [-j N] [FILE...]
  *   casebook new [-s SOURCE] "Title" [--country X] [--sector Y] [--year N] [--slug S]
  *   casebook serve [-s SOURCE] [--port N] [--bind ADDR] [-j N] [-v]
  *   casebook help [COMMAND] | --help | --version
@@ -91,7 +91,7 @@ static const command commands[] = {
      "                        run one after another)\n"
      "      --no-cache        build everything, neither reading nor writing the cache\n"},
     {"check", cmd_check,
-     "casebook check [-s SOURCE] [--format text|github|json] [--strict] [FILE...]",
+     "casebook check [-s SOURCE] [--format text|github|json] [--strict] [-j N] [FILE...]",
      "Check the handbook without writing anything: front matter, schema, vocabularies,\n"
      "links and lessons, everything a build checks before rendering. Every problem is\n"
      "printed as path:line:col: error|warning: message, with a hint where one helps.\n"
@@ -100,7 +100,8 @@ static const command commands[] = {
      "\n"
      "  -s, --source SOURCE   the handbook folder\n"
      "  -f, --format FORMAT   text (default), github (workflow commands), json\n"
-     "      --strict          fail on warnings too\n"},
+     "      --strict          fail on warnings too\n"
+     "  -j, --jobs N          use N threads (default: one per core)\n"},
     {"new", cmd_new,
      "casebook new [-s SOURCE] \"Title\" [--country X] [--sector Y] [--year N] [--slug S]",
      "Start a new case: write content/cases/<slug>.md from the archetype, with every\n"
@@ -140,6 +141,24 @@ static const command commands[] = {
     {"help", cmd_help, "casebook help [COMMAND]", "Show help for a command.\n"},
     {NULL, NULL, NULL, NULL},
 };
+
+/* -j's value into *threads: a whole number from 0 (one per core) to 1024.
+ * Returns 0, or -1 after saying why (the caller exits with EXIT_USAGE). */
+static int parse_jobs(const char *cmd, const char *arg, int *threads)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || n < 0 || n > 1024) {
+		fprintf(stderr, "casebook %s: -j wants a number of threads from 0 (one per core) to "
+		        "1024, not '%s'\n", cmd, arg);
+		return -1;
+	}
+	*threads = (int)n;
+	return 0;
+}
 
 static const command *find_command(const char *name)
 {
@@ -427,7 +446,10 @@ static int cmd_build(int argc, char **argv)
 		case 'o': opts.out_dir = optarg; break;
 		case 'q': quiet = 1; break;
 		case 'v': verbose = 1; break;
-		case 'j': opts.threads = atoi(optarg); break;
+		case 'j':
+			if (parse_jobs("build", optarg, &opts.threads) < 0)
+				return EXIT_USAGE;
+			break;
 		case 'N': opts.no_cache = 1; break;
 		case 'h': fprintf(stdout, "usage: %s\n\n%s", commands[0].usage, commands[0].help); return 0;
 		default: fprintf(stderr, "usage: %s\n", commands[0].usage); return EXIT_USAGE;
@@ -495,7 +517,10 @@ static int cmd_check(int argc, char **argv)
 			}
 			break;
 		case 'S': strict = 1; break;
-		case 'j': opts.threads = atoi(optarg); break;
+		case 'j':
+			if (parse_jobs("check", optarg, &opts.threads) < 0)
+				return EXIT_USAGE;
+			break;
 		case 'h': fprintf(stdout, "usage: %s\n\n%s", commands[1].usage, commands[1].help); return 0;
 		default: fprintf(stderr, "usage: %s\n", commands[1].usage); return EXIT_USAGE;
 		}
@@ -688,7 +713,10 @@ static int cmd_serve(int argc, char **argv)
 			opts.port = (unsigned)port;
 			break;
 		case 'b': opts.bind = optarg; break;
-		case 'j': opts.build.threads = atoi(optarg); break;
+		case 'j':
+			if (parse_jobs("serve", optarg, &opts.build.threads) < 0)
+				return EXIT_USAGE;
+			break;
 		case 'v': log.verbose = 1; break;
 		case 'h': fprintf(stdout, "usage: %s\n\n%s", self->usage, self->help); return 0;
 		default: fprintf(stderr, "usage: %s\n", self->usage); return EXIT_USAGE;

@@ -14,6 +14,14 @@ expect_rc 2
 contains "$ERR" "unknown command 'frobnicate'"
 run_cb build --no-such-option
 expect_rc 2
+# -j takes a number of threads; anything else is a usage error, not "one per core".
+for cmd in build check serve; do
+	for bad in abc -1 3x 5000; do
+		run_cb $cmd -j "$bad"
+		expect_rc 2
+		contains "$ERR" "casebook $cmd: -j wants a number of threads from 0 (one per core) to 1024, not '$bad'"
+	done
+done
 mkdir "$TMP/empty"
 run_cb build -s "$TMP/empty"
 expect_rc 2
