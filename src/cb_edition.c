@@ -135,6 +135,18 @@ static int find_edition(const cb_editions *e, const char *name)
 	return -1;
 }
 
+/* Whether s is written YYYY-MM-DD exactly: "23-11-2026" is no date (sscanf
+ * alone would read the year 23), nor is "2027-1-5". */
+static int iso_date_text(const char *s)
+{
+	size_t k;
+
+	for (k = 0; k < 10; k++)
+		if (k == 4 || k == 7 ? s[k] != '-' : !isdigit((unsigned char)s[k]))
+			return 0;
+	return s[10] == '\0';
+}
+
 /* A date written YYYY-MM-DD (a YAML date or a string), into out[11]. */
 static int date_of(const cb_value *v, char *out)
 {
@@ -144,12 +156,7 @@ static int date_of(const cb_value *v, char *out)
 
 	if (cb_value_type(v) == CB_STRING) {
 		const char *s = cb_value_cstr(v);
-		size_t k;
-		/* YYYY-MM-DD exactly: "23-11-2026" is no date, not the year 23. */
-		for (k = 0; k < 10 && s[k] && (k == 4 || k == 7 ? s[k] == '-' : isdigit((unsigned char)s[k]));
-		     k++)
-			;
-		if (k == 10 && !s[10] && sscanf(s, "%4d-%2d-%2d", &y, &m, &d) == 3)
+		if (iso_date_text(s) && sscanf(s, "%4d-%2d-%2d", &y, &m, &d) == 3)
 			date = cb_value_new_date(y, m, d);
 	} else if (cb_value_date(v, &y, &m, &d)) {
 		date = cb_value_ref((cb_value *)v);

@@ -481,9 +481,6 @@ static int check_file_links(cb_site *site, cb_doc *doc)
 	return rc;
 }
 
-/* A content file copied to the address of a page would overwrite it (or be
- * overwritten): content/cases/a.html against content/cases/a.md, or
- * content/index.html against the home page. */
 /* A front-matter key of a case that neither the schema nor a vocabulary (its
  * `field`) knows, but that is close to one of theirs (`initator`, `phase`,
  * `coproducer-role`), is a warning naming it: its value would be ignored
@@ -537,6 +534,9 @@ static int same_title(cb_diag_list *diags, const cb_doc *d, const cb_doc *other)
 	                   "%s has the same title", cb_doc_path(other));
 }
 
+/* A content file copied to the address of a page would overwrite it (or be
+ * overwritten): content/cases/a.html against content/cases/a.md, or
+ * content/index.html against the home page. */
 static int check_output_paths(cb_site *site)
 {
 	cb_value *taken = cb_value_new_map();
