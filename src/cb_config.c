@@ -206,21 +206,10 @@ int cb_config_load(cb_config **out, cb_source *src, cb_diag_list *diags)
 	}
 
 	for (i = 0; i < cb_value_len(root); i++) {
-		const char *key = cb_value_key(root, i, NULL);
-		size_t k;
-		int known = is_plugin(c, key);
-
-		for (k = 0; !known && known_keys[k]; k++)
-			known = strcmp(known_keys[k], key) == 0;
-		if (!known) {
-			const char *sugg =
-			    cb_text_suggest(key, known_keys, sizeof known_keys / sizeof *known_keys - 1);
-			char *hint = sugg ? cb_xasprintf("did you mean '%s'?", sugg) : NULL;
-			cb_diag_add(diags, CB_WARNING, "config-unknown-key", CB_CONFIG_FILE,
-			            cb_value_key_line(root, i), cb_value_key_col(root, i), hint,
-			            "unknown key '%s' (it is ignored)", key);
-			free(hint);
-		}
+		static const cb_config_keys top = {"config-unknown-key", CB_CONFIG_FILE, "key", NULL,
+		                                   known_keys, 0};
+		if (!is_plugin(c, cb_value_key(root, i, NULL)))
+			cb_config_key(diags, &top, root, i);
 	}
 	*out = c;
 	return bad ? -1 : 0;
@@ -241,3 +230,23 @@ long long cb_config_plugin_instructions(const cb_config *cfg) { return cfg->inst
 long long cb_config_plugin_memory(const cb_config *cfg) { return cfg->memory; }
 const cb_value *cb_config_editions(const cb_config *cfg) { return cfg->editions; }
 const cb_value *cb_config_value(const cb_config *cfg) { return cfg->root; }
+
+long cb_config_key(cb_diag_list *diags, const cb_config_keys *k, const cb_value *map, size_t i)
+{
+	const char *key = cb_value_key(map, i, NULL), *sugg;
+	char *hint;
+	size_t n;
+
+	for (n = 0; k->known[n]; n++)
+		if (strcmp(k->known[n], key) == 0)
+			return (long)n;
+	sugg = cb_text_suggest(key, k->known, n);
+	if (!sugg && k->near_only)
+		return -1;
+	hint = sugg ? cb_xasprintf("did you mean '%s'?", sugg) : NULL;
+	cb_diag_add(diags, CB_WARNING, k->code, k->path, cb_value_key_line(map, i),
+	            cb_value_key_col(map, i), hint, "unknown %s '%s'%s%s (it is ignored)", k->noun,
+	            key, k->what ? " in " : "", k->what ? k->what : "");
+	free(hint);
+	return -1;
+}

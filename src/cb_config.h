@@ -48,4 +48,21 @@ const cb_value *cb_config_editions(const cb_config *cfg);
 /* The whole file as a value tree (a map; borrowed). */
 const cb_value *cb_config_value(const cb_config *cfg);
 
+/* What cb_config_key reports about a key it does not know. */
+typedef struct cb_config_keys {
+	const char *code;        /* the warning's code ("config-unknown-key") */
+	const char *path;        /* the file, for the warning */
+	const char *noun;        /* "key" or "field" */
+	const char *what;        /* " in WHAT" after the key, or NULL */
+	const char *const *known; /* the keys known, NULL-terminated */
+	int near_only;           /* warn only when a known key is close (the others
+	                          * are the handbook's own) */
+} cb_config_keys;
+
+/* The place of entry i's key of map among k->known, or -1 when it is not
+ * there: then a warning at the key, "unknown NOUN 'x'[ in WHAT] (it is
+ * ignored)", with the closest known key as its hint (casebook.yml, the
+ * editions, vocabularies and cases check their keys with it). */
+long cb_config_key(cb_diag_list *diags, const cb_config_keys *k, const cb_value *map, size_t i);
+
 #endif

@@ -11,7 +11,6 @@
 #include "cb_git.h"
 #include "cb_history.h"
 #include "cb_mem.h"
-#include "cb_text.h"
 
 #define DEFAULT_GLOB "edition-*"
 #define CASES_DIR "content/cases"
@@ -85,28 +84,11 @@ static char *scalar_text(const cb_value *v)
 static void unknown_keys(const cb_value *map, const char *const *known, const char *what,
                          cb_diag_list *diags)
 {
-	size_t i, n = 0;
+	cb_config_keys k = {"config-unknown-key", CB_CONFIG_FILE, "key", what, known, 0};
+	size_t i;
 
-	while (known[n])
-		n++;
-	for (i = 0; i < cb_value_len(map); i++) {
-		const char *key = cb_value_key(map, i, NULL);
-		const char *sugg;
-		char *hint;
-		size_t k;
-		int ok = 0;
-
-		for (k = 0; k < n && !ok; k++)
-			ok = strcmp(known[k], key) == 0;
-		if (ok)
-			continue;
-		sugg = cb_text_suggest(key, known, n);
-		hint = sugg ? cb_xasprintf("did you mean '%s'?", sugg) : NULL;
-		cb_diag_add(diags, CB_WARNING, "config-unknown-key", CB_CONFIG_FILE,
-		            cb_value_key_line(map, i), cb_value_key_col(map, i), hint,
-		            "unknown key '%s' in %s (it is ignored)", key, what);
-		free(hint);
-	}
+	for (i = 0; i < cb_value_len(map); i++)
+		cb_config_key(diags, &k, map, i);
 }
 
 static void add_edition(cb_editions *e, const char *name, const char *ref, const char *commit,

@@ -16,7 +16,6 @@
 #include "cb_path.h"
 #include "cb_pool.h"
 #include "cb_schema.h"
-#include "cb_text.h"
 #include "cb_utf8.h"
 #include "cb_yaml.h"
 
@@ -237,31 +236,20 @@ static int check_keys(cb_diag_list *diags, const char *path, const cb_value *m,
                       const vocab_key *keys, const char *what)
 {
 	const char *names[8];
-	size_t i, k, n = 0;
+	cb_config_keys ck = {"taxonomy-unknown-key", path, "key", what, names, 1};
+	size_t i, j, n = 0;
 	int rc = 0;
 
-	for (k = 0; keys[k].name && n < sizeof names / sizeof *names; k++)
-		names[n++] = keys[k].name;
+	for (n = 0; keys[n].name && n + 1 < sizeof names / sizeof *names; n++)
+		names[n] = keys[n].name;
+	names[n] = NULL;
 	for (i = 0; i < cb_value_len(m); i++) {
 		const char *key = cb_value_key(m, i, NULL);
 		const cb_value *v = cb_value_entry(m, i);
-		const char *sugg;
-		size_t j;
+		long k = cb_config_key(diags, &ck, m, i);
 		int ok = 1;
 
-		for (k = 0; keys[k].name && strcmp(keys[k].name, key) != 0; k++)
-			;
-		if (!keys[k].name) {
-			if ((sugg = cb_text_suggest(key, names, n)) != NULL) {
-				char *hint = cb_xasprintf("did you mean '%s'?", sugg);
-				cb_diag_add(diags, CB_WARNING, "taxonomy-unknown-key", path,
-				            cb_value_key_line(m, i), cb_value_key_col(m, i), hint,
-				            "unknown key '%s' in %s (it is ignored)", key, what);
-				free(hint);
-			}
-			continue;
-		}
-		if (keys[k].kind == KEY_OTHER)
+		if (k < 0 || keys[k].kind == KEY_OTHER)
 			continue;
 		if (keys[k].kind == KEY_TEXT) {
 			ok = cb_value_type(v) == CB_STRING;
@@ -487,9 +475,9 @@ static int check_file_links(cb_site *site, cb_doc *doc)
  * without a word. Other keys are the handbook's own, left alone. */
 static void check_case_fields(cb_site *site)
 {
-	cb_diag_list *diags = cb_site_diags(site);
-	size_t nt = cb_site_taxonomy_count(site), n = 0, i, k, m;
+	size_t nt = cb_site_taxonomy_count(site), n = 0, i, k;
 	const char **names;
+	cb_config_keys ck = {"unknown-field", NULL, "field", NULL, NULL, 1};
 
 	while (cb_schema_fields[n])
 		n++;
@@ -501,24 +489,13 @@ static void check_case_fields(cb_site *site)
 		if (f)
 			names[n++] = f;
 	}
+	ck.known = names;
 	for (i = 0; i < cb_site_case_count(site); i++) {
-		const cb_doc *d = cb_site_case(site, i);
-		const cb_value *meta = cb_doc_meta(d);
+		const cb_value *meta = cb_doc_meta(cb_site_case(site, i));
 
-		for (k = 0; cb_value_type(meta) == CB_MAP && k < cb_value_len(meta); k++) {
-			const char *key = cb_value_key(meta, k, NULL), *sugg;
-			char *hint;
-
-			for (m = 0; m < n && strcmp(names[m], key) != 0; m++)
-				;
-			if (m < n || (sugg = cb_text_suggest(key, names, n)) == NULL)
-				continue;
-			hint = cb_xasprintf("did you mean '%s'?", sugg);
-			cb_diag_add(diags, CB_WARNING, "unknown-field", cb_doc_path(d),
-			            cb_value_key_line(meta, k), cb_value_key_col(meta, k), hint,
-			            "unknown field '%s' (it is ignored)", key);
-			free(hint);
-		}
+		ck.path = cb_doc_path(cb_site_case(site, i));
+		for (k = 0; cb_value_type(meta) == CB_MAP && k < cb_value_len(meta); k++)
+			cb_config_key(cb_site_diags(site), &ck, meta, k);
 	}
 	free(names);
 }

@@ -66,9 +66,9 @@ int cb_reuse_has_record(const cb_reuse *c);
  * needed only to be saved at its end: a file the stat cache does not know
  * is not read now. Its id is left as a placeholder in key, filled by the
  * id the loader learns when it reads the file (cb_reuse_learn_id) or, for
- * the other files, by cb_reuse_key_finish. The stat
- * recorded for it is the listing's, taken before anything read it: a file
- * changed after that is read and hashed again by the next build.
+ * the other files, by cb_reuse_key_finish. The stat recorded for it is the
+ * listing's, taken before anything read it: a file changed after that is
+ * read and hashed again by the next build.
  */
 void cb_reuse_key_tree_later(cb_reuse *c, const char *root, const char *skip, cb_buf *key);
 
