@@ -3,6 +3,7 @@
  */
 #include "cb_doc.h"
 
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +56,69 @@ static void position(const char *data, size_t off, unsigned *line, unsigned *col
 		}
 	*line = l;
 	*col = (unsigned)cb_utf8_chars(data + ls, off - ls) + 1;
+}
+
+/* The front matter data[from..to) (its first line is line 2) would not
+ * parse, and the first error is on line `err`: is that because it runs on
+ * into the Markdown, its closing '---' missing (and a '---' rule further
+ * down taken for it)? Returns the line of the first "## " heading before
+ * `err` (YAML reads it as a comment), its offset in *at; or 0. The
+ * archetype's own comments start with one '#'. */
+static unsigned heading_before(const char *data, size_t from, size_t to, unsigned err, size_t *at)
+{
+	unsigned line = 2;
+	size_t pos = from;
+
+	while (pos < to && line < err) {
+		size_t eol = pos;
+		while (eol < to && data[eol] != '\n')
+			eol++;
+		if (eol - pos > 3 && memcmp(data + pos, "##", 2) == 0) {
+			size_t i = pos;
+			while (i < eol && data[i] == '#')
+				i++;
+			if (i - pos <= 6 && i < eol && data[i] == ' ') {
+				*at = pos;
+				return line;
+			}
+		}
+		pos = eol + 1;
+		line++;
+	}
+	return 0;
+}
+
+/* Parse the front matter buf[0..len) (from line 2 of the file) into
+ * doc->meta (a map, empty if it is broken); doc->meta_ok when it is a
+ * map. Returns 0, or -1 when something was reported to diags. */
+static int parse_front_matter(cb_doc *doc, cb_doc_kind kind, const char *buf, size_t len,
+                              const char *path, cb_diag_list *diags)
+{
+	cb_value *meta = NULL;
+	int rc = 0;
+
+	if (cb_yaml_parse(&meta, buf, len, path, 1, diags) < 0) {
+		rc = -1;
+		meta = cb_value_new_map();
+	} else if (cb_value_type(meta) == CB_NULL) {
+		if (kind == CB_DOC_CASE)
+			rc = cb_diag_add(diags, CB_ERROR, "front-matter-empty", path, 1, 1,
+			                 "give at least title, country, year, sector and sources",
+			                 "the front matter is empty");
+		cb_value_unref(meta);
+		meta = cb_value_new_map();
+	} else if (cb_value_type(meta) != CB_MAP) {
+		rc = cb_diag_add(diags, CB_ERROR, "front-matter-not-map", path, cb_value_line(meta),
+		                 cb_value_col(meta), "write one 'key: value' per line",
+		                 "the front matter must be a mapping of fields, not a %s",
+		                 cb_type_name(cb_value_type(meta)));
+		cb_value_unref(meta);
+		meta = cb_value_new_map();
+	} else {
+		doc->meta_ok = 1;
+	}
+	doc->meta = meta;
+	return rc;
 }
 
 /* Is the line at data[pos..] exactly `---` (spaces/tabs and CR allowed after)?
@@ -122,7 +186,8 @@ int cb_doc_parse(cb_doc **out, cb_doc_kind kind, const char *path, const char *d
 
 	/* Front matter: a first line '---', YAML, a line '---'. */
 	if (is_fence(data, len, 0, &next)) {
-		size_t fm_start = next;
+		size_t fm_start = next, hpos = 0;
+		unsigned hl = 0;
 
 		pos = next;
 		line = 2;
@@ -146,40 +211,46 @@ int cb_doc_parse(cb_doc **out, cb_doc_kind kind, const char *path, const char *d
 			pos = eol < len ? eol + 1 : len;
 			line++;
 		}
-		if (pos >= len) {
-			rc = cb_diag_add(diags, CB_ERROR, "front-matter-unclosed", path, 1, 1,
-			                 "add a line '---' after the front matter",
-			                 "the front matter is not closed");
-			doc->meta = cb_value_new_map();
-			body = len;
-		} else {
-			cb_value *meta = NULL;
+		if (pos < len) {
+			/* Closed: parse it, unless a '---' rule in the text closed it. */
+			cb_diag_list *yd = cb_diag_list_new();
+			int r = parse_front_matter(doc, kind, data + fm_start, pos - fm_start, path, yd);
 
-			doc->fm_end = line;
-			body = next;
-			doc->body_offset = line;
-			if (cb_yaml_parse(&meta, data + fm_start, pos - fm_start, path, 1, diags) < 0) {
-				rc = -1;
-				meta = cb_value_new_map();
-			} else if (cb_value_type(meta) == CB_NULL) {
-				if (kind == CB_DOC_CASE)
-					rc = cb_diag_add(diags, CB_ERROR, "front-matter-empty", path, 1, 1,
-					                 "give at least title, country, year, sector and sources",
-					                 "the front matter is empty");
-				cb_value_unref(meta);
-				meta = cb_value_new_map();
-			} else if (cb_value_type(meta) != CB_MAP) {
-				rc = cb_diag_add(diags, CB_ERROR, "front-matter-not-map", path,
-				                 cb_value_line(meta), cb_value_col(meta),
-				                 "write one 'key: value' per line",
-				                 "the front matter must be a mapping of fields, not a %s",
-				                 cb_type_name(cb_value_type(meta)));
-				cb_value_unref(meta);
-				meta = cb_value_new_map();
-			} else {
-				doc->meta_ok = 1;
+			if (r < 0 && cb_diag_count(yd))
+				hl = heading_before(data, fm_start, pos, cb_diag_at(yd, 0)->line, &hpos);
+			if (!hl) {
+				cb_diag_list_merge(diags, yd);
+				rc = r;
+				doc->fm_end = line;
+				doc->body_offset = line;
+				body = next;
 			}
-			doc->meta = meta;
+			cb_diag_list_free(yd);
+		} else {
+			hl = heading_before(data, fm_start, len, UINT_MAX, &hpos);
+		}
+		if (pos >= len || hl) {
+			rc = -1;
+			cb_value_unref(doc->meta);
+			doc->meta = NULL;
+			doc->meta_ok = 0;
+			if (hl) {
+				/* The fields end where the text begins: check both. */
+				cb_diag_add(diags, CB_ERROR, "front-matter-unclosed", path, hl, 1,
+				            "add a line '---' after the last field, before this heading",
+				            "the front matter runs on into the text: no line '---' closes "
+				            "it before this heading");
+				parse_front_matter(doc, kind, data + fm_start, hpos - fm_start, path, diags);
+				doc->fm_end = hl;
+				doc->body_offset = hl - 1;
+				body = hpos;
+			} else {
+				cb_diag_add(diags, CB_ERROR, "front-matter-unclosed", path, 1, 1,
+				            "add a line '---' after the front matter",
+				            "the front matter is not closed");
+				doc->meta = cb_value_new_map();
+				body = len;
+			}
 		}
 	} else {
 		doc->meta = cb_value_new_map();

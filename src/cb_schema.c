@@ -3,6 +3,7 @@
  */
 #include "cb_schema.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "cb_lint.h"
@@ -84,6 +85,27 @@ static int placeholder(const cb_value *v)
 	return s && cb_lint_has_placeholder(s, len);
 }
 
+/* A map of one entry written on one line (`- Rome: Ministry of Health`) is
+ * text with ': ' in it, which YAML read as a field: the hint to quote it,
+ * or NULL. Caller frees. */
+static char *colon_hint(const cb_value *v)
+{
+	size_t klen, word;
+	const char *key;
+
+	if (cb_value_type(v) != CB_MAP || cb_value_len(v) != 1)
+		return NULL;
+	key = cb_value_key(v, 0, &klen);
+	if (cb_value_key_line(v, 0) != cb_value_line(cb_value_entry(v, 0)))
+		return NULL;
+	/* The word before the colon is enough to find it. */
+	for (word = klen; word > 0 && key[word - 1] != ' '; word--)
+		;
+	return cb_xasprintf("the ': ' after '%.*s' made YAML read this item as a field and its "
+	                    "value: put the whole item in double quotes",
+	                    (int)(klen - word), key + word);
+}
+
 static int check_field(const cb_doc *doc, const field *f, const cb_value *v, cb_diag_list *diags)
 {
 	size_t i;
@@ -122,10 +144,14 @@ static int check_field(const cb_doc *doc, const field *f, const cb_value *v, cb_
 			const cb_value *item = cb_value_at(v, i);
 			if (cb_value_type(item) != CB_STRING) {
 				cb_type t = cb_value_type(item);
-				return cb_diag_add(diags, CB_ERROR, "field-type", cb_doc_path(doc),
-				                   cb_value_line(item), cb_value_col(item), f->example,
-				                   "each item of %s must be a string, not %s %s", f->name,
-				                   article(t), cb_type_name(t));
+				char *hint = colon_hint(item);
+				int rc = cb_diag_add(diags, CB_ERROR, "field-type", cb_doc_path(doc),
+				                     cb_value_line(item), cb_value_col(item),
+				                     hint ? hint : f->example,
+				                     "each item of %s must be a string, not %s %s", f->name,
+				                     article(t), cb_type_name(t));
+				free(hint);
+				return rc;
 			}
 			if (empty_string(item))
 				return cb_diag_add(diags, CB_ERROR, "field-empty", cb_doc_path(doc),

@@ -309,28 +309,421 @@ static cb_value *convert(conv *c, int id, int depth, size_t *weight)
 	return v;
 }
 
-/* libyaml says what it expected ("did not find expected ',' or ']'") at the
- * point it noticed, and what it was reading ("while parsing a flow
- * sequence") where that began. Report at the beginning when the problem was
- * only noticed at the end of the text, which is where unclosed brackets and
- * quotes are noticed. */
-static void report_parser_error(yaml_parser_t *p, const char *path, unsigned line_offset,
+/* ---- syntax errors, as a contributor can act on them ---------------------
+ *
+ * libyaml says what it expected ("did not find expected key") where it
+ * noticed, and what it was reading ("while parsing a block mapping") where
+ * that began. Neither is always where the mistake is: an unclosed quote is
+ * noticed at the next line's quote, a list left open at the next field. So
+ * the common mistakes are recognised from the problem and the text around
+ * it, and reported where they are, with what to write instead. */
+
+/* The text of one YAML file and where its lines are. */
+typedef struct src_text {
+	const char *buf;
+	size_t len;
+	unsigned line_offset; /* added to 0-based lines, plus one, in reports */
+} src_text;
+
+/* Line l (0-based) of t: its bytes [*b, *e), without the line break.
+ * Returns 0 when there is no such line. */
+static int line_span(const src_text *t, size_t l, size_t *b, size_t *e)
+{
+	size_t pos = 0, i;
+
+	for (i = 0; i < l; i++) {
+		const char *nl = memchr(t->buf + pos, '\n', t->len - pos);
+		if (!nl)
+			return 0;
+		pos = (size_t)(nl - t->buf) + 1;
+	}
+	if (pos > t->len || (pos == t->len && l > 0))
+		return 0;
+	*b = pos;
+	while (pos < t->len && t->buf[pos] != '\n')
+		pos++;
+	if (pos > *b && t->buf[pos - 1] == '\r')
+		pos--;
+	*e = pos;
+	return 1;
+}
+
+/* The byte at character column col (0-based) of the line at [b, e). */
+static size_t col_byte(const src_text *t, size_t b, size_t e, size_t col)
+{
+	while (b < e && col > 0) {
+		b++;
+		while (b < e && ((unsigned char)t->buf[b] & 0xC0) == 0x80)
+			b++;
+		col--;
+	}
+	return b;
+}
+
+/* The spaces before the first other byte of the line at [b, e). */
+static size_t indent_of(const src_text *t, size_t b, size_t e)
+{
+	size_t i = b;
+
+	while (i < e && t->buf[i] == ' ')
+		i++;
+	return i - b;
+}
+
+static int blank_or_comment(const src_text *t, size_t b, size_t e)
+{
+	b += indent_of(t, b, e);
+	return b == e || t->buf[b] == '#';
+}
+
+/* The nearest line before l that holds YAML (not blank, not a comment), or
+ * (size_t)-1. */
+static size_t line_before(const src_text *t, size_t l, size_t *b, size_t *e)
+{
+	while (l-- > 0)
+		if (line_span(t, l, b, e) && !blank_or_comment(t, *b, *e))
+			return l;
+	return (size_t)-1;
+}
+
+/* The first ": " (or ':' ending the line) in [b, e) outside quotes, or e. */
+static size_t colon_at(const src_text *t, size_t b, size_t e)
+{
+	char q = 0;
+	size_t i;
+
+	for (i = b; i < e; i++) {
+		char c = t->buf[i];
+		if (q) {
+			if (c == '\\' && q == '"' && i + 1 < e)
+				i++;
+			else if (c == q)
+				q = 0;
+		} else if ((c == '"' || c == '\'') && (i == b || t->buf[i - 1] == ' ')) {
+			q = c;
+		} else if (c == ':' && (i + 1 == e || t->buf[i + 1] == ' ')) {
+			return i;
+		}
+	}
+	return e;
+}
+
+/* Where the value of the line at [b, e) begins: after its indentation, any
+ * "- " and any "key: ". Returns e when the line holds no value. */
+static size_t value_at(const src_text *t, size_t b, size_t e)
+{
+	size_t i = b + indent_of(t, b, e), c;
+
+	while (i + 1 < e && t->buf[i] == '-' && t->buf[i + 1] == ' ')
+		for (i += 2; i < e && t->buf[i] == ' '; i++)
+			;
+	if (i < e && t->buf[i] != '"' && t->buf[i] != '\'') {
+		c = colon_at(t, i, e);
+		if (c == e)
+			return i;
+		for (i = c + 1; i < e && t->buf[i] == ' '; i++)
+			;
+	}
+	return i;
+}
+
+/* Does the quoted scalar opening at q (a quote mark) close before e? */
+static int quote_closes(const src_text *t, size_t q, size_t e)
+{
+	char m = t->buf[q];
+	size_t i;
+
+	for (i = q + 1; i < e; i++) {
+		if (m == '"' && t->buf[i] == '\\')
+			i++;
+		else if (t->buf[i] == m && m == '\'' && i + 1 < e && t->buf[i + 1] == '\'')
+			i++;
+		else if (t->buf[i] == m)
+			return 1;
+	}
+	return 0;
+}
+
+/* The line, at or before l, whose quoted value is left open and runs on to
+ * line l, where the first quote mark closes it; (size_t)-1 if none does.
+ * *q is then the byte of the opening quote. */
+static size_t open_quote_before(const src_text *t, size_t l, size_t *q)
+{
+	size_t b, e, k;
+
+	for (k = l; k-- > 0;) {
+		size_t v;
+		if (!line_span(t, k, &b, &e))
+			return (size_t)-1;
+		v = value_at(t, b, e);
+		if (v < e && (t->buf[v] == '"' || t->buf[v] == '\'') && !quote_closes(t, v, e)) {
+			*q = v;
+			return k;
+		}
+		/* A line between them with a quote mark of its own: not this. */
+		if (memchr(t->buf + b, '"', e - b) || memchr(t->buf + b, '\'', e - b))
+			return (size_t)-1;
+	}
+	return (size_t)-1;
+}
+
+/* Report msg with hint at (l, col) (0-based; col in characters). */
+static void syntax_at(const src_text *t, const char *path, size_t l, size_t col,
+                      const char *hint, const char *msg, cb_diag_list *diags)
+{
+	cb_diag_add(diags, CB_ERROR, "yaml-syntax", path, (unsigned)l + 1 + t->line_offset,
+	            (unsigned)col + 1, hint && *hint ? hint : NULL, "%s", msg);
+}
+
+/* The character column of byte i on the line starting at b. */
+static size_t char_col(const src_text *t, size_t b, size_t i)
+{
+	size_t n = 0;
+
+	for (; b < i; b++)
+		if (((unsigned char)t->buf[b] & 0xC0) != 0x80)
+			n++;
+	return n;
+}
+
+/* The line at [b, e) as it reads with its value in double quotes
+ * (`city: Lyon: centre` -> `city: "Lyon: centre"`), into out; a long value
+ * is cut short with "...". */
+static void quoted(const src_text *t, size_t b, size_t e, cb_buf *out)
+{
+	size_t k = b + indent_of(t, b, e), v = value_at(t, b, e), i, n = 0;
+
+	cb_buf_put(out, t->buf + k, v - k);
+	cb_buf_putc(out, '"');
+	for (i = v; i < e; i++) {
+		int lead = ((unsigned char)t->buf[i] & 0xC0) != 0x80;
+		if (lead && n++ == 48 && e - i > 8) {
+			cb_buf_puts(out, "...");
+			break;
+		}
+		if (t->buf[i] == '"' || t->buf[i] == '\\')
+			cb_buf_putc(out, '\\');
+		cb_buf_putc(out, t->buf[i]);
+	}
+	cb_buf_putc(out, '"');
+}
+
+/* ": " inside a value (`city: Lyon: centre`) or a line indented under a
+ * field that already has its value (`  year: 2000`). The problem is at the
+ * colon (pl, pc). */
+static int mapping_value(const src_text *t, const char *path, size_t pl, size_t pc,
+                         cb_diag_list *diags)
+{
+	size_t b, e, pb, pe, at, first, prev;
+	cb_buf hint = CB_BUF_INIT, msg = CB_BUF_INIT;
+
+	if (!line_span(t, pl, &b, &e))
+		return 0;
+	at = col_byte(t, b, e, pc);
+	first = colon_at(t, b + indent_of(t, b, e), e);
+	prev = line_before(t, pl, &pb, &pe);
+	if (at == first && prev != (size_t)-1 && indent_of(t, b, e) > indent_of(t, pb, pe)) {
+		size_t k = b + indent_of(t, b, e);
+		cb_buf_printf(&msg, "'%.*s' is indented more than the line above it", (int)(at - k),
+		              t->buf + k);
+		cb_buf_printf(&hint,
+		              "a field starts at the same column as the fields beside it (column "
+		              "%zu, as on line %zu); if this line goes on with the value above, "
+		              "put that whole value in double quotes",
+		              indent_of(t, pb, pe) + 1, prev + 1 + t->line_offset);
+	} else if (first < at) {
+		cb_buf_puts(&msg, "': ' inside a value: YAML reads it as the start of another field");
+		cb_buf_puts(&hint, "put the value in double quotes: ");
+		quoted(t, b, e, &hint);
+	} else {
+		cb_buf_puts(&msg, "a field ('name: value') where a value was expected");
+		cb_buf_puts(&hint, "if ': ' belongs to the text, put the text in double quotes");
+	}
+	syntax_at(t, path, pl, pc, hint.ptr, msg.ptr, diags);
+	cb_buf_dispose(&hint);
+	cb_buf_dispose(&msg);
+	return 1;
+}
+
+/* Is the line at [b, e) a list item ("- ...")? */
+static int item_line(const src_text *t, size_t b, size_t e)
+{
+	b += indent_of(t, b, e);
+	return b < e && t->buf[b] == '-' && (b + 1 == e || t->buf[b + 1] == ' ');
+}
+
+/* "did not find expected key" (or '-' indicator) at (pl, pc), in the block
+ * that starts at (cl, cc): a quote left open on a line before, text after
+ * a value's closing bracket or quote, a line indented unlike its block, or
+ * a list item among fields. */
+static int block_break(const src_text *t, const char *path, int seq, size_t pl, size_t pc,
+                       size_t cl, size_t cc, cb_diag_list *diags)
+{
+	size_t b, e, pb, pe, q, ql, at, ind, before;
+	cb_buf hint = CB_BUF_INIT, msg = CB_BUF_INIT;
+
+	if (!line_span(t, pl, &b, &e))
+		return 0;
+	at = col_byte(t, b, e, pc);
+	ind = indent_of(t, b, e);
+	ql = open_quote_before(t, pl, &q);
+	before = at;
+	while (before > b && t->buf[before - 1] == ' ')
+		before--;
+	if (ql != (size_t)-1) {
+		size_t qb, qe;
+		line_span(t, ql, &qb, &qe);
+		cb_buf_printf(&msg, "this quoted value is not closed on its line: it runs on to line %zu",
+		              pl + 1 + t->line_offset);
+		cb_buf_printf(&hint, "end it with %c on this line", t->buf[q]);
+		syntax_at(t, path, ql, char_col(t, qb, q), hint.ptr, msg.ptr, diags);
+	} else if (at > b + ind && before > b + ind &&
+	           strchr("]}\"'", t->buf[before - 1])) {
+		char c = t->buf[before - 1];
+		cb_buf_printf(&msg, "text after the closing %s of this value",
+		              c == ']' ? "']'" : c == '}' ? "'}'" : "quote");
+		if (c == ']') {
+			/* country: [Peru], Chile -> country: [Peru, Chile] */
+			size_t k = b + indent_of(t, b, e), v = value_at(t, b, e), i;
+			cb_buf_puts(&hint, "put every item inside the brackets: ");
+			cb_buf_put(&hint, t->buf + k, v - k);
+			cb_buf_putc(&hint, '[');
+			for (i = v; i < e; i++)
+				if (t->buf[i] != '[' && t->buf[i] != ']')
+					cb_buf_putc(&hint, t->buf[i]);
+			cb_buf_putc(&hint, ']');
+		} else if (c == '}') {
+			cb_buf_puts(&hint, "put every entry inside the braces: {name: value, other: value}");
+		} else
+			cb_buf_printf(&hint, "put the whole value inside the quotes");
+		syntax_at(t, path, pl, pc, hint.ptr, msg.ptr, diags);
+	} else if (ind != cc && at == b + ind && item_line(t, b, e) &&
+	           line_before(t, pl, &pb, &pe) != (size_t)-1 && item_line(t, pb, pe) &&
+	           indent_of(t, pb, pe) != ind) {
+		size_t prev = line_before(t, pl, &pb, &pe);
+		cb_buf_puts(&msg, "this list item is indented unlike the one above it");
+		cb_buf_printf(&hint, "the items of a list start at the same column: column %zu, as "
+		              "on line %zu", indent_of(t, pb, pe) + 1, prev + 1 + t->line_offset);
+		syntax_at(t, path, pl, pc, hint.ptr, msg.ptr, diags);
+	} else if (ind != cc && at == b + ind) {
+		size_t prev = line_before(t, pl, &pb, &pe);
+		cb_buf_printf(&msg, "this line's indentation matches none of the %s above it",
+		              seq ? "list items" : "fields");
+		cb_buf_printf(&hint, "start it at column %zu, as on line %zu", cc + 1,
+		              cl + 1 + t->line_offset);
+		if (prev != (size_t)-1 && indent_of(t, pb, pe) != cc && prev != cl)
+			cb_buf_printf(&hint, ", or at column %zu, as on line %zu",
+			              indent_of(t, pb, pe) + 1, prev + 1 + t->line_offset);
+		syntax_at(t, path, pl, pc, hint.ptr, msg.ptr, diags);
+	} else if (!seq && e - at >= 2 && t->buf[at] == '-' && t->buf[at + 1] == ' ') {
+		syntax_at(t, path, pl, pc,
+		          "list items go under a field with no value of its own, indented: "
+		          "'tags:', then '  - one' on the next line",
+		          "a list item among the fields", diags);
+	} else if (seq) {
+		syntax_at(t, path, pl, pc, "every item of a list starts with '- ' at the same column",
+		          "a list item ('- ...') was expected here", diags);
+	} else {
+		syntax_at(t, path, pl, pc, "write one field per line: 'name: value'",
+		          "a field ('name: value') was expected here", diags);
+	}
+	cb_buf_dispose(&hint);
+	cb_buf_dispose(&msg);
+	return 1;
+}
+
+/* A key with no ':' after it (`year 2000`, `year:2000`); it starts at
+ * (cl, cc). */
+static int no_colon(const src_text *t, const char *path, size_t cl, size_t cc,
+                    cb_diag_list *diags)
+{
+	size_t b, e;
+	const char *c;
+
+	if (!line_span(t, cl, &b, &e))
+		return 0;
+	c = memchr(t->buf + b, ':', e - b);
+	if (c && (size_t)(c - t->buf) + 1 < e) {
+		syntax_at(t, path, cl, char_col(t, b, (size_t)(c - t->buf)) + 1,
+		          "write 'name: value', with a space after the colon",
+		          "a space is missing after ':'", diags);
+		return 1;
+	}
+	syntax_at(t, path, cl, cc, "write 'name: value'; a line of text that goes on from the "
+	          "line above belongs in quotes with it",
+	          "this line has no ':' after its field's name", diags);
+	return 1;
+}
+
+static void report_parser_error(yaml_parser_t *p, const src_text *t, const char *path,
                                 cb_diag_list *diags)
 {
-	const yaml_mark_t *m = &p->problem_mark;
 	const char *problem = p->problem ? p->problem : "invalid YAML";
+	const char *context = p->context ? p->context : "";
+	size_t pl = p->problem_mark.line, pc = p->problem_mark.column;
+	size_t cl = p->context_mark.line, cc = p->context_mark.column;
+	size_t b, e, at = 0;
+	int have_line = line_span(t, pl, &b, &e);
 
-	if (p->context && p->context_mark.line < p->problem_mark.line) {
-		const yaml_mark_t *c = &p->context_mark;
-		cb_diag_error(diags, "yaml-syntax", path, (unsigned)c->line + 1 + line_offset,
-		              (unsigned)c->column + 1, "%s (%s that starts here; noticed at line %u)",
-		              problem, p->context + (strncmp(p->context, "while ", 6) == 0 ? 6 : 0),
-		              (unsigned)m->line + 1 + line_offset);
+	if (have_line)
+		at = col_byte(t, b, e, pc);
+	if (strstr(problem, "tab character") ||
+	    (have_line && at < e && t->buf[at] == '\t' &&
+	     strstr(problem, "cannot start any token"))) {
+		/* The tab is in the indentation of the line the problem is on. */
+		const char *tab = have_line ? memchr(t->buf + b, '\t', e - b) : NULL;
+		syntax_at(t, path, pl, tab ? char_col(t, b, (size_t)(tab - t->buf)) : pc,
+		          "YAML indents with spaces only: replace the tab with spaces",
+		          "a tab character in the indentation", diags);
 		return;
 	}
-	cb_diag_error(diags, "yaml-syntax", path, (unsigned)m->line + 1 + line_offset,
-	              (unsigned)m->column + 1, "%s%s%s", problem, p->context ? " " : "",
-	              p->context ? p->context : "");
+	if (strstr(problem, "cannot start any token") && have_line && at < e) {
+		cb_buf hint = CB_BUF_INIT;
+		char msg[64];
+		cb_buf_puts(&hint, "put the value in double quotes: ");
+		quoted(t, b, e, &hint);
+		snprintf(msg, sizeof msg, "a value cannot start with '%c' unless it is quoted",
+		         t->buf[at]);
+		syntax_at(t, path, pl, pc, hint.ptr, msg, diags);
+		cb_buf_dispose(&hint);
+		return;
+	}
+	if (strcmp(problem, "mapping values are not allowed in this context") == 0 &&
+	    mapping_value(t, path, pl, pc, diags))
+		return;
+	if (strstr(context, "quoted scalar") && strstr(problem, "end of stream")) {
+		syntax_at(t, path, cl, cc, "end it with the same quote mark it starts with",
+		          "this quoted value is never closed", diags);
+		return;
+	}
+	if (strstr(context, "flow sequence") || strstr(context, "flow mapping")) {
+		int seq = strstr(context, "sequence") != NULL;
+		char msg[96];
+		snprintf(msg, sizeof msg, "this %s opened with '%c' is not closed",
+		         seq ? "list" : "mapping", seq ? '[' : '{');
+		syntax_at(t, path, cl < pl ? cl : pl, cl < pl ? cc : pc,
+		          seq ? "close it with ']' on the same line: tags: [one, two]; an item "
+		                "holding ',', ':', '[' or ']' goes in double quotes"
+		              : "close it with '}' on the same line: {name: value, other: value}",
+		          msg, diags);
+		return;
+	}
+	if ((strcmp(problem, "did not find expected key") == 0 ||
+	     strcmp(problem, "did not find expected '-' indicator") == 0) &&
+	    block_break(t, path, strstr(problem, "indicator") != NULL, pl, pc, cl, cc, diags))
+		return;
+	if (strcmp(problem, "could not find expected ':'") == 0 && no_colon(t, path, cl, cc, diags))
+		return;
+	/* Anything else: libyaml's words, where the construct began. */
+	if (p->context && cl < pl) {
+		cb_diag_error(diags, "yaml-syntax", path, (unsigned)cl + 1 + t->line_offset,
+		              (unsigned)cc + 1, "%s (%s that starts here; noticed at line %zu)",
+		              problem, context + (strncmp(context, "while ", 6) == 0 ? 6 : 0),
+		              pl + 1 + t->line_offset);
+		return;
+	}
+	cb_diag_error(diags, "yaml-syntax", path, (unsigned)pl + 1 + t->line_offset,
+	              (unsigned)pc + 1, "%s%s%s", problem, *context ? " " : "", context);
 }
 
 int cb_yaml_parse(cb_value **out, const char *buf, size_t len, const char *path,
@@ -342,8 +735,12 @@ int cb_yaml_parse(cb_value **out, const char *buf, size_t len, const char *path,
 	size_t n, weight = 0;
 	cb_value *root = NULL;
 	int rc = -1, have_doc = 0;
+	src_text text;
 
 	*out = NULL;
+	text.buf = buf;
+	text.len = len;
+	text.line_offset = line_offset;
 	memset(&c, 0, sizeof c);
 	if (!yaml_parser_initialize(&parser))
 		return cb_diag_error(diags, "yaml", path, 0, 0, "cannot start the YAML parser");
@@ -351,7 +748,7 @@ int cb_yaml_parse(cb_value **out, const char *buf, size_t len, const char *path,
 	yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING);
 
 	if (!yaml_parser_load(&parser, &doc)) {
-		report_parser_error(&parser, path, line_offset, diags);
+		report_parser_error(&parser, &text, path, diags);
 		goto out;
 	}
 	have_doc = 1;
@@ -372,7 +769,7 @@ int cb_yaml_parse(cb_value **out, const char *buf, size_t len, const char *path,
 		}
 		yaml_document_delete(&extra);
 	} else {
-		report_parser_error(&parser, path, line_offset, diags);
+		report_parser_error(&parser, &text, path, diags);
 		goto out;
 	}
 

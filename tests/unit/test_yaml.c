@@ -146,12 +146,67 @@ static void test_empty(void **state)
 	cb_diag_list_free(d);
 }
 
+/* The usual mistakes, each reported where it is (lines of the file: the
+ * text starts on line 2; columns in characters), with what to write. */
+static void test_syntax_errors(void **state)
+{
+	static const struct {
+		const char *text;
+		unsigned line, col;
+		const char *msg, *hint;
+	} cases[] = {
+	    {"a: 1\n\tb: 2\n", 3, 1, "a tab character in the indentation", "spaces"},
+	    {"a:\n\t- x\n", 3, 1, "a tab character in the indentation", "spaces"},
+	    {"city: Lyon: centre\n", 2, 11, "': ' inside a value", "city: \"Lyon: centre\""},
+	    {"t: Caf\xc3\xa9: \"x\"\n", 2, 8, "': ' inside a value", "t: \"Caf\xc3\xa9: \\\"x\\\"\""},
+	    {"s: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa: b\n", 2, 75,
+	     "': ' inside a value", "s: \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\""},
+	    {"a: 1\n  b: 2\n", 3, 4, "'b' is indented more than the line above it",
+	     "column 1, as on line 2"},
+	    {"a: \"x\nb: \"y\"\nc: 1\n", 2, 4, "not closed on its line: it runs on to line 3",
+	     "end it with \" on this line"},
+	    {"a: 'x\nb: 2\n", 2, 4, "this quoted value is never closed", "same quote mark"},
+	    {"a: [x, y\nb: 2\n", 2, 4, "this list opened with '[' is not closed", "close it with ']'"},
+	    {"a: {x: 1\nb: 2\n", 2, 4, "this mapping opened with '{' is not closed", "'}'"},
+	    {"a: [x, y], z]\nb: 2\n", 2, 10, "text after the closing ']'", "a: [x, y, z]"},
+	    {"a: \"x\" y\n", 2, 8, "text after the closing quote", "inside the quotes"},
+	    {"a:\n  - x\n - y\nc: 3\n", 4, 2, "list item is indented unlike the one above it",
+	     "column 3, as on line 3"},
+	    {"a:\n  x: 1\n y: 2\n", 4, 2, "indentation matches none of the fields above it",
+	     "column 1, as on line 2, or at column 3, as on line 3"},
+	    {"a: 1\n- b\n", 3, 1, "a list item among the fields", "'tags:'"},
+	    {"a: 1\nb:2\nc: 3\n", 3, 3, "a space is missing after ':'", "space after the colon"},
+	    {"a: 1\nb 2\nc: 3\n", 3, 1, "no ':' after its field's name", "'name: value'"},
+	    {"a: @x\n", 2, 4, "cannot start with '@'", "a: \"@x\""},
+	    /* Not one of the usual: libyaml's own words. */
+	    {"a: *x\n", 2, 4, "undefined alias", NULL},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		cb_diag_list *d = cb_diag_list_new();
+		const cb_diag *e;
+
+		assert_null(parse(cases[i].text, d));
+		assert_int_equal(cb_diag_count(d), 1);
+		e = cb_diag_at(d, 0);
+		if (!strstr(e->msg, cases[i].msg) || e->line != cases[i].line ||
+		    e->col != cases[i].col ||
+		    (cases[i].hint && (!e->hint || !strstr(e->hint, cases[i].hint))))
+			fail_msg("case %zu: %u:%u: %s (hint: %s)", i, e->line, e->col, e->msg,
+			         e->hint ? e->hint : "none");
+		cb_diag_list_free(d);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_core_schema), cmocka_unit_test(test_positions),
 	    cmocka_unit_test(test_errors),      cmocka_unit_test(test_aliases),
 	    cmocka_unit_test(test_deep_nesting), cmocka_unit_test(test_empty),
+	    cmocka_unit_test(test_syntax_errors),
 	};
 	return cmocka_run_group_tests_name("cb_yaml", tests, NULL, NULL);
 }
