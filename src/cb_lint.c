@@ -288,11 +288,39 @@ static unsigned last_line(const lint *l)
 }
 
 /* Index of the lessons section, or -1 after reporting that there is none. */
+/* The body's first line that reads "Lessons for practice" but is no
+ * heading: a paragraph ("**Lessons for practice:**") or '#' marks with no
+ * space after them ("##Lessons for practice", which CommonMark leaves a
+ * paragraph). Returns its line (0: none); *hashes says it began with '#'. */
+static unsigned title_not_heading(const lint *l, int *hashes)
+{
+	unsigned line;
+	cb_buf b = CB_BUF_INIT;
+
+	for (line = cb_doc_body_offset(l->doc) + 1; line <= l->n_lines; line++) {
+		size_t s = line_offset(l, line), e = line < l->n_lines ? line_offset(l, line + 1) : l->len;
+		if (e - s > 80)
+			continue;
+		cb_buf_clear(&b);
+		cb_utf8_slug(&b, l->data + s, e - s);
+		if (strcmp(b.ptr, "lessons-for-practice") == 0) {
+			while (s < e && l->data[s] == ' ')
+				s++;
+			*hashes = s < e && l->data[s] == '#';
+			cb_buf_dispose(&b);
+			return line;
+		}
+	}
+	cb_buf_dispose(&b);
+	return 0;
+}
+
 static int check_lessons(lint *l)
 {
 	const cb_md *md = cb_doc_md(l->doc);
 	size_t i;
-	int lessons = -1, near = -1;
+	int lessons = -1, near = -1, hashes = 0;
+	unsigned line;
 
 	for (i = 0; i < cb_md_section_count(md); i++) {
 		const cb_md_section *s = cb_md_section_at(md, i);
@@ -309,6 +337,13 @@ static int check_lessons(lint *l)
 			            "no '" CB_LINT_LESSONS "' section; the lessons page collects the "
 			            "items of that section only, not those under '%s'",
 			            s->title);
+		} else if ((line = title_not_heading(l, &hashes)) != 0) {
+			cb_diag_add(l->diags, CB_ERROR, "lessons-missing", l->path, line, 1,
+			            hashes ? "put a space after the '#' marks: '## " CB_LINT_LESSONS "'"
+			                   : "make it a heading: '## " CB_LINT_LESSONS "' on a line of "
+			                     "its own",
+			            "'" CB_LINT_LESSONS "' is written here, but not as a heading: the "
+			            "case has no lessons section");
 		} else {
 			cb_diag_add(l->diags, CB_ERROR, "lessons-missing", l->path,
 			            last_line(l), 1,
