@@ -311,15 +311,24 @@ static int load_taxonomy(cb_site *site, const char *path, const char *file)
 		rc = cb_diag_error(diags, "taxonomy", path, terms ? cb_value_line(terms) : 1, 1,
 		                   "terms must be a list of {id, label, definition}");
 	} else {
-		cb_value *seen = cb_value_new_map();
+		/* Terms without an id, or with one given before, are reported and
+		 * left out: the plugins and pages see each term once. */
+		cb_value *seen = cb_value_new_map(), *kept = cb_value_new_list();
 		for (i = 0; i < cb_value_len(terms); i++) {
-			const cb_value *t = cb_value_at(terms, i);
-			const cb_value *id = cb_value_getc(t, "id");
+			cb_value *t = cb_value_at(terms, i);
+			const cb_value *id = cb_value_getc(t, "id"), *first;
 			const char *s = cb_value_cstr(id);
 
 			if (cb_value_type(t) != CB_MAP || !s) {
 				rc = cb_diag_error(diags, "taxonomy", path, cb_value_line(t), cb_value_col(t),
 				                   "each term needs an id");
+				continue;
+			}
+			if ((first = cb_value_getc(seen, s)) != NULL) {
+				rc = cb_diag_error(diags, "taxonomy", path, cb_value_line(id),
+				                   cb_value_col(id),
+				                   "term '%s' is defined twice (first on line %u); this one "
+				                   "is left out", s, (unsigned)cb_value_line(first));
 				continue;
 			}
 			if (check_keys(diags, path, t, term_keys, "a term") < 0)
@@ -328,15 +337,19 @@ static int load_taxonomy(cb_site *site, const char *path, const char *file)
 				rc = cb_diag_error(diags, "taxonomy", path, cb_value_line(id),
 				                   cb_value_col(id),
 				                   "term id '%s' may only use a-z, 0-9 and '-'", s);
-			if (cb_value_getc(seen, s))
-				rc = cb_diag_error(diags, "taxonomy", path, cb_value_line(id),
-				                   cb_value_col(id), "term '%s' is defined twice", s);
-			cb_value_setc(seen, s, cb_value_new_null());
+			cb_value_setc(seen, s, cb_value_ref((cb_value *)id));
 			if (!cb_value_cstr(cb_value_getc(t, "label")))
 				cb_diag_warn(diags, "taxonomy", path, cb_value_line(t), cb_value_col(t),
 				             "term '%s' has no label", s);
+			cb_value_push(kept, cb_value_ref(t));
 		}
 		cb_value_unref(seen);
+		if (cb_value_len(kept) < cb_value_len(terms)) {
+			cb_value_set_pos(kept, cb_value_line(terms), cb_value_col(terms));
+			cb_value_setc(tax, "terms", kept);
+		} else {
+			cb_value_unref(kept);
+		}
 	}
 	cb_site_add_taxonomy(site, name, tax, path);
 	free(name);
