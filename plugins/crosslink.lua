@@ -50,7 +50,9 @@ local function setup(site)
           local names = {"tags"}
           for _, t in ipairs(site.taxonomies) do names[#names + 1] = t.name end
           local sugg = casebook.suggest(k, names)
-          site:error("casebook.yml", site:where("weights", k), string.format(
+          local w = site:where("weights", k) -- at the name, not its weight
+          site:error("casebook.yml", {line = w.key_line or w.line, col = w.key_col or w.col},
+                     string.format(
             "crosslink.weights: '%s' is neither a vocabulary nor 'tags'%s", k,
             sugg and ("; did you mean '" .. sugg .. "'?") or ""), {code = "crosslink-settings"})
         else
@@ -82,9 +84,11 @@ local function setup(site)
     if k ~= "weights" and k ~= "max" and k ~= "min_score" then
       local sugg = type(k) == "string" and casebook.suggest(k, {"weights", "max", "min_score"})
       if sugg then
-        site:warn("casebook.yml", site:where(k), string.format(
-          "unknown crosslink setting '%s' (it is ignored); did you mean '%s'?", k, sugg),
-          {code = "crosslink-settings"})
+        -- At the misspelt name, not its value.
+        local w = site:where(k)
+        site:warn("casebook.yml", {line = w.key_line or w.line, col = w.key_col or w.col},
+                  string.format("unknown crosslink setting '%s' (it is ignored); did you mean '%s'?",
+                                k, sugg), {code = "crosslink-settings"})
       end
     end
   end

@@ -668,21 +668,32 @@ static int doc_section(lua_State *L)
 	return 1;
 }
 
-/* Push {line, col}: where value v was written, or when that is not known,
- * where the key of entry `at` of map was. Returns 1. */
+/* Push {line, col, key_line, key_col}: where value v was written (when
+ * that is not known, where its key was), and where the key of entry `at`
+ * of map was (a misspelt key is reported there). Returns 1. */
 static int push_where(lua_State *L, const cb_value *v, const cb_value *map, size_t at)
 {
-	unsigned line = cb_value_line(v), col = cb_value_col(v);
+	unsigned line = cb_value_line(v), col = cb_value_col(v), kline = 0, kcol = 0;
 
-	if (!line && map && at < cb_value_len(map)) {
-		line = cb_value_key_line(map, at);
-		col = cb_value_key_col(map, at);
+	if (map && at < cb_value_len(map)) {
+		kline = cb_value_key_line(map, at);
+		kcol = cb_value_key_col(map, at);
 	}
-	lua_createtable(L, 0, 2);
+	if (!line) {
+		line = kline;
+		col = kcol;
+	}
+	lua_createtable(L, 0, 4);
 	lua_pushinteger(L, line);
 	lua_setfield(L, -2, "line");
 	lua_pushinteger(L, col);
 	lua_setfield(L, -2, "col");
+	if (kline) {
+		lua_pushinteger(L, kline);
+		lua_setfield(L, -2, "key_line");
+		lua_pushinteger(L, kcol);
+		lua_setfield(L, -2, "key_col");
+	}
 	return 1;
 }
 
@@ -959,7 +970,7 @@ static int site_doc(lua_State *L)
 /* site:where(key, ...): {line, col} in casebook.yml of the plugin's setting
  * site.settings[key][...] (a string key into a map, a number into a list),
  * or nil when there is no such setting. Like c:where, the value's position,
- * else its key's. */
+ * else its key's, and the key's as key_line and key_col. */
 static int site_where(lua_State *L)
 {
 	const cb_value *v, *map = NULL;

@@ -61,12 +61,12 @@ expect_rc 1
 contains "$ERR" "content/cases/garden.md:21:92: error: no heading '#lessons-for-practice' in content/cases/watch.md; did you mean '#lessons'?"
 [ "$(printf '%s\n' "$ERR" | grep -c 'error:')" = 1 ] || fail "expected one error: $ERR"
 
-# Settings that cannot be used, each at the value in casebook.yml.
+# Settings that cannot be used, each at the value in casebook.yml (a misspelt name at the name).
 src=$(copy_site plugins)
 printf 'title: "Plugin handbook"\nplugins: [classify, crosslink, lessons]\ncrosslink:\n  weights: {sector: 3, sectr: 2,\n            phase: -1}\n' > "$src/casebook.yml"
 run_cb check -s "$src"
 expect_rc 1
-contains "$ERR" "casebook.yml:4:31: error: crosslink.weights: 'sectr' is neither a vocabulary nor 'tags'; did you mean 'sector'?"
+contains "$ERR" "casebook.yml:4:24: error: crosslink.weights: 'sectr' is neither a vocabulary nor 'tags'; did you mean 'sector'?"
 contains "$ERR" "casebook.yml:5:20: error: crosslink.weights.phase must be a number of at least 0"
 printf 'title: "Plugin handbook"\nplugins: [classify, crosslink, lessons]\ncrosslink:\n  weights: [sector]\n' > "$src/casebook.yml"
 run_cb check -s "$src"
@@ -77,7 +77,7 @@ run_cb check -s "$src"
 expect_rc 1
 contains "$ERR" "casebook.yml:4:8: error: crosslink.max must be a whole number from 1 to 1000 (related cases per case)"
 contains "$ERR" "casebook.yml:5:14: error: crosslink.min_score must be a number of at least 0"
-contains "$ERR" "casebook.yml:6:9: warning: unknown crosslink setting 'maxx' (it is ignored); did you mean 'max'?"
+contains "$ERR" "casebook.yml:6:3: warning: unknown crosslink setting 'maxx' (it is ignored); did you mean 'max'?"
 lacks "$ERR" "rank_all"
 for bad in 0 2.5 '"5"'; do
 	printf 'title: "Plugin handbook"\nplugins: [classify, crosslink, lessons]\ncrosslink:\n  max: %s\n' "$bad" > "$src/casebook.yml"

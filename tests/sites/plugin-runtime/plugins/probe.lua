@@ -43,6 +43,7 @@ return {
     -- where a front-matter value was written
     local w = c:where("tags", 2)
     assert(w.line == 10 and w.col == 13, w.line .. ":" .. w.col)
+    assert(w.key_line == 10 and w.key_col == 1, "the field's name: " .. tostring(w.key_col))
     assert(c:where("nothing") == nil)
     -- what a plugin adds
     c:set("probe", {date = m.published, n = 42, f = 1.5, flag = true, off = false,
@@ -70,8 +71,12 @@ return {
     -- where a setting was written in casebook.yml (an empty value: after its key)
     local w = site:where("answer")
     assert(w.line == 5 and w.col == 11, w.line .. ":" .. w.col)
+    assert(w.key_line == 5 and w.key_col == 3, "the setting's name: " .. tostring(w.key_col))
     w = site:where("list", 2, "deep", 2)
     assert(w.line == 6 and w.col == 28, w.line .. ":" .. w.col)
+    assert(w.key_line == nil, "an item has no name")
+    w = site:where("list", 2, "deep")
+    assert(w.key_line == 6 and w.key_col == 18, "a name in a list: " .. tostring(w.key_col))
     w = site:where("empty")
     assert(w.line == 7 and w.col == 9, w.line .. ":" .. w.col)
     assert(site:where("nothing") == nil and site:where("list", 3) == nil and
