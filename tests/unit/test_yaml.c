@@ -200,6 +200,49 @@ static void test_syntax_errors(void **state)
 	}
 }
 
+/* Every one-byte change of a small front matter (to each character the
+ * usual mistakes are made of) and every cut of it parses or fails with
+ * diagnostics placed inside the text: the recognisers above read the lines
+ * around libyaml's marks, so a mark at the end or on an empty line must not
+ * take them out of it (ASan checks the reads). */
+static void test_syntax_errors_placed_inside(void **state)
+{
+	static const char base[] = "title: \"A \\\"b\\\" c\"\ncountry: [Peru, 'Chile']\n"
+	                           "sources:\n  - \"x: y\"\n  - {a: 1}\nyear: 2010 # c\n";
+	static const char set[] = "\t:\"'[]{}- \n#@\\,";
+	char buf[sizeof base];
+	size_t n = sizeof base - 1, i, k, lines = 1;
+
+	(void)state;
+	for (i = 0; i < n; i++)
+		lines += base[i] == '\n';
+	for (i = 0; i <= n; i++) {
+		for (k = 0; k <= sizeof set - 1; k++) {
+			cb_diag_list *d;
+			cb_value *v = NULL;
+			size_t len = n, j;
+
+			if (k < sizeof set - 1 && i == n)
+				continue;
+			memcpy(buf, base, n);
+			if (k < sizeof set - 1)
+				buf[i] = set[k];      /* one byte changed */
+			else
+				len = i;              /* cut at i */
+			d = cb_diag_list_new();
+			if (cb_yaml_parse(&v, buf, len, "t.yml", 1, d) < 0)
+				assert_true(cb_diag_count(d) > 0);
+			for (j = 0; j < cb_diag_count(d); j++) {
+				const cb_diag *e = cb_diag_at(d, j);
+				assert_in_range(e->line, 2, lines + 1);
+				assert_in_range(e->col, 1, n + 1);
+			}
+			cb_value_unref(v);
+			cb_diag_list_free(d);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -207,6 +250,7 @@ int main(void)
 	    cmocka_unit_test(test_errors),      cmocka_unit_test(test_aliases),
 	    cmocka_unit_test(test_deep_nesting), cmocka_unit_test(test_empty),
 	    cmocka_unit_test(test_syntax_errors),
+	    cmocka_unit_test(test_syntax_errors_placed_inside),
 	};
 	return cmocka_run_group_tests_name("cb_yaml", tests, NULL, NULL);
 }
