@@ -177,10 +177,19 @@ static void test_lessons(void **state)
 	s = lint_s(GOOD_FM "\n## Lessons for practice\n\n### More\n\n- One.\n", &rc);
 	assert_non_null(strstr(s, "9:1 lessons-empty"));
 	free(s);
-	/* Front matter never closed: the body is unknown, so nothing is
-	 * said about its sections. */
-	s = lint_s("---\ntitle: x\n\n## Context\n", &rc);
+	/* Front matter never closed, with no heading: the body is unknown, so
+	 * nothing is said about its sections. */
+	s = lint_s("---\ntitle: x\n\nText.\n", &rc);
 	assert_string_equal(s, "1:1 front-matter-unclosed the front matter is not closed\n");
+	free(s);
+	/* With a heading: the fields end before it, the text begins at it, and
+	 * both are checked. */
+	s = lint_s("---\ntitle: x\n\n## Context\n", &rc);
+	assert_non_null(strstr(s, "4:1 front-matter-unclosed the front matter runs on into the "
+	                          "text: no line '---' closes it before this heading\n"));
+	assert_non_null(strstr(s, "1:1 field-missing missing required field 'country'\n"));
+	assert_non_null(strstr(s, "4:1 section-empty the section 'Context' is empty\n"));
+	assert_null(strstr(s, "field-missing missing required field 'title'"));
 	free(s);
 }
 
