@@ -67,7 +67,6 @@ typedef struct state {
 	size_t src_len;
 	unsigned cached_line;  /* a line (1-based, of src) and where it starts */
 	size_t cached_off;
-	size_t col_ls, col_off, col_chars; /* characters before col_off in the line at col_ls */
 	cmark_node **drop;     /* comment nodes to remove after the walk */
 	size_t n_drop, cap_drop;
 } state;
@@ -179,8 +178,51 @@ static unsigned node_line(state *st, cmark_node *n)
 	return line > 0 ? (unsigned)line + st->opts->line_offset : 0;
 }
 
-static int line_span(state *st, unsigned line, size_t *ls, size_t *len);
-static unsigned char_col(const state *st, size_t ls, size_t b);
+/* Offset in st->src where line (1-based, of the Markdown) starts, or
+ * st->src_len when there is no such line. Lines are mostly asked for in
+ * order, so the walk goes on from the last answer. */
+static size_t line_start(state *st, unsigned line)
+{
+	size_t off;
+	unsigned l;
+
+	if (st->cached_line == 0 || line < st->cached_line) {
+		st->cached_line = 1;
+		st->cached_off = 0;
+	}
+	off = st->cached_off;
+	for (l = st->cached_line; l < line && off < st->src_len; off++)
+		if (st->src[off] == '\n') {
+			l++;
+			st->cached_line = l;
+			st->cached_off = off + 1;
+		}
+	return l == line ? st->cached_off : st->src_len;
+}
+
+/* Where Markdown line `line` starts in the source and its length without
+ * the newline; -1 when the source has no such line. */
+static int line_span(state *st, unsigned line, size_t *ls, size_t *len)
+{
+	size_t le;
+
+	*ls = line_start(st, line);
+	if (*ls >= st->src_len)
+		return -1;
+	for (le = *ls; le < st->src_len && st->src[le] != '\n'; le++)
+		;
+	*len = le - *ls;
+	return 0;
+}
+
+/* The column, in characters, of the character that holds byte b (0-based)
+ * of the line starting at ls. */
+static unsigned char_col(const state *st, size_t ls, size_t b)
+{
+	while (b > 0 && ((unsigned char)st->src[ls + b] & 0xC0) == 0x80)
+		b--;
+	return (unsigned)cb_utf8_chars(st->src + ls, b) + 1;
+}
 
 /* The column, in characters, where n starts (or the nearest ancestor with a
  * position, as node_line); 1 when none has one. cmark counts bytes. */
@@ -448,28 +490,6 @@ static void drop_later(state *st, cmark_node *n)
 }
 
 
-/* Offset in st->src where line (1-based, of the Markdown) starts, or
- * st->src_len when there is no such line. Lines are mostly asked for in
- * order, so the walk goes on from the last answer. */
-static size_t line_start(state *st, unsigned line)
-{
-	size_t off;
-	unsigned l;
-
-	if (st->cached_line == 0 || line < st->cached_line) {
-		st->cached_line = 1;
-		st->cached_off = 0;
-	}
-	off = st->cached_off;
-	for (l = st->cached_line; l < line && off < st->src_len; off++)
-		if (st->src[off] == '\n') {
-			l++;
-			st->cached_line = l;
-			st->cached_off = off + 1;
-		}
-	return l == line ? st->cached_off : st->src_len;
-}
-
 static void add_found(cb_md *md, unsigned line, unsigned col)
 {
 	if (md->n_found == md->cap_found) {
@@ -489,7 +509,7 @@ static void find_words(state *st, cmark_node *n)
 {
 	const char *word = st->opts->find_word;
 	const char *lit = cmark_node_get_literal(n);
-	size_t wl = strlen(word), ll, i, ls, le, si;
+	size_t wl = strlen(word), ll, i, ls, le, si, len;
 	int line = cmark_node_get_start_line(n);
 	int scol = cmark_node_get_start_column(n), ecol = cmark_node_get_end_column(n);
 
@@ -500,10 +520,8 @@ static void find_words(state *st, cmark_node *n)
 	if (i == ll)
 		return;
 	ls = le = si = st->src_len;
-	if (line > 0 && scol > 0) {
-		ls = line_start(st, (unsigned)line);
-		for (le = ls; le < st->src_len && st->src[le] != '\n'; le++)
-			;
+	if (line > 0 && scol > 0 && line_span(st, (unsigned)line, &ls, &len) == 0) {
+		le = ls + len;
 		si = ls + (size_t)scol - 1;
 		if (ecol >= scol && ls + (size_t)ecol < le)
 			le = ls + (size_t)ecol;
@@ -514,16 +532,7 @@ static void find_words(state *st, cmark_node *n)
 		size_t at = si < le ? cb_text_find_word(st->src, le, si, word, wl) : le;
 
 		if (at < le) {
-			/* Count characters from the last hit on this line, if any. */
-			if (st->col_ls != ls || st->col_off > at) {
-				st->col_ls = ls;
-				st->col_off = ls;
-				st->col_chars = 0;
-			}
-			st->col_chars += cb_utf8_chars(st->src + st->col_off, at - st->col_off);
-			st->col_off = at;
-			add_found(st->md, (unsigned)line + st->opts->line_offset,
-			          (unsigned)st->col_chars + 1);
+			add_found(st->md, (unsigned)line + st->opts->line_offset, char_col(st, ls, at - ls));
 			si = at + wl;
 		} else {
 			add_found(st->md, node_line(st, n), node_col(st, n));
@@ -617,30 +626,6 @@ static const char *find_from(const char *hay, size_t len, size_t *from, const ch
 	if (at)
 		*from = (size_t)(at - hay) + nlen;
 	return at;
-}
-
-/* Where Markdown line `line` starts in the source and its length without
- * the newline; -1 when the source has no such line. */
-static int line_span(state *st, unsigned line, size_t *ls, size_t *len)
-{
-	size_t le;
-
-	*ls = line_start(st, line);
-	if (*ls >= st->src_len)
-		return -1;
-	for (le = *ls; le < st->src_len && st->src[le] != '\n'; le++)
-		;
-	*len = le - *ls;
-	return 0;
-}
-
-/* The column, in characters, of the character that holds byte b (0-based)
- * of the line starting at ls. */
-static unsigned char_col(const state *st, size_t ls, size_t b)
-{
-	while (b > 0 && ((unsigned char)st->src[ls + b] & 0xC0) == 0x80)
-		b--;
-	return (unsigned)cb_utf8_chars(st->src + ls, b) + 1;
 }
 
 /* The column where item's content starts (its marker's when the content
@@ -781,7 +766,6 @@ int cb_md_parse(cb_md **out, const char *text, size_t len, const cb_md_opts *opt
 	st.doc_dir = cb_path_dirname(opts->path ? opts->path : "");
 	st.src = text;
 	st.src_len = len;
-	st.col_ls = (size_t)-1;
 
 	walk(&st, doc);
 
