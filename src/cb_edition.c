@@ -478,10 +478,13 @@ int cb_editions_open(cb_editions **out, const char *source_dir, const cb_config 
 		rc = -1;
 	if (e->n > 1)
 		qsort(e->v, e->n, sizeof *e->v, cmp_edition);
-	if (rc < 0) {
-		/* Build nothing but the working tree, so that loading it still
-		 * reports what else is wrong. */
+	if (rc < 0 || check_only) {
+		/* Build nothing but the working tree: so that loading it still
+		 * reports what else is wrong, and so that check reads the files
+		 * as they are, whatever the editions and `latest` say. */
 		drop_editions(e);
+		if (check_only)
+			e->latest_head = 0;
 	} else if (e->repo && !check_only && (e->n || e->has_head) && read_history(e, diags) < 0) {
 		drop_editions(e);
 		rc = -1;

@@ -42,7 +42,10 @@ typedef struct cb_editions cb_editions;
  * the latest in one walk.
  *
  * Never fatal for want of git: without a repository the working tree is
- * built alone, without history, with one warning (none when check_only);
+ * built alone, without history, with one warning (none when check_only).
+ * With check_only, the configuration and listed refs are checked, but *out
+ * holds no editions and its latest is the working tree (check reads the
+ * files as they are, even with `latest: HEAD`);
  * a shallow clone gives history as far as it goes, with one warning. A tag
  * glob matching nothing gives no editions. A listed ref that names no commit
  * is an error at its line.

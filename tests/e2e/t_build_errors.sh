@@ -24,7 +24,7 @@ contains "$ERR" 'content/cases/unterminated.md:1:1: error: the front matter is n
 contains "$ERR" 'content/cases/not-a-map.md:2:1: error: the front matter must be a mapping of fields, not a list'
 contains "$ERR" 'content/cases/bad-utf8.md:2:13: error: the file is not valid UTF-8'
 contains "$ERR" 'content/cases/nul-byte.md:4:2: error: the file contains a NUL byte'
-contains "$ERR" "content/cases/yaml-error.md:3:10: error: did not find expected ',' or ']' (parsing a flow sequence that starts here; noticed at line 4)"
+contains "$ERR" "content/cases/yaml-error.md:3:10: error: this list opened with '[' is not closed"
 lacks "$ERR" "yaml-error.md:1:1: error: missing required field"
 contains "$ERR" 'content/cases/years.md:5:11: error: end_year 2001 is before year 2010'
 contains "$ERR" 'content/cases/Bad_Name.md: error: case file names may only use a-z, 0-9'

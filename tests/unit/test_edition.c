@@ -636,6 +636,44 @@ static void test_latest_head(void **state)
 	fx_free(&fx);
 }
 
+/* check reads the files as they are: not the oldest edition's (it once
+ * checked edition 1 in place of the working tree, and passed whatever a
+ * contributor had written), nor HEAD's with `latest: HEAD`. */
+static void test_check_reads_worktree(void **state)
+{
+	const char *configs[] = {"title: T\n", "title: T\neditions:\n  latest: HEAD\n"};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		cb_build_opts o = CB_BUILD_OPTS_INIT;
+		cb_diag_list *d = cb_diag_list_new();
+		cb_build_result res;
+		fx_repo fx;
+		git_oid c1;
+		char *text;
+
+		fx_init(&fx);
+		fx_write(&fx, "casebook.yml", configs[i]);
+		write_case(&fx, "a", "Alpha", 2010, "Committed context.", "Outcomes.");
+		c1 = fx_commit(&fx, "One", "Ann", "ann@example.org", FX_DAY(2024, 1, 1));
+		fx_tag(&fx, "edition-1", &c1, NULL, 0);
+		fx_write(&fx, "content/cases/a.md", "---\ntitle: Alpha\nyear: \"abc\"\n---\n");
+		o.source_dir = fx.dir;
+		o.share_dir = share_dir;
+		o.threads = 2;
+		o.check_only = 1;
+		assert_int_equal(cb_build_run(&o, d, &res), -1);
+		text = problems_text(d);
+		assert_contains(text, "content/cases/a.md:3:7: error: year must be a whole year");
+		assert_contains(text, "missing required field 'country'");
+		free(text);
+		cb_build_leftovers_free(res.leftovers);
+		cb_diag_list_free(d);
+		fx_free(&fx);
+	}
+}
+
 static void test_shallow(void **state)
 {
 	fx_repo fx;
@@ -1173,6 +1211,7 @@ int main(void)
 	    cmocka_unit_test(test_bad_ref),
 	    cmocka_unit_test(test_no_matching_tags),
 	    cmocka_unit_test(test_latest_head),
+	    cmocka_unit_test(test_check_reads_worktree),
 	    cmocka_unit_test(test_shallow),
 	    cmocka_unit_test(test_shallow_listed_edition),
 	    cmocka_unit_test(test_subfolder_and_edition_errors),
