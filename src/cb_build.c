@@ -114,8 +114,9 @@ static char *real_or_planned(const char *p)
 /* Refuse output folders whose replacement would destroy something. */
 static int check_out_dir(const char *src_real, const char *out, cb_diag_list *diags)
 {
-	char *out_real = real_or_planned(out);
+	char *out_real = real_or_planned(out), *content = NULL;
 	cb_fs_entry *e = NULL;
+	cb_fs_kind kind;
 	size_t n = 0, i;
 	int rc = 0, looks_like_site = 0, empty = 1;
 
@@ -123,6 +124,22 @@ static int check_out_dir(const char *src_real, const char *out, cb_diag_list *di
 		rc = cb_diag_error(diags, "output", NULL, 0, 0,
 		                   "refusing to write the site to %s: it would replace the source "
 		                   "folder (choose another -o)",
+		                   out);
+		goto out;
+	}
+	content = cb_xasprintf("%s/content", src_real);
+	if (within(out_real, content)) {
+		/* The next build would publish this site as content. */
+		rc = cb_diag_error(diags, "output", NULL, 0, 0,
+		                   "refusing to write the site to %s: it is inside the source's "
+		                   "content/ folder, which the next build would publish (choose another "
+		                   "-o)",
+		                   out);
+		goto out;
+	}
+	if (cb_fs_kind_of(out_real, &kind) == 0 && kind != CB_FS_DIR) {
+		rc = cb_diag_error(diags, "output", NULL, 0, 0,
+		                   "refusing to replace %s: it is a file, not a folder (choose another -o)",
 		                   out);
 		goto out;
 	}
@@ -142,6 +159,7 @@ static int check_out_dir(const char *src_real, const char *out, cb_diag_list *di
 			                   out);
 	}
 out:
+	free(content);
 	free(out_real);
 	return rc;
 }

@@ -9,6 +9,7 @@
  *
  * Exit codes: 0 ok, 1 content errors, 2 usage or environment errors.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -151,12 +152,24 @@ static int parse_jobs(const char *cmd, const char *arg, int *threads)
 
 	errno = 0;
 	n = strtol(arg, &end, 10);
-	if (errno || end == arg || *end || n < 0 || n > 1024) {
+	if (errno || !isdigit((unsigned char)arg[0]) || *end || n > 1024) {
 		fprintf(stderr, "casebook %s: -j wants a number of threads from 0 (one per core) to "
 		        "1024, not '%s'\n", cmd, arg);
 		return -1;
 	}
 	*threads = (int)n;
+	return 0;
+}
+
+/* A folder given to -s or -o into *dst: an empty one is a usage error.
+ * Returns 0, or -1 after saying why (the caller exits with EXIT_USAGE). */
+static int folder_arg(const char *cmd, char opt, const char *arg, const char **dst)
+{
+	if (!*arg) {
+		fprintf(stderr, "casebook %s: -%c wants a folder, not an empty name\n", cmd, opt);
+		return -1;
+	}
+	*dst = arg;
 	return 0;
 }
 
@@ -442,8 +455,12 @@ static int cmd_build(int argc, char **argv)
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "s:o:qvj:h", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 's': opts.source_dir = optarg; break;
-		case 'o': opts.out_dir = optarg; break;
+		case 's':
+		case 'o':
+			if (folder_arg("build", (char)ch, optarg,
+			               ch == 's' ? &opts.source_dir : &opts.out_dir) < 0)
+				return EXIT_USAGE;
+			break;
 		case 'q': quiet = 1; break;
 		case 'v': verbose = 1; break;
 		case 'j':
@@ -502,7 +519,10 @@ static int cmd_check(int argc, char **argv)
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "s:f:j:h", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 's': opts.source_dir = optarg; break;
+		case 's':
+			if (folder_arg("check", 's', optarg, &opts.source_dir) < 0)
+				return EXIT_USAGE;
+			break;
 		case 'f':
 			if (strcmp(optarg, "text") == 0)
 				fmt = CB_DIAG_TEXT;
@@ -587,7 +607,10 @@ static int cmd_new(int argc, char **argv)
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "s:h", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 's': opts.source_dir = optarg; break;
+		case 's':
+			if (folder_arg("new", 's', optarg, &opts.source_dir) < 0)
+				return EXIT_USAGE;
+			break;
 		case 'c': opts.country = optarg; break;
 		case 'S': opts.sector = optarg; break;
 		case 'y': opts.year = optarg; break;
@@ -701,7 +724,10 @@ static int cmd_serve(int argc, char **argv)
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "s:p:b:j:vh", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 's': opts.build.source_dir = optarg; break;
+		case 's':
+			if (folder_arg("serve", 's', optarg, &opts.build.source_dir) < 0)
+				return EXIT_USAGE;
+			break;
 		case 'p':
 			errno = 0;
 			port = strtol(optarg, &end, 10);
