@@ -843,7 +843,8 @@ int cb_build_run(const cb_build_opts *opts, cb_diag_list *diags, cb_build_result
 		            "taken from it",
 		            b.sites_reused, b.n - 1);
 	if (opts->check_only) {
-		rc = r < 0 || all_errors(&b) ? -1 : 0;
+		/* Stopped early, it has not checked everything: no pass. */
+		rc = r < 0 || all_errors(&b) || (opts->stop && *opts->stop) ? -1 : 0;
 		goto out;
 	}
 	if (r < 0 || all_errors(&b) || (opts->stop && *opts->stop))
@@ -854,12 +855,8 @@ int cb_build_run(const cb_build_opts *opts, cb_diag_list *diags, cb_build_result
 		res->env_error = 1;
 		goto out;
 	}
-	if (write_sites(&b, out) < 0 || all_errors(&b))
+	if (write_sites(&b, out) < 0 || all_errors(&b) || (opts->stop && *opts->stop))
 		goto out;
-	if (opts->stop && *opts->stop) {
-		cb_diag_error(diags, "interrupted", NULL, 0, 0, "interrupted; the previous site is kept");
-		goto out;
-	}
 	res->pages = cb_output_count(out);
 	t_commit = now();
 	if (cb_output_commit(out) < 0) {
@@ -923,8 +920,13 @@ out:
 	free(out_real);
 	cb_buf_dispose(&ed_env);
 	cb_buf_dispose(&key_text);
-	if (rc < 0 && cb_diag_errors(diags) == 0)
+	if (rc < 0 && opts->stop && *opts->stop) {
+		/* Stopped by a signal, at whatever stage: say so, not "failed". */
+		res->interrupted = 1;
+		cb_diag_error(diags, "interrupted", NULL, 0, 0, "interrupted by a signal");
+	} else if (rc < 0 && cb_diag_errors(diags) == 0) {
 		cb_diag_error(diags, "build", NULL, 0, 0, "the build failed");
+	}
 	cb_output_free(out);
 	cb_config_free(cfg);
 	cb_source_free(share_all);

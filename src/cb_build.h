@@ -65,6 +65,7 @@ typedef struct cb_build_result {
 	double seconds;
 	int up_to_date;  /* nothing changed since the last build: nothing written */
 	int env_error;   /* the failure was the environment's (exit 2), not the content's */
+	int interrupted; /* opts.stop was set: the build stopped early, writing nothing */
 	cb_build_leftovers *leftovers; /* with opts.exiting, else NULL; caller frees */
 } cb_build_result;
 

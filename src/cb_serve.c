@@ -799,11 +799,12 @@ int cb_serve_run(const cb_serve_opts *o, cb_diag_list *diags)
 	if (build(&s, o, s.root, 1, diags) == -2 || *o->stop)
 		goto done;
 
-	/* MHD's threads must leave SIGINT and SIGTERM to this one, whose
-	 * poll() they interrupt. */
+	/* MHD's threads must leave SIGINT, SIGTERM and SIGHUP to this one,
+	 * whose poll() they interrupt. */
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
 	daemon = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC | (v6 ? MHD_USE_IPv6 : 0), 0, NULL,
 	                          NULL, on_request, &s, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,

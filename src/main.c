@@ -36,6 +36,7 @@
 
 #define EXIT_CONTENT 1
 #define EXIT_USAGE 2
+#define EXIT_INTERRUPTED 130 /* 128 + SIGINT, as shells report it */
 
 /* What a build leaves (cb_build_leftovers) is left to the system when the
  * command exits, except in sanitizer builds: they free it, so that
@@ -236,7 +237,11 @@ static void summary(const cb_build_result *res, cb_diag_list *diags, int check, 
 {
 	size_t e = cb_diag_errors(diags), w = cb_diag_warnings(diags);
 
-	if (check && what)
+	if (res->interrupted)
+		fprintf(stderr, "casebook: %s interrupted after %.2f s%s\n", check ? "check" : "build",
+		        res->seconds, check ? ": not every case was checked"
+		                            : "; the previous site is unchanged");
+	else if (check && what)
 		fprintf(stderr, "casebook: %s checked (in a handbook of %zu case%s), %zu error%s, "
 		                "%zu warning%s (%.2f s)\n",
 		        what, res->cases, res->cases == 1 ? "" : "s", e, e == 1 ? "" : "s", w,
@@ -495,6 +500,8 @@ static int cmd_build(int argc, char **argv)
 		cb_build_leftovers_free(res.leftovers);
 	if (rc == 0)
 		return 0;
+	if (res.interrupted)
+		return EXIT_INTERRUPTED;
 	return res.env_error ? EXIT_USAGE : EXIT_CONTENT;
 }
 
@@ -555,6 +562,7 @@ static int cmd_check(int argc, char **argv)
 	opts.share_dir = share;
 	opts.check_only = 1;
 	opts.exiting = 1;
+	opts.stop = &stop_requested;
 	diags = cb_diag_list_new();
 	cb_build_run(&opts, diags, &res);
 	if (!res.env_error)
@@ -572,7 +580,9 @@ static int cmd_check(int argc, char **argv)
 		summary(&res, shown, 1, what);
 		free(what);
 	}
-	if (res.env_error)
+	if (res.interrupted)
+		rc = EXIT_INTERRUPTED;
+	else if (res.env_error)
 		rc = EXIT_USAGE;
 	else if (cb_diag_errors(shown) || (strict && cb_diag_warnings(shown)))
 		rc = EXIT_CONTENT;
@@ -817,6 +827,7 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL); /* a closed terminal: stop as cleanly */
 
 	cb_git_init();
 	cb_md_init();

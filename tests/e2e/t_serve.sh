@@ -236,3 +236,15 @@ pid=""
 [ "$rc" = 0 ] || fail "serve exited $rc after SIGINT"
 sanitizer_clean "$TMP/serve2.err"
 [ -z "$(ls -A "$TMPDIR")" ] || fail "left behind after SIGINT: $(ls -A "$TMPDIR")"
+
+# ---- SIGHUP (the terminal closed) too: nothing left behind ---------------
+start_serve serve3 -s "$src" --port 0
+url=${url%/}
+expect_get /cases/alpha-watch.html 200
+kill -HUP "$pid"
+wait "$pid"
+rc=$?
+pid=""
+[ "$rc" = 0 ] || fail "serve exited $rc after SIGHUP"
+sanitizer_clean "$TMP/serve3.err"
+[ -z "$(ls -A "$TMPDIR")" ] || fail "left behind after SIGHUP: $(ls -A "$TMPDIR")"

@@ -674,6 +674,53 @@ static void test_check_reads_worktree(void **state)
 	}
 }
 
+/* A build or check stopped by a signal (opts.stop set) says so, counts
+ * as neither a pass nor a content error, and leaves the last site as it
+ * was. */
+static void test_stopped(void **state)
+{
+	volatile sig_atomic_t stop = 1;
+	cb_build_opts o = CB_BUILD_OPTS_INIT;
+	cb_build_result res;
+	cb_diag_list *d;
+	fx_repo fx;
+	built b;
+	char *before, *after, *text;
+	int check;
+
+	(void)state;
+	make_history(&fx, NULL);
+	build_into(&b, fx.dir);
+	assert_no_errors(&b);
+	before = fx_read(b.out, "cases/a.html");
+	write_case(&fx, "a", "Alpha", 2010, "Changed context.", "Outcomes.");
+	for (check = 0; check < 2; check++) {
+		d = cb_diag_list_new();
+		o.source_dir = fx.dir;
+		o.out_dir = b.out;
+		o.share_dir = share_dir;
+		o.threads = 2;
+		o.check_only = check;
+		o.stop = &stop;
+		assert_int_equal(cb_build_run(&o, d, &res), -1);
+		assert_true(res.interrupted);
+		assert_false(res.env_error);
+		text = problems_text(d);
+		assert_contains(text, "error: interrupted by a signal");
+		free(text);
+		cb_build_leftovers_free(res.leftovers);
+		cb_diag_list_free(d);
+	}
+	after = fx_read(b.out, "cases/a.html");
+	assert_non_null(before);
+	assert_non_null(after);
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+	built_free(&b);
+	fx_free(&fx);
+}
+
 static void test_shallow(void **state)
 {
 	fx_repo fx;
@@ -1212,6 +1259,7 @@ int main(void)
 	    cmocka_unit_test(test_no_matching_tags),
 	    cmocka_unit_test(test_latest_head),
 	    cmocka_unit_test(test_check_reads_worktree),
+	    cmocka_unit_test(test_stopped),
 	    cmocka_unit_test(test_shallow),
 	    cmocka_unit_test(test_shallow_listed_edition),
 	    cmocka_unit_test(test_subfolder_and_edition_errors),
