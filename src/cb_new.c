@@ -90,6 +90,27 @@ static char *slug_of(const char *s)
 	return cb_buf_detach(&b);
 }
 
+/* A file name made from s: its slug with only a-z, 0-9 and '-' kept (a
+ * slug keeps letters outside Latin, which case file names may not use),
+ * runs of '-' made one. Caller frees; "" when nothing is left. */
+static char *file_slug_of(const char *s)
+{
+	char *slug = slug_of(s), *out = slug;
+	const char *p;
+
+	for (p = slug; *p; p++) {
+		int keep = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9');
+		if (keep)
+			*out++ = *p;
+		else if (out > slug && out[-1] != '-')
+			*out++ = '-';
+	}
+	while (out > slug && out[-1] == '-')
+		out--;
+	*out = '\0';
+	return slug;
+}
+
 /* ---- the given values ---------------------------------------------------- */
 
 static int check_title(const char *title, cb_diag_list *diags)
@@ -118,7 +139,7 @@ static char *make_slug(const cb_new_opts *o, const char *title, cb_diag_list *di
 		if (strlen(slug) > 3 && strcmp(slug + strlen(slug) - 3, ".md") == 0)
 			slug[strlen(slug) - 3] = '\0';
 		if (!cb_path_is_slug(slug, strlen(slug))) {
-			char *s = slug_of(slug);
+			char *s = file_slug_of(slug);
 			char *hint = *s ? cb_xasprintf("--slug %s", s) : NULL;
 			cb_diag_add(diags, CB_ERROR, "new", NULL, 0, 0, hint,
 			            "the slug '%s' may only use a-z, 0-9 and '-'", o->slug);
@@ -128,11 +149,11 @@ static char *make_slug(const cb_new_opts *o, const char *title, cb_diag_list *di
 			return NULL;
 		}
 	} else {
-		slug = slug_of(title);
+		slug = file_slug_of(title);
 		if (!*slug) {
 			free(slug);
 			cb_diag_add(diags, CB_ERROR, "new", NULL, 0, 0, "give one with --slug",
-			            "the title has no letters or digits to make a file name from");
+			            "the title has no letters a-z or digits to make a file name from");
 			return NULL;
 		}
 		if (strlen(slug) > CB_NEW_MAX_SLUG) {

@@ -91,7 +91,17 @@ expect_rc 2
 contains "$ERR" 'the title is empty'
 run_cb new -s "$src" "!!!"
 expect_rc 2
-contains "$ERR" 'no letters or digits'
+contains "$ERR" 'no letters a-z or digits'
+# Case file names take a-z, 0-9 and '-' only: other letters are left out of
+# them (a title of none but those is an error), not written as they are.
+run_cb new -s "$src" "北京 社区"
+expect_rc 2
+contains "$ERR" 'the title has no letters a-z or digits to make a file name from'
+run_cb new -s "$src" "Café in 北京 2020"
+expect_rc 0
+exists "$src/content/cases/cafe-in-2020.md"
+file_contains "$src/content/cases/cafe-in-2020.md" 'title: "Café in 北京 2020"'
+rm "$src/content/cases/cafe-in-2020.md"
 run_cb new -s "$src" "Bad slug" --slug "Bad Slug"
 expect_rc 2
 contains "$ERR" "hint: --slug bad-slug"
