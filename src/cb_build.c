@@ -734,8 +734,12 @@ int cb_build_run(const cb_build_opts *opts, cb_diag_list *diags, cb_build_result
 	b.diags = diags;
 	if (!realpath(opts->source_dir, src_real) ||
 	    cb_source_open_dir(&src, src_real) < 0) {
+		cb_fs_kind kind;
+		int err = errno ? errno : ENOENT;
+		if (cb_fs_kind_of(opts->source_dir, &kind) == 0 && kind == CB_FS_FILE)
+			err = ENOTDIR; /* a file, not "Invalid argument" */
 		cb_diag_error(diags, "source", NULL, 0, 0, "cannot open source folder %s: %s",
-		              opts->source_dir, strerror(errno ? errno : ENOENT));
+		              opts->source_dir, strerror(err));
 		res->env_error = 1;
 		goto out;
 	}
