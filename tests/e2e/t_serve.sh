@@ -32,6 +32,18 @@ start_serve() {
 	fail "serve printed no URL: $(cat "$TMP/$name.out" "$TMP/$name.err")"
 }
 
+# stop_serve SIGNAL NAME: send the signal; serve must exit 0, with clean
+# sanitizer output, leaving nothing in $TMPDIR.
+stop_serve() {
+	kill -"$1" "$pid"
+	wait "$pid"
+	rc=$?
+	pid=""
+	[ "$rc" = 0 ] || fail "serve exited $rc after SIG$1: $(cat "$TMP/$2.err")"
+	sanitizer_clean "$TMP/$2.err"
+	[ -z "$(ls -A "$TMPDIR")" ] || fail "left behind after SIG$1: $(ls -A "$TMPDIR")"
+}
+
 # get PATH: fetch $url PATH as sent (no normalising by curl); sets $CODE,
 # $TYPE, $BODY and $LOCATION.
 get() {
@@ -205,13 +217,7 @@ contains "$ERR" "port $port"
 contains "$ERR" 'Address already in use'
 
 # ---- SIGTERM: exit 0, nothing left behind ------------------------------
-kill -TERM "$pid"
-wait "$pid"
-rc=$?
-pid=""
-[ "$rc" = 0 ] || fail "serve exited $rc after SIGTERM: $(cat "$TMP/serve.err")"
-sanitizer_clean "$TMP/serve.err"
-[ -z "$(ls -A "$TMPDIR")" ] || fail "left behind: $(ls -A "$TMPDIR")"
+stop_serve TERM serve
 absent "$src/site"
 curl -s -o /dev/null "$url/" && fail "still answering after SIGTERM"
 
@@ -229,22 +235,10 @@ contains "$(cat "$TMP/serve2.err")" 'nothing to serve until they are fixed'
 cp "$ROOT/tests/sites/basic/content/cases/alpha-watch.md" "$src/content/cases/alpha-watch.md"
 wait_status '"version":1,'
 expect_get /cases/alpha-watch.html 200
-kill -INT "$pid"
-wait "$pid"
-rc=$?
-pid=""
-[ "$rc" = 0 ] || fail "serve exited $rc after SIGINT"
-sanitizer_clean "$TMP/serve2.err"
-[ -z "$(ls -A "$TMPDIR")" ] || fail "left behind after SIGINT: $(ls -A "$TMPDIR")"
+stop_serve INT serve2
 
 # ---- SIGHUP (the terminal closed) too: nothing left behind ---------------
 start_serve serve3 -s "$src" --port 0
 url=${url%/}
 expect_get /cases/alpha-watch.html 200
-kill -HUP "$pid"
-wait "$pid"
-rc=$?
-pid=""
-[ "$rc" = 0 ] || fail "serve exited $rc after SIGHUP"
-sanitizer_clean "$TMP/serve3.err"
-[ -z "$(ls -A "$TMPDIR")" ] || fail "left behind after SIGHUP: $(ls -A "$TMPDIR")"
+stop_serve HUP serve3
