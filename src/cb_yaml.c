@@ -16,6 +16,8 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "cb_utf8.h"
+
 typedef struct conv {
 	yaml_document_t *doc;
 	cb_value **done;      /* converted node per node id - 1 */
@@ -475,15 +477,10 @@ static void syntax_at(const src_text *t, const char *path, size_t l, size_t col,
 	            (unsigned)col + 1, hint && *hint ? hint : NULL, "%s", msg);
 }
 
-/* The character column of byte i on the line starting at b. */
+/* The character column (0-based) of byte i on the line starting at b. */
 static size_t char_col(const src_text *t, size_t b, size_t i)
 {
-	size_t n = 0;
-
-	for (; b < i; b++)
-		if (((unsigned char)t->buf[b] & 0xC0) != 0x80)
-			n++;
-	return n;
+	return cb_utf8_chars(t->buf + b, i - b);
 }
 
 /* The line at [b, e) as it reads with its value in double quotes
