@@ -168,6 +168,20 @@ test('keyboard: arrows move through the options, Escape closes the list, then cl
 	assert.equal(await page.getAttribute('#search-input', 'aria-expanded'), 'false');
 	assert.equal(await page.isHidden('#search-listbox'), true);
 	assert.equal(await page.inputValue('#search-input'), 'council');
+	// Closed, no option stays chosen: ArrowDown reopens the list, the next
+	// chooses the first option, and it alone is marked.
+	assert.equal(await page.locator('#search-listbox [aria-selected="true"]').count(), 0);
+	await page.keyboard.press('ArrowDown');
+	assert.equal(await page.getAttribute('#search-input', 'aria-activedescendant'), null);
+	await page.keyboard.press('ArrowDown');
+	assert.equal(await page.getAttribute('#search-input', 'aria-activedescendant'), 'search-option-0');
+	assert.equal(await page.locator('#search-listbox [aria-selected="true"]').count(), 1);
+	// Typing on makes new options, none chosen, and the box points at none.
+	await page.keyboard.type('s');
+	await page.waitForFunction(() => !document.getElementById('search-input').hasAttribute('aria-activedescendant'));
+	assert.equal(await page.locator('#search-listbox [aria-selected="true"]').count(), 0);
+	await page.fill('#search-input', 'council');
+	await page.keyboard.press('Escape');
 	await page.keyboard.press('Escape');
 	assert.equal(await page.inputValue('#search-input'), '');
 	// Enter without a chosen option opens the search page with the query.

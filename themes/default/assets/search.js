@@ -289,8 +289,7 @@
 		function close() {
 			list.hidden = true;
 			input.setAttribute('aria-expanded', 'false');
-			input.removeAttribute('aria-activedescendant');
-			active = -1;
+			setActive(-1); /* no option stays marked chosen */
 		}
 
 		function setActive(i) {
@@ -318,6 +317,7 @@
 			list.innerHTML = '';
 			options = [];
 			active = -1;
+			input.removeAttribute('aria-activedescendant');
 			results.forEach(function (r, i) {
 				var el = document.createElement('div');
 				el.id = 'search-option-' + i;
