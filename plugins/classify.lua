@@ -296,7 +296,8 @@ local function vocab_pages(rec)
                                   url = rec.name .. "/index.html"},
                       term = {id = tid, label = rec.labels[tid], definition = t.definition,
                               citation = t.citation},
-                      cases = cases, count = #cases, count_text = count_text(#cases, "case")}}
+                      cases = cases, has_cases = #cases > 0, count = #cases,
+                      count_text = count_text(#cases, "case")}}
   end
   local n = 0
   for _ in pairs(classified) do n = n + 1 end
