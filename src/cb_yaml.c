@@ -483,16 +483,25 @@ static size_t char_col(const src_text *t, size_t b, size_t i)
 	return cb_utf8_chars(t->buf + b, i - b);
 }
 
+/* Append the line at [b, e) up to its value, without its indentation
+ * ("city: ", "- "); returns where the value starts. */
+static size_t put_key(const src_text *t, size_t b, size_t e, cb_buf *out)
+{
+	size_t k = b + indent_of(t, b, e), v = value_at(t, b, e);
+
+	cb_buf_put(out, t->buf + k, v - k);
+	return v;
+}
+
 /* The line at [b, e) as it reads with its value in double quotes
  * (`city: Lyon: centre` -> `city: "Lyon: centre"`), into out; a long value
  * is cut short with "...". */
 static void quoted(const src_text *t, size_t b, size_t e, cb_buf *out)
 {
-	size_t k = b + indent_of(t, b, e), v = value_at(t, b, e), i, n = 0;
+	size_t i = put_key(t, b, e, out), n = 0;
 
-	cb_buf_put(out, t->buf + k, v - k);
 	cb_buf_putc(out, '"');
-	for (i = v; i < e; i++) {
+	for (; i < e; i++) {
 		int lead = ((unsigned char)t->buf[i] & 0xC0) != 0x80;
 		if (lead && n++ == 48 && e - i > 8) {
 			cb_buf_puts(out, "...");
@@ -556,7 +565,7 @@ static int item_line(const src_text *t, size_t b, size_t e)
 static int block_break(const src_text *t, const char *path, int seq, size_t pl, size_t pc,
                        size_t cl, size_t cc, cb_diag_list *diags)
 {
-	size_t b, e, pb, pe, q, ql, at, ind, before;
+	size_t b, e, pb = 0, pe = 0, q, ql, at, ind, before, prev;
 	cb_buf hint = CB_BUF_INIT, msg = CB_BUF_INIT;
 
 	if (!line_span(t, pl, &b, &e))
@@ -564,6 +573,7 @@ static int block_break(const src_text *t, const char *path, int seq, size_t pl, 
 	at = col_byte(t, b, e, pc);
 	ind = indent_of(t, b, e);
 	ql = open_quote_before(t, pl, &q);
+	prev = line_before(t, pl, &pb, &pe);
 	before = at;
 	while (before > b && t->buf[before - 1] == ' ')
 		before--;
@@ -574,36 +584,33 @@ static int block_break(const src_text *t, const char *path, int seq, size_t pl, 
 		              pl + 1 + t->line_offset);
 		cb_buf_printf(&hint, "end it with %c on this line", t->buf[q]);
 		syntax_at(t, path, ql, char_col(t, qb, q), hint.ptr, msg.ptr, diags);
-	} else if (at > b + ind && before > b + ind &&
-	           strchr("]}\"'", t->buf[before - 1])) {
+	} else if (at > b + ind && before > b + ind && strchr("]}\"'", t->buf[before - 1])) {
 		char c = t->buf[before - 1];
 		cb_buf_printf(&msg, "text after the closing %s of this value",
 		              c == ']' ? "']'" : c == '}' ? "'}'" : "quote");
 		if (c == ']') {
 			/* country: [Peru], Chile -> country: [Peru, Chile] */
-			size_t k = b + indent_of(t, b, e), v = value_at(t, b, e), i;
+			size_t i;
 			cb_buf_puts(&hint, "put every item inside the brackets: ");
-			cb_buf_put(&hint, t->buf + k, v - k);
+			i = put_key(t, b, e, &hint);
 			cb_buf_putc(&hint, '[');
-			for (i = v; i < e; i++)
+			for (; i < e; i++)
 				if (t->buf[i] != '[' && t->buf[i] != ']')
 					cb_buf_putc(&hint, t->buf[i]);
 			cb_buf_putc(&hint, ']');
 		} else if (c == '}') {
 			cb_buf_puts(&hint, "put every entry inside the braces: {name: value, other: value}");
-		} else
-			cb_buf_printf(&hint, "put the whole value inside the quotes");
+		} else {
+			cb_buf_puts(&hint, "put the whole value inside the quotes");
+		}
 		syntax_at(t, path, pl, pc, hint.ptr, msg.ptr, diags);
-	} else if (ind != cc && at == b + ind && item_line(t, b, e) &&
-	           line_before(t, pl, &pb, &pe) != (size_t)-1 && item_line(t, pb, pe) &&
-	           indent_of(t, pb, pe) != ind) {
-		size_t prev = line_before(t, pl, &pb, &pe);
+	} else if (ind != cc && at == b + ind && prev != (size_t)-1 && item_line(t, b, e) &&
+	           item_line(t, pb, pe) && indent_of(t, pb, pe) != ind) {
 		cb_buf_puts(&msg, "this list item is indented unlike the one above it");
 		cb_buf_printf(&hint, "the items of a list start at the same column: column %zu, as "
 		              "on line %zu", indent_of(t, pb, pe) + 1, prev + 1 + t->line_offset);
 		syntax_at(t, path, pl, pc, hint.ptr, msg.ptr, diags);
 	} else if (ind != cc && at == b + ind) {
-		size_t prev = line_before(t, pl, &pb, &pe);
 		cb_buf_printf(&msg, "this line's indentation matches none of the %s above it",
 		              seq ? "list items" : "fields");
 		cb_buf_printf(&hint, "start it at column %zu, as on line %zu", cc + 1,
